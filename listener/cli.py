@@ -1,0 +1,280 @@
+"""The `listener` command: each command parses, calls one function, echoes."""
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import harvest as harvest_mod
+from . import publish as publish_mod
+from . import questions as questions_mod
+from . import scoring, status as status_mod
+from .config import load_config
+from .db import open_db
+from .errors import ListenerError
+from .times import utcnow
+
+
+class ListenerGroup(click.Group):
+    """Turns ListenerError into one line on stderr and exit code 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ListenerError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=ListenerGroup)
+@click.version_option(package_name="listener")
+def cli():
+    """Ask your followers a question, hear every answer.
+
+    Publishes listening posts (posts/*.toml) to X and Reddit, harvests every reply, scores its
+    sentiment and keeps it all in one SQLite file you explore with `listener serve`.
+
+    Try it offline first: listener demo
+    """
+
+
+def common(fn):
+    """--config and --db on every command that touches the database."""
+
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                  help="TOML settings (default: $LISTENER_CONFIG or ./listener.toml)")
+    @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="SQLite file (default: [database] path)")
+    @functools.wraps(fn)
+    def wrapper(config_path, db_path, **kwargs):
+        cfg = load_config(config_path, overrides={"database.path": db_path})
+        return fn(cfg=cfg, **kwargs)
+
+    return wrapper
+
+
+def open_configured_db(cfg):
+    return open_db(cfg["database"]["path"])
+
+
+def open_channels(cfg, only=None):
+    """Every enabled channel that has its credentials; a channel that fails is reported, not fatal."""
+    from .channels import CHANNELS, open_channel
+
+    channels = {}
+    for name in CHANNELS:
+        if not cfg[name]["enabled"] or (only and name != only):
+            continue
+        try:
+            channels[name] = open_channel(name, cfg)
+        except ListenerError as exc:
+            click.echo(f"{name}: skipped: {exc}", err=True)
+    if not channels:
+        raise ListenerError("no channel is usable: set the credentials named above, or try `listener demo`")
+    return channels
+
+
+def echo_messages(messages):
+    for message in messages:
+        click.echo(f"  {message}")
+
+
+@cli.command()
+@click.option("--path", default="listener.toml", show_default=True, type=click.Path(dir_okay=False))
+def init(path):
+    """Write a starter listener.toml (every key, commented) and create the database.
+
+    Example: listener init && listener sync
+    """
+    target = Path(path)
+    if target.exists():
+        raise ListenerError(f"{target} already exists: edit it, or pass --path for a new file")
+    example = Path(__file__).with_name("config.example.toml")
+    target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    cfg = load_config(str(target))
+    open_configured_db(cfg)
+    click.echo(f"wrote {target} and created {cfg['database']['path']}; set the secrets it names, "
+               "then run `listener sync`")
+
+
+@cli.command()
+@common
+@click.option("--posts", "posts_dir", type=click.Path(file_okay=False), help="folder of question files")
+def sync(cfg, posts_dir):
+    """Load posts/*.toml into the questions table. Bad files are reported; the rest still load.
+
+    Example: listener sync --posts posts/
+    """
+    db = open_configured_db(cfg)
+    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow())
+    click.echo(f"synced {len(result.loaded)} question(s)" +
+               (f", archived {len(result.removed)} whose file is gone" if result.removed else ""))
+    for error in result.errors:
+        click.echo(f"Error: {error}", err=True)
+    if result.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@common
+@click.option("--channel", type=click.Choice(["x", "reddit"]), help="only this channel")
+def publish(cfg, channel):
+    """Plan due occurrences of approved questions and publish them (each exactly once).
+
+    Answers lost in transit are reconciled against the account's own posts, never retried blind.
+
+    Example: listener publish --channel reddit
+    """
+    db = open_configured_db(cfg)
+    now = utcnow()
+    planned = publish_mod.plan(db, cfg, now)
+    report = publish_mod.publish_due(db, cfg, open_channels(cfg, channel), now)
+    click.echo(f"planned {planned.planned}, published {len(report.published)}, unknown {len(report.unknown)}, "
+               f"failed {len(report.failed)}, needs review {len(report.needs_review)}, "
+               f"deferred {len(report.deferred)}, missed {planned.missed}")
+    echo_messages(planned.messages + report.messages)
+
+
+@cli.command()
+@click.argument("publication_id", type=int)
+@common
+def retry(cfg, publication_id):
+    """Put a failed publication back in the outbox (after checking it is not on the platform).
+
+    Example: listener retry 12
+    """
+    db = open_configured_db(cfg)
+    if not publish_mod.retry(db, publication_id, utcnow()):
+        raise ListenerError(f"publication {publication_id} is not failed: see `listener status`")
+    click.echo(f"publication {publication_id} is planned again")
+
+
+@cli.command()
+@common
+@click.option("--channel", type=click.Choice(["x", "reddit"]), help="only this channel")
+@click.option("--all", "everything", is_flag=True, help="harvest every unfinished publication now, due or not")
+@click.option("--time-budget", type=float, help="stop starting new pages after this many seconds")
+def harvest(cfg, channel, everything, time_budget):
+    """Fetch replies of due publications, page by page; scores each new reply as it is stored.
+
+    Example: listener harvest --all
+    """
+    db = open_configured_db(cfg)
+    now = utcnow()
+    if everything:
+        harvest_mod.make_all_due(db, now)
+    report = harvest_mod.harvest_due(db, cfg, open_channels(cfg, channel), now, time_budget=time_budget)
+    click.echo(f"harvested {report.publications} publication(s): {report.requests} request(s), "
+               f"{report.fetched} replies fetched, {report.new} new")
+    echo_messages(report.messages)
+
+
+@cli.command()
+@common
+@click.option("--rescore", is_flag=True, help="rescore every reply (resumes if interrupted)")
+def score(cfg, rescore):
+    """Score replies that have no sentiment yet, or all of them with --rescore.
+
+    Example: listener score --rescore
+    """
+    db = open_configured_db(cfg)
+    total = db.execute("SELECT count(*) FROM replies").fetchone()[0]
+    with click.progressbar(length=total, label="scoring", file=sys.stderr) as bar:
+        done = scoring.score_replies(db, cfg, rescore=rescore, progress=lambda n, _: bar.update(n))
+    click.echo(f"scored {done} replies")
+
+
+@cli.command()
+@click.argument("reply_id", type=int)
+@click.argument("label", type=click.Choice(["negative", "neutral", "positive", "clear"]))
+@click.option("--by", default="someone", show_default=True, help="who made the correction")
+@common
+def label(cfg, reply_id, label, by):
+    """Correct a reply's sentiment label; the score stays, views and the digest use the correction.
+
+    Example: listener label 42 negative --by maria
+    """
+    db = open_configured_db(cfg)
+    scoring.set_label(db, reply_id, label, by, utcnow())
+    click.echo(f"reply {reply_id}: label {label}")
+
+
+@cli.command()
+@click.argument("question_id")
+@click.option("--by", required=True, help="who approves")
+@common
+def approve(cfg, question_id, by):
+    """Approve a question so it gets published (a later change of its text takes it back to draft).
+
+    Example: listener approve customer-effort --by maria
+    """
+    db = open_configured_db(cfg)
+    questions_mod.approve(db, question_id, by, utcnow())
+    click.echo(f"{question_id}: approved by {by}")
+
+
+@cli.command()
+@click.argument("question_id")
+@common
+def pause(cfg, question_id):
+    """Pause a question: its planned publications are cancelled until it is approved again.
+
+    Example: listener pause customer-effort
+    """
+    db = open_configured_db(cfg)
+    questions_mod.set_status(db, question_id, "paused", utcnow())
+    click.echo(f"{question_id}: paused")
+
+
+@cli.command()
+@common
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def status(cfg, as_json):
+    """Publications by state, coverage, next harvests, rate limits and X cost.
+
+    Example: listener status --json
+    """
+    db = open_configured_db(cfg)
+    data = status_mod.summary(db, cfg, utcnow())
+    click.echo(json.dumps(data, indent=2) if as_json else status_mod.format_status(data))
+
+
+@cli.command()
+@common
+@click.option("--host", help="address to bind (default 127.0.0.1)")
+@click.option("--port", type=int, help="port (default 8001)")
+def serve(cfg, host, port):
+    """Explore the database in Datasette with the dashboards/ configuration.
+
+    Example: listener serve --port 8001
+    """
+    from .serve import serve as run_serve
+
+    open_configured_db(cfg)
+    run_serve(cfg, host=host, port=port)
+
+
+@cli.command()
+@click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--replies", default=300, show_default=True, help="replies the fake platform produces in all")
+@click.option("--seed", default=1, show_default=True, help="seed for the fake replies")
+@click.option("--serve/--no-serve", default=True, help="serve Datasette afterwards (default) or just summarise")
+@click.option("--port", default=8001, show_default=True)
+@click.option("--posts", "posts_dir", default="posts", show_default=True, type=click.Path(file_okay=False))
+def demo(db_path, replies, seed, serve, port, posts_dir):
+    """Run the whole loop offline against the fake platform, then serve Datasette.
+
+    Starts the fake X and Reddit on 127.0.0.1, publishes the approved questions in posts/, lets
+    the fake produce realistic replies, harvests and scores them. Running it again on the same
+    file adds no duplicates.
+
+    Example: listener demo --no-serve --db /tmp/demo.db --replies 500 --seed 7
+    """
+    from .demo import run_demo
+
+    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo)
+    if serve:
+        from .serve import serve as run_serve
+
+        run_serve(cfg, port=port)

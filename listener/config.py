@@ -1,0 +1,182 @@
+"""Settings from TOML and the environment. Precedence: flag > env > file > defaults.
+
+Secrets are never read from the file: only from the environment variables named in SECRETS.
+"""
+
+import copy
+import os
+import tomllib
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULTS = {
+    "database": {"path": "listener.db"},
+    "posts": {"dir": "posts"},
+    "x": {
+        "enabled": True,
+        "account": "brand",
+        "base_url": "https://api.twitter.com",
+        "timeout": 10.0,
+    },
+    "reddit": {
+        "enabled": True,
+        "account": "brand",
+        "subreddit": "test",
+        "base_url": "https://oauth.reddit.com",
+        "auth_url": "https://www.reddit.com",
+        "user_agent": "python:listener:0.1 (by /u/brand)",
+        "timeout": 10.0,
+    },
+    "publish": {
+        "reconcile_window_minutes": 30,
+        "missed_grace_minutes": 60,
+    },
+    "harvest": {
+        "schedule": ["15m", "1h", "6h", "1d", "3d", "6d"],
+        "page_size": 100,
+        "max_pages_per_run": 50,
+    },
+    "cost": {
+        "x_read_usd": 0.005,
+        "x_post_usd": 0.015,
+        "budget_per_question_usd": 0.0,
+    },
+    "sentiment": {"positive_threshold": 0.05, "negative_threshold": -0.05},
+    "serve": {
+        "host": "127.0.0.1",
+        "port": 8001,
+        "base_url": "http://127.0.0.1:8001",
+        "dashboards_dir": "dashboards",
+    },
+    "digest": {
+        "recipients": [],
+        "sender": "listener@localhost",
+        "weekday": "monday",
+        "hour": 8,
+        "time_zone": "UTC",
+        "quiet_questions": "section",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": 25,
+        "smtp_security": "none",
+        "smtp_timeout": 30.0,
+    },
+    "worker": {"tick_seconds": 60},
+}
+
+# Each secret and the environment variable it comes from. Never stored anywhere else.
+SECRETS = {
+    "x": {
+        "api_key": "X_API_KEY",
+        "api_secret": "X_API_SECRET",
+        "access_token": "X_ACCESS_TOKEN",
+        "access_token_secret": "X_ACCESS_TOKEN_SECRET",
+    },
+    "reddit": {
+        "client_id": "REDDIT_CLIENT_ID",
+        "client_secret": "REDDIT_CLIENT_SECRET",
+        "username": "REDDIT_USERNAME",
+        "password": "REDDIT_PASSWORD",
+    },
+    "digest": {"smtp_username": "SMTP_USERNAME", "smtp_password": "SMTP_PASSWORD"},
+    "serve": {"password_hash": "LISTENER_PASSWORD_HASH"},
+}
+
+CONFIG_ENV = "LISTENER_CONFIG"
+
+
+class Config(dict):
+    """Sections of settings: cfg["x"]["base_url"]. `cfg.secret("x", "api_key")` reads the env."""
+
+    secret_overrides = None  # the offline demo's stand-in credentials for the fake platform
+
+    def secret(self, section, key):
+        if self.secret_overrides and (section, key) in self.secret_overrides:
+            return self.secret_overrides[(section, key)]
+        return os.environ.get(SECRETS[section][key]) or None
+
+    def require_secret(self, section, key):
+        value = self.secret(section, key)
+        if not value:
+            raise ConfigError(
+                f"{SECRETS[section][key]} is not set: export it with your {section} credential"
+            )
+        return value
+
+
+def load_config(path=None, overrides=None, environ=None) -> Config:
+    """Defaults, then the TOML file, then LISTENER_<SECTION>_<KEY> env vars, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    cfg = copy.deepcopy(DEFAULTS)
+    path = path or environ.get(CONFIG_ENV)
+    if path is None and Path("listener.toml").exists():
+        path = "listener.toml"
+    if path is not None:
+        _merge(cfg, _read_toml(Path(path)), str(path))
+    for section, values in cfg.items():
+        for key, default in values.items():
+            name = f"LISTENER_{section}_{key}".upper()
+            if name in environ:
+                values[key] = _coerce(environ[name], default, name)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            section, key = dotted.split(".", 1)
+            cfg[section][key] = value
+    return Config(cfg)
+
+
+def _read_toml(path):
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found: run `listener init` or pass --config") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc}): fix the file") from None
+
+
+def _merge(cfg, data, source):
+    for section, values in data.items():
+        if section not in cfg:
+            raise ConfigError(f"{source}: unknown section [{section}]: see config.example.toml")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{section}] must be a table: see config.example.toml")
+        for key, value in values.items():
+            if key in SECRETS.get(section, {}):
+                raise ConfigError(
+                    f"{source}: [{section}] {key} is a secret: remove it and set "
+                    f"{SECRETS[section][key]} in the environment"
+                )
+            if key not in cfg[section]:
+                raise ConfigError(f"{source}: unknown key [{section}] {key}: see config.example.toml")
+            default = cfg[section][key]
+            if not _same_type(value, default):
+                raise ConfigError(
+                    f"{source}: [{section}] {key} must be {type(default).__name__}, "
+                    f"got {value!r}: fix the value"
+                )
+            cfg[section][key] = float(value) if isinstance(default, float) else value
+
+
+def _same_type(value, default):
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, type(default))
+
+
+def _coerce(raw, default, name):
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError
+            return raw.lower() in ("1", "true", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, list):
+            return [item.strip() for item in raw.split(",") if item.strip()]
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {type(default).__name__}: fix the variable") from None
+    return raw

@@ -1,0 +1,51 @@
+"""Open the SQLite file the way every part of listener expects it."""
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import ConfigError
+from .schema import migrate
+
+
+def open_db(path, *, migrate_schema=True) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at `path`: WAL, busy timeout, foreign keys, migrated."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise ConfigError(
+            f"database folder {path.parent} does not exist: create it or pass --db with an existing folder"
+        )
+    try:
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{path} is not a listener database ({exc}): pass --db with another file") from None
+    db = sqlite_utils.Database(conn)
+    if migrate_schema:
+        migrate(db)
+    return db
+
+
+class transaction:
+    """`with transaction(db):` runs BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error).
+
+    IMMEDIATE takes the write lock up front so two workers never interleave a read-then-write.
+    """
+
+    def __init__(self, db):
+        self.conn = db.conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+        return False

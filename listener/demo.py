@@ -1,0 +1,97 @@
+"""`listener demo`: the whole loop offline, against the fake platform on 127.0.0.1.
+
+The fake keeps its posts in a JSON file next to the database, so a second run finds the same
+posts and replies: it publishes nothing again, and its harvest adds no duplicates.
+"""
+
+import json
+import urllib.request
+from pathlib import Path
+
+from . import harvest, publish, questions
+from .channels import open_channel
+from .config import load_config
+from .db import open_db
+from .fake import start_server, stop_server
+from .status import format_summary, summary
+from .times import utcnow
+
+DEMO_SECRETS = {
+    ("x", "api_key"): "demo-key", ("x", "api_secret"): "demo-secret",
+    ("x", "access_token"): "demo-token", ("x", "access_token_secret"): "demo-token-secret",
+    ("reddit", "client_id"): "demo-client", ("reddit", "client_secret"): "demo-secret",
+    ("reddit", "username"): "listener_brand", ("reddit", "password"): "demo-password",
+}
+
+
+def demo_config(db_path, base_url, posts_dir):
+    cfg = load_config(environ={}, overrides={
+        "database.path": str(db_path), "posts.dir": str(posts_dir),
+        "x.base_url": base_url, "reddit.base_url": base_url + "/reddit", "reddit.auth_url": base_url + "/reddit",
+        "reddit.subreddit": "listeningposts", "reddit.user_agent": "python:listener-demo:0.1 (by /u/listener_brand)",
+    })
+    cfg.secret_overrides = DEMO_SECRETS
+    return cfg
+
+
+def control(base_url, path, body):
+    request = urllib.request.Request(base_url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read())
+
+
+def fake_posts(base_url):
+    with urllib.request.urlopen(base_url + "/_fake/posts", timeout=60) as response:
+        return json.loads(response.read())["posts"]
+
+
+def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
+    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used."""
+    db_path = Path(db_path)
+    server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
+    try:
+        # Generous limits for big demo files; the real limits are exercised in the tests.
+        for route in ("x.search", "x.tweet", "reddit"):
+            control(server.base_url, "/_fake/limits", {"route": route, "limit": 10**7, "window": 900})
+        cfg = demo_config(db_path, server.base_url, posts_dir)
+        db = open_db(db_path)
+        now = utcnow()
+        echo(f"fake platform on {server.base_url} (X and Reddit APIs, offline)")
+        synced = questions.sync(db, posts_dir, now)
+        for error in synced.errors:
+            echo(f"  skipped {error}")
+        echo(f"synced {len(synced.loaded)} question(s) from {posts_dir}/")
+        channels = {name: open_channel(name, cfg) for name in ("x", "reddit")}
+        planned = publish.plan(db, cfg, now, catch_up=True)
+        report = publish.publish_due(db, cfg, channels, now)
+        echo(f"published {len(report.published)} post(s) ({planned.planned} newly planned)")
+        add_replies(server.base_url, db, replies, seed, echo)
+        harvest.make_all_due(db, now)
+        result = harvest.harvest_due(db, cfg, channels, now, pages_per_run=10**6)
+        echo(f"harvested {result.fetched} replies in {result.requests} request(s), {result.new} new")
+        for message in report.messages + result.messages:
+            echo(f"  {message}")
+        echo(format_summary(summary(db, cfg, now)))
+        return cfg
+    finally:
+        stop_server(server)
+
+
+def add_replies(base_url, db, total, seed, echo):
+    """Share `total` replies among published posts that have none yet on the fake platform."""
+    posts = {(p["channel"], p["id"]): p["replies"] for p in fake_posts(base_url)}
+    targets = [
+        (channel, remote_id)
+        for channel, remote_id in db.execute(
+            "SELECT channel, remote_id FROM publications WHERE state = 'published' ORDER BY id").fetchall()
+        if posts.get((channel, remote_id)) == 0
+    ]
+    if not targets or total <= 0:
+        return
+    each, extra = divmod(total, len(targets))
+    for i, (channel, remote_id) in enumerate(targets):
+        count = each + (1 if i < extra else 0)
+        control(base_url, "/_fake/replies", {"channel": channel, "post_id": remote_id, "count": count,
+                                              "seed": seed * 1000 + i, "spread_seconds": 3 * 3600})
+    echo(f"the fake platform produced {total} replies to {len(targets)} post(s)")

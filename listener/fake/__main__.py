@@ -1,0 +1,28 @@
+"""Run the fake platform alone: python -m listener.fake --port 8765 [--state fake.json]"""
+
+import argparse
+import signal
+import threading
+
+from .server import start_server, stop_server
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m listener.fake", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--state", help="JSON file to load from and save to, so posts survive a restart")
+    args = parser.parse_args()
+    server = start_server(args.host, args.port, state_file=args.state)
+    print(f"fake platform on {server.base_url}  (X at /2/, Reddit at /reddit/, control at /_fake/)", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    stop_server(server)
+
+
+if __name__ == "__main__":
+    main()

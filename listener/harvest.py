@@ -1,0 +1,349 @@
+"""Harvest replies: a tapering plan per publication, page by page, cursor saved with each page.
+
+Each run walks the whole reply thread (late and out-of-order replies are found), upserting every
+page and saving the cursor in the same transaction, so a crash loses nothing and repeats nothing.
+After a complete walk, replies no longer seen are marked deleted (kept, never dropped), the
+platform's reported count is stored for coverage, and the next harvest is scheduled.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .db import transaction
+from .errors import ChannelError, NotFound, RateLimited, UsageCapReached
+from .scoring import score_columns
+from .times import iso, iso_epoch, parse_duration, parse_iso
+
+X_SEARCH_WINDOW = timedelta(days=7)
+RETRY_AFTER_ERROR = timedelta(minutes=5)
+
+
+@dataclass
+class HarvestReport:
+    publications: int = 0
+    requests: int = 0
+    fetched: int = 0
+    new: int = 0
+    messages: list = field(default_factory=list)
+
+
+def schedule_offsets(cfg):
+    return [parse_duration(step) for step in cfg["harvest"]["schedule"]]
+
+
+def due_publications(db, channel, now):
+    cursor = db.execute(
+        "SELECT p.*, q.id AS question FROM publications p JOIN questions q ON q.id = p.question_id "
+        "WHERE p.state = 'published' AND p.channel = ? AND p.harvest_done_at IS NULL "
+        "AND p.next_harvest_at <= ? ORDER BY p.next_harvest_at, p.id",
+        [channel, iso(now)],
+    )
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None):
+    """Harvest every due publication on every channel; one failing channel never stops another."""
+    report = HarvestReport()
+    deadline = time.monotonic() + time_budget if time_budget else None
+    for name, channel in channels.items():
+        blocked = channel_blocked_until(db, name, channel.account, now)
+        if blocked:
+            report.messages.append(f"{name}: paused until {blocked} ({blocked_note(db, name, channel.account)})")
+            continue
+        for pub in due_publications(db, name, now):
+            if deadline and time.monotonic() >= deadline:
+                report.messages.append("time budget spent: the rest is harvested on the next run")
+                return report
+            try:
+                harvest_publication(db, cfg, channel, pub, now, report, deadline=deadline,
+                                    pages_per_run=pages_per_run or cfg["harvest"]["max_pages_per_run"])
+            except UsageCapReached as exc:
+                block_channel(db, name, channel.account, now + timedelta(days=1), str(exc), now)
+                report.messages.append(f"{name}: {exc}")
+                break
+            except RateLimited as exc:
+                report.messages.append(f"{name}: {exc}; next try at {iso_epoch(exc.reset_at)}")
+                break
+    return report
+
+
+def harvest_publication(db, cfg, channel, pub, now, report, *, deadline=None, pages_per_run=50):
+    """Walk one publication's replies from its saved cursor, as far as limits and budget allow."""
+    report.publications += 1
+    if over_budget(db, cfg, pub["question_id"]):
+        finish(db, pub["id"], now, "stopped: the question's cost budget is spent ([cost] budget_per_question_usd)")
+        report.messages.append(f"{pub['question_id']}: cost budget reached, harvesting stopped")
+        return
+    run_id = start_run(db, pub, now)
+    cursor = pub["harvest_cursor"]
+    walk_started = pub["harvest_walk_started_at"] or iso(now)
+    requests = fetched = new = 0
+    reads_before = getattr(channel, "reads", 0)
+    status, error = "ok", None
+    try:
+        for _ in range(pages_per_run):
+            wait_until = channel.blocked_until(route_for(channel))
+            if wait_until:
+                requeue(db, pub["id"], iso_epoch(wait_until), now)
+                status, error = "rate_limited", f"no requests left until {iso_epoch(wait_until)}"
+                break
+            page = channel.fetch_replies(pub["remote_id"], cursor)
+            requests += page.requests
+            fetched += len(page.replies)
+            cursor = page.cursor
+            reads = getattr(channel, "reads", 0) - reads_before
+            reads_before += reads
+            new += store_page(db, cfg, pub, page, cursor, walk_started, reads, now)
+            save_rate_limits(db, channel, now)
+            if cursor is None:
+                complete_walk(db, cfg, channel, pub, page, walk_started, now)
+                break
+            if deadline and time.monotonic() >= deadline:
+                requeue(db, pub["id"], iso(now), now)
+                break
+        else:
+            requeue(db, pub["id"], iso(now), now)  # more pages: continue on the next run
+    except NotFound as exc:
+        finish(db, pub["id"], now, f"the post is gone from {pub['channel']}: {exc}")
+        status, error = "gone", str(exc)
+    except RateLimited as exc:
+        save_rate_limits(db, channel, now)
+        requeue(db, pub["id"], iso_epoch(exc.reset_at), now)
+        status, error = "rate_limited", str(exc)
+        finish_run(db, run_id, now, requests, fetched, new, status, error)
+        raise
+    except UsageCapReached as exc:
+        requeue(db, pub["id"], iso(now + timedelta(days=1)), now)
+        finish_run(db, run_id, now, requests, fetched, new, "usage_cap", str(exc))
+        raise
+    except ChannelError as exc:
+        requeue(db, pub["id"], iso(now + RETRY_AFTER_ERROR), now)
+        status, error = "error", str(exc)
+        report.messages.append(f"{pub['channel']} publication {pub['id']}: {exc}")
+    finish_run(db, run_id, now, requests, fetched, new, status, error)
+    report.requests += requests
+    report.fetched += fetched
+    report.new += new
+
+
+def route_for(channel):
+    return "tweets/search/recent" if channel.name == "x" else "oauth"
+
+
+def store_page(db, cfg, pub, page, cursor, walk_started, reads, now):
+    """Upsert one page of replies and save the cursor, in one transaction. Returns how many were new."""
+    records = page.replies
+    new = 0
+    with transaction(db):
+        existing = {}
+        ids = [r.remote_id for r in records]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for remote_id, reply_id, text in db.execute(
+                f"SELECT remote_id, id, text FROM replies WHERE channel = ? AND remote_id IN ({marks})",
+                [pub["channel"], *chunk],
+            ):
+                existing[remote_id] = (reply_id, text)
+        stamp = iso(now)
+        for record in records:
+            text = clean_text(record.text)
+            if record.remote_id in existing:
+                update_reply(db, cfg, existing[record.remote_id], record, text, stamp)
+            elif not record.deleted:
+                insert_reply(db, cfg, pub, record, text, stamp)
+                existing[record.remote_id] = (None, text)
+                new += 1
+        db.execute(
+            "UPDATE publications SET harvest_cursor = ?, harvest_walk_started_at = ?, reads = reads + ?, "
+            "updated_at = ? WHERE id = ?",
+            [cursor, walk_started, reads, stamp, pub["id"]],
+        )
+    return new
+
+
+def clean_text(text):
+    """Text exactly as received, except lone surrogates (not storable as UTF-8) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+
+
+def insert_reply(db, cfg, pub, record, text, stamp):
+    scores = score_columns(text, cfg)
+    db.execute(
+        "INSERT INTO replies (publication_id, channel, remote_id, parent_remote_id, depth, author, text, url, "
+        "created_at, edited_at, first_seen_at, last_seen_at, like_count, neg, neu, pos, compound, label, "
+        "scorer_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [pub["id"], pub["channel"], record.remote_id, record.parent_remote_id, record.depth or 1,
+         record.author, text, record.url, record.created_at, record.edited_at, stamp, stamp,
+         record.like_count, scores["neg"], scores["neu"], scores["pos"], scores["compound"], scores["label"],
+         scores["scorer_version"]],
+    )
+
+
+def update_reply(db, cfg, existing, record, text, stamp):
+    reply_id, old_text = existing
+    if reply_id is None:
+        return  # the same reply twice on one page
+    if record.deleted:
+        db.execute("UPDATE replies SET deleted_at = coalesce(deleted_at, ?), last_seen_at = ? WHERE id = ?",
+                   [stamp, stamp, reply_id])
+        return
+    if text != old_text:  # edited on the platform: keep the new words, rescore them
+        scores = score_columns(text, cfg)
+        db.execute(
+            "UPDATE replies SET text = ?, edited_at = coalesce(?, ?), neg = ?, neu = ?, pos = ?, compound = ?, "
+            "label = ?, scorer_version = ? WHERE id = ?",
+            [text, record.edited_at, stamp, scores["neg"], scores["neu"], scores["pos"], scores["compound"],
+             scores["label"], scores["scorer_version"], reply_id],
+        )
+    db.execute("UPDATE replies SET last_seen_at = ?, like_count = coalesce(?, like_count), deleted_at = NULL "
+               "WHERE id = ?", [stamp, record.like_count, reply_id])
+
+
+def complete_walk(db, cfg, channel, pub, page, walk_started, now):
+    """After a full walk: mark vanished replies deleted, store counts and coverage, plan the next run."""
+    reported = page.reported_count
+    if reported is None:
+        reported = channel.reported_reply_count(pub["remote_id"])
+    stamp = iso(now)
+    published = parse_iso(pub["published_at"])
+    offsets = schedule_offsets(cfg)
+    stage = pub["harvest_stage"] + 1
+    with transaction(db):
+        window_start = iso(now - X_SEARCH_WINDOW) if pub["channel"] == "x" else "0000"
+        db.execute(
+            "UPDATE replies SET deleted_at = ? WHERE publication_id = ? AND deleted_at IS NULL "
+            "AND last_seen_at < ? AND coalesce(created_at, first_seen_at) >= ?",
+            [stamp, pub["id"], walk_started, window_start],
+        )
+        set_depths(db, pub)
+        harvested = db.execute("SELECT count(*) FROM replies WHERE publication_id = ? AND deleted_at IS NULL",
+                               [pub["id"]]).fetchone()[0]
+        note = coverage_note(pub["channel"], harvested, reported, page.notes, published, now)
+        next_at = published + offsets[stage - 1] if stage <= len(offsets) else None
+        if pub["channel"] == "x" and next_at and next_at > published + X_SEARCH_WINDOW - timedelta(hours=1):
+            next_at = published + X_SEARCH_WINDOW - timedelta(hours=1)
+        if next_at is not None and next_at <= now:
+            next_at = now + timedelta(minutes=1) if stage < len(offsets) else None
+        db.execute(
+            "UPDATE publications SET reported_reply_count = ?, harvested_reply_count = ?, coverage_note = ?, "
+            "harvest_stage = ?, harvest_cursor = NULL, harvest_walk_started_at = NULL, next_harvest_at = ?, "
+            "harvest_done_at = ?, updated_at = ? WHERE id = ?",
+            [reported, harvested, note, stage, iso(next_at) if next_at else None,
+             None if next_at else stamp, stamp, pub["id"]],
+        )
+
+
+def set_depths(db, pub):
+    """Depth from the parent chain: 1 answers the post, 2 answers an answer, and so on."""
+    db.execute(
+        """
+        WITH RECURSIVE tree(remote_id, depth) AS (
+            SELECT remote_id, 1 FROM replies WHERE publication_id = :pub AND parent_remote_id = :root
+            UNION ALL
+            SELECT r.remote_id, tree.depth + 1 FROM replies r JOIN tree ON r.parent_remote_id = tree.remote_id
+            WHERE r.publication_id = :pub
+        )
+        UPDATE replies SET depth = (SELECT depth FROM tree WHERE tree.remote_id = replies.remote_id)
+        WHERE publication_id = :pub AND remote_id IN (SELECT remote_id FROM tree)
+        """,
+        {"pub": pub["id"], "root": pub["remote_id"]},
+    )
+
+
+def coverage_note(channel, harvested, reported, notes, published, now):
+    reasons = list(notes)
+    if reported is None:
+        return "; ".join(reasons) or None
+    if channel == "x" and now - published > X_SEARCH_WINDOW and harvested < reported:
+        reasons.append("replies older than 7 days are beyond X's recent search")
+    if channel == "reddit" and harvested < reported:
+        reasons.append("Reddit's count includes removed and hidden comments the API does not list")
+    if channel == "reddit" and harvested > reported:
+        reasons.append("Reddit's count lags behind the comments it lists")
+    if channel == "x" and harvested < reported:
+        reasons.append("X counts replies it does not return (protected, withheld or deleted accounts)")
+    return "; ".join(reasons) or None
+
+
+def requeue(db, pub_id, when, now):
+    with transaction(db):
+        db.execute("UPDATE publications SET next_harvest_at = ?, updated_at = ? WHERE id = ?",
+                   [when, iso(now), pub_id])
+
+
+def finish(db, pub_id, now, note):
+    with transaction(db):
+        db.execute("UPDATE publications SET harvest_done_at = ?, next_harvest_at = NULL, coverage_note = ?, "
+                   "updated_at = ? WHERE id = ?", [iso(now), note, iso(now), pub_id])
+
+
+def start_run(db, pub, now):
+    with transaction(db):
+        return db.execute("INSERT INTO harvest_runs (publication_id, started_at) VALUES (?, ?)",
+                          [pub["id"], iso(now)]).lastrowid
+
+
+def finish_run(db, run_id, now, requests, fetched, new, status, error):
+    with transaction(db):
+        db.execute("UPDATE harvest_runs SET finished_at = ?, requests = ?, fetched = ?, new = ?, status = ?, "
+                   "error = ? WHERE id = ?", [iso(now), requests, fetched, new, status, error, run_id])
+
+
+def save_rate_limits(db, channel, now):
+    with transaction(db):
+        for route, limit in channel.rate_limits.items():
+            db.execute(
+                'INSERT INTO rate_limits (channel, account, route, "limit", remaining, reset_at, updated_at) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(channel, account, route) DO UPDATE SET "
+                '"limit" = excluded."limit", remaining = excluded.remaining, reset_at = excluded.reset_at, '
+                "updated_at = excluded.updated_at",
+                [channel.name, channel.account, route, limit.limit, limit.remaining, iso_epoch(limit.reset_at),
+                 iso(now)],
+            )
+
+
+def block_channel(db, name, account, until, note, now):
+    with transaction(db):
+        db.execute(
+            "INSERT INTO rate_limits (channel, account, route, blocked_until, note, updated_at) "
+            "VALUES (?, ?, '*', ?, ?, ?) ON CONFLICT(channel, account, route) DO UPDATE SET "
+            "blocked_until = excluded.blocked_until, note = excluded.note, updated_at = excluded.updated_at",
+            [name, account, iso(until), note, iso(now)],
+        )
+
+
+def channel_blocked_until(db, name, account, now):
+    row = db.execute("SELECT blocked_until FROM rate_limits WHERE channel = ? AND account = ? AND route = '*' "
+                     "AND blocked_until > ?", [name, account, iso(now)]).fetchone()
+    return row[0] if row else None
+
+
+def blocked_note(db, name, account):
+    row = db.execute("SELECT note FROM rate_limits WHERE channel = ? AND account = ? AND route = '*'",
+                     [name, account]).fetchone()
+    return row[0] if row else ""
+
+
+def question_cost(db, cfg, question_id):
+    reads, posts = db.execute("SELECT coalesce(sum(reads), 0), coalesce(sum(posts), 0) FROM publications "
+                              "WHERE question_id = ? AND channel = 'x'", [question_id]).fetchone()
+    return reads * cfg["cost"]["x_read_usd"] + posts * cfg["cost"]["x_post_usd"]
+
+
+def over_budget(db, cfg, question_id):
+    budget = cfg["cost"]["budget_per_question_usd"]
+    return budget > 0 and question_cost(db, cfg, question_id) >= budget
+
+
+def make_all_due(db, now):
+    """`harvest --all`: every unfinished publication is due now (re-walks are safe: upserts)."""
+    with transaction(db):
+        db.execute("UPDATE publications SET next_harvest_at = ? WHERE state = 'published' "
+                   "AND harvest_done_at IS NULL", [iso(now)])

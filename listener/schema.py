@@ -1,0 +1,220 @@
+"""The schema as ordered, named migrations (llm style): each runs once, in order, recorded in _migrations.
+
+Never edit a migration that has shipped; add a new one at the end of MIGRATIONS.
+"""
+
+from datetime import datetime, timezone
+
+MIGRATIONS = []
+
+
+def migration(fn):
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def migrate(db):
+    """Apply every migration not yet recorded in _migrations, each in its own transaction."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check under the write lock: another process may have just applied it.
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", [fn.__name__]).fetchone():
+                db.conn.execute("ROLLBACK")
+                continue
+            fn(db)
+            db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [fn.__name__, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            )
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+
+
+@migration
+def m001_questions(db):
+    db.execute(
+        """
+        CREATE TABLE questions (
+            id TEXT PRIMARY KEY,            -- slug from the file name: posts/<id>.toml
+            text TEXT NOT NULL,
+            title TEXT,                     -- Reddit needs a title; defaults to the text
+            goal TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',         -- JSON list
+            channels TEXT NOT NULL DEFAULT '[]',     -- JSON list, e.g. ["x", "reddit"]
+            variants TEXT NOT NULL DEFAULT '{}',     -- JSON {channel: {text, title, subreddit}}
+            schedule_at TEXT,               -- one-off: local time, ISO-8601 without offset
+            rrule TEXT,                     -- recurring: iCalendar RRULE
+            starts TEXT,                    -- recurring: first local time the rule counts from
+            until TEXT,
+            count INTEGER,
+            time_zone TEXT NOT NULL DEFAULT 'UTC',
+            status TEXT NOT NULL DEFAULT 'draft'
+                CHECK (status IN ('draft', 'approved', 'paused', 'archived')),
+            approved_by TEXT,
+            approved_at TEXT,
+            approved_hash TEXT,             -- content_hash at approval; a change takes it back to draft
+            source_file TEXT,
+            content_hash TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            deleted_at TEXT
+        )
+        """
+    )
+
+
+@migration
+def m002_publications(db):
+    db.execute(
+        """
+        CREATE TABLE publications (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            occurrence_at TEXT NOT NULL,    -- UTC time the occurrence was due
+            channel TEXT NOT NULL,
+            account TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN
+                ('planned', 'publishing', 'published', 'unknown', 'failed', 'needs_review',
+                 'cancelled', 'missed')),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,             -- exactly what was (or will be) posted
+            title TEXT,
+            target TEXT,                    -- e.g. the subreddit
+            remote_id TEXT,
+            url TEXT,
+            published_at TEXT,
+            claimed_at TEXT,
+            retry_at TEXT,                  -- planned again after a rate limit: not before this
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            reported_reply_count INTEGER,
+            harvested_reply_count INTEGER NOT NULL DEFAULT 0,
+            coverage_note TEXT,
+            next_harvest_at TEXT,
+            harvest_stage INTEGER NOT NULL DEFAULT 0,
+            harvest_cursor TEXT,
+            harvest_walk_started_at TEXT,   -- replies not seen since then, after a full walk, are gone
+            harvest_done_at TEXT,
+            reads INTEGER NOT NULL DEFAULT 0,   -- billable reads (X pay-per-use)
+            posts INTEGER NOT NULL DEFAULT 0,   -- billable posts
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (question_id, occurrence_at, channel, account)
+        )
+        """
+    )
+    db.execute("CREATE INDEX publications_state ON publications(state)")
+    db.execute("CREATE INDEX publications_next_harvest ON publications(next_harvest_at)")
+
+
+@migration
+def m003_replies(db):
+    db.execute(
+        """
+        CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            publication_id INTEGER NOT NULL REFERENCES publications(id),
+            channel TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            parent_remote_id TEXT,
+            depth INTEGER NOT NULL DEFAULT 1,
+            author TEXT,
+            text TEXT NOT NULL,
+            url TEXT,
+            created_at TEXT,
+            edited_at TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            like_count INTEGER,
+            deleted_at TEXT,
+            neg REAL,
+            neu REAL,
+            pos REAL,
+            compound REAL,
+            label TEXT CHECK (label IN ('negative', 'neutral', 'positive')),
+            scorer_version TEXT,
+            label_override TEXT CHECK (label_override IN ('negative', 'neutral', 'positive')),
+            label_override_by TEXT,
+            label_override_at TEXT,
+            UNIQUE (channel, remote_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX replies_publication ON replies(publication_id)")
+    db.execute("CREATE INDEX replies_unscored ON replies(id) WHERE compound IS NULL")
+    db["replies"].enable_fts(["text", "author"], create_triggers=True, tokenize="porter")
+
+
+@migration
+def m004_harvest_runs(db):
+    db.execute(
+        """
+        CREATE TABLE harvest_runs (
+            id INTEGER PRIMARY KEY,
+            publication_id INTEGER NOT NULL REFERENCES publications(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            requests INTEGER NOT NULL DEFAULT 0,
+            fetched INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'running',
+            error TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX harvest_runs_publication ON harvest_runs(publication_id)")
+
+
+@migration
+def m005_rate_limits(db):
+    db.execute(
+        """
+        CREATE TABLE rate_limits (
+            channel TEXT NOT NULL,
+            account TEXT NOT NULL,
+            route TEXT NOT NULL,
+            "limit" INTEGER,
+            remaining REAL,
+            reset_at TEXT,
+            blocked_until TEXT,   -- set on 429 or a usage cap: no requests on this route before it
+            note TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (channel, account, route)
+        )
+        """
+    )
+
+
+@migration
+def m006_digests(db):
+    db.execute(
+        """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL UNIQUE,    -- ISO week, e.g. 2026-W47
+            recipients TEXT,
+            subject TEXT,
+            status TEXT NOT NULL DEFAULT 'claimed'
+                CHECK (status IN ('claimed', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_at TEXT,
+            sent_at TEXT,
+            message_id TEXT,
+            error TEXT
+        )
+        """
+    )
+
+
+@migration
+def m007_checkpoints(db):
+    db.execute("CREATE TABLE checkpoints (job TEXT PRIMARY KEY, position INTEGER)")
