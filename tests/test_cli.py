@@ -1,0 +1,173 @@
+"""End to end through the real `listener` CLI, against the fake platform, with tweepy and praw."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, write_question
+
+LISTENER = str(Path(sys.executable).with_name("listener"))
+
+
+def run(args, env=None, cwd=None, check=True):
+    result = subprocess.run([LISTENER, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"listener {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def counts(db_path):
+    conn = sqlite3.connect(db_path)
+    try:
+        return {
+            "questions": conn.execute("SELECT count(*) FROM questions").fetchone()[0],
+            "publications": dict(conn.execute("SELECT channel, count(*) FROM publications GROUP BY channel")),
+            "replies": dict(conn.execute("SELECT channel, count(*) FROM replies GROUP BY channel")),
+            "distinct": conn.execute("SELECT count(DISTINCT channel || remote_id) FROM replies").fetchone()[0],
+            "unscored": conn.execute("SELECT count(*) FROM replies WHERE compound IS NULL OR label IS NULL").fetchone()[0],
+        }
+    finally:
+        conn.close()
+
+
+def test_demo_twice_same_counts(tmp_path):
+    db_path = tmp_path / "demo.db"
+    args = ["demo", "--no-serve", "--db", str(db_path), "--replies", "240", "--seed", "3"]
+    first = run(args, cwd=REPO)
+    assert "published 6 post(s)" in first.stdout
+    assert "x " in first.stdout and "reddit " in first.stdout
+    before = counts(db_path)
+    assert before["publications"] == {"x": 3, "reddit": 3}
+    assert before["replies"]["x"] > 0 and before["replies"]["reddit"] > 0
+    assert sum(before["replies"].values()) == 240 == before["distinct"]
+    assert before["unscored"] == 0
+    second = run(args, cwd=REPO)
+    assert "published 0 post(s)" in second.stdout
+    assert counts(db_path) == before
+    # the summary reports harvested vs reported for both channels
+    assert "240 replies" not in second.stderr
+    assert second.stdout.count("100%") == 6
+
+
+def test_step_commands_against_fake(env_for_cli, control, tmp_path):
+    posts = tmp_path / "posts"
+    write_question(posts, "effort", text="How easy are we to do business with?", at="2026-01-05T09:00",
+                   time_zone="Europe/Berlin", status="approved", approved_by="maria",
+                   reddit={"title": "How easy are we to do business with?"})
+    write_question(posts, "draft-one", text="Would you recommend us?", at="2026-01-05T09:00")
+    out = run(["sync"], env=env_for_cli).stdout
+    assert "synced 2 question(s)" in out
+    # a one-off far in the past is outside the missed grace: reported, not posted
+    out = run(["publish"], env=env_for_cli).stdout
+    assert "missed 2" in out and control.posts() == []
+    write_question(posts, "effort", text="How easy are we to do business with, really?", at="2099-01-05T09:00",
+                   time_zone="Europe/Berlin", status="approved", approved_by="maria")
+    run(["sync"], env=env_for_cli)
+    assert "published 0" in run(["publish"], env=env_for_cli).stdout  # not due yet
+
+    status = json.loads(run(["status", "--json"], env=env_for_cli).stdout)
+    assert status["questions"] == {"approved": 1, "draft": 1}
+
+
+def test_publish_harvest_score_label(env_for_cli, control, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    local = (datetime.now(timezone.utc) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    write_question(tmp_path / "posts", "effort", text="How easy are we to do business with?", at=local,
+                   status="approved", approved_by="maria")
+    run(["sync"], env=env_for_cli)
+    assert "published 2" in run(["publish"], env=env_for_cli).stdout
+    assert "published 0" in run(["publish"], env=env_for_cli).stdout
+    assert len(control.posts()) == 2
+    for post in control.posts():
+        control.add_replies(post["channel"], post["id"], count=60, seed=5)
+    out = run(["harvest", "--all"], env=env_for_cli).stdout
+    assert "120 new" in out
+    out = run(["harvest", "--all"], env=env_for_cli).stdout
+    assert "0 new" in out
+    db_path = env_for_cli["LISTENER_DATABASE_PATH"]
+    assert counts(db_path)["distinct"] == 120
+    reply_id, label = sqlite3.connect(db_path).execute("SELECT id, label FROM replies LIMIT 1").fetchone()
+    new_label = "negative" if label != "negative" else "positive"
+    run(["label", str(reply_id), new_label, "--by", "maria"], env=env_for_cli)
+    row = sqlite3.connect(db_path).execute(
+        "SELECT label, label_override, label_override_by FROM replies WHERE id = ?", [reply_id]).fetchone()
+    assert row == (label, new_label, "maria")  # the score's label stays; the correction sits beside it
+    out = run(["score", "--rescore"], env=env_for_cli)
+    assert "scored 120 replies" in out.stdout
+    assert sqlite3.connect(db_path).execute("SELECT label_override FROM replies WHERE id = ?",
+                                            [reply_id]).fetchone()[0] == new_label
+    status = run(["status"], env=env_for_cli).stdout
+    assert "x " in status and "reddit " in status and "X cost" in status
+
+
+def test_bad_toml_names_file_and_others_load(env_for_cli, tmp_path):
+    posts = tmp_path / "posts"
+    write_question(posts, "good", text="How easy are we to do business with?", at="2099-01-05T09:00")
+    (posts / "broken.toml").write_text('text = "unterminated\n', encoding="utf-8")
+    (posts / "bad-zone.toml").write_text('text = "Hi?"\nat = "2099-01-01T09:00"\ntime_zone = "Mars/Olympus"\n')
+    result = run(["sync"], env=env_for_cli, check=False)
+    assert result.returncode == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert any(line.startswith("Error: broken.toml: invalid TOML") for line in errors)
+    assert any("bad-zone.toml: time_zone" in line and "IANA" in line for line in errors)
+    assert "Traceback" not in result.stderr
+    assert "synced 1 question(s)" in result.stdout
+    ids = [r[0] for r in sqlite3.connect(env_for_cli["LISTENER_DATABASE_PATH"]).execute("SELECT id FROM questions")]
+    assert ids == ["good"]
+
+
+@pytest.mark.parametrize("setup, expected", [
+    (lambda env, tmp: env.update(LISTENER_CONFIG=str(tmp / "missing.toml")), "missing.toml not found"),
+    (lambda env, tmp: ((tmp / "bad.toml").write_text("[x\n"), env.update(LISTENER_CONFIG=str(tmp / "bad.toml"))),
+     "invalid TOML"),
+    (lambda env, tmp: ((tmp / "s.toml").write_text('[x]\napi_key = "oops"\n'), env.update(LISTENER_CONFIG=str(tmp / "s.toml"))),
+     "set X_API_KEY in the environment"),
+    (lambda env, tmp: env.update(LISTENER_X_TIMEOUT="soon"), "LISTENER_X_TIMEOUT"),
+    (lambda env, tmp: env.update(LISTENER_DATABASE_PATH=str(tmp / "nope" / "x.db")), "does not exist"),
+])
+def test_bad_config_one_line(env_for_cli, tmp_path, setup, expected):
+    setup(env_for_cli, tmp_path)
+    result = run(["status"], env=env_for_cli, check=False)
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_unreachable_platform_and_missing_secret(env_for_cli, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    local = (datetime.now(timezone.utc) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    write_question(tmp_path / "posts", "q", text="How easy are we to do business with?", at=local,
+                   status="approved", approved_by="maria")
+    run(["sync"], env=env_for_cli)
+    env = dict(env_for_cli, LISTENER_X_BASE_URL="http://127.0.0.1:9", LISTENER_REDDIT_BASE_URL="http://127.0.0.1:9/r",
+               LISTENER_REDDIT_AUTH_URL="http://127.0.0.1:9/r")
+    result = run(["publish"], env=env, check=False)
+    assert "cannot reach X at http://127.0.0.1:9" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    env = {k: v for k, v in env_for_cli.items() if not k.startswith(("X_", "REDDIT_"))}
+    result = run(["publish"], env=env, check=False)
+    assert result.returncode == 1
+    assert "X_API_KEY is not set" in result.stderr and "no channel is usable" in result.stderr
+
+
+def test_every_command_has_help_with_example():
+    out = run(["--help"]).stdout
+    for command in ["init", "sync", "publish", "harvest", "score", "serve", "demo", "status", "label"]:
+        assert command in out
+        assert "Example:" in run([command, "--help"]).stdout
+
+
+def test_init_writes_config(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
+    run(["init"], env=env, cwd=tmp_path)
+    assert (tmp_path / "listener.toml").exists() and (tmp_path / "listener.db").exists()
+    again = run(["init"], env=env, cwd=tmp_path, check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
