@@ -26,7 +26,12 @@ def open_db(path, *, migrate_schema=True) -> sqlite_utils.Database:
         raise ConfigError(f"{path} is not a listener database ({exc}): pass --db with another file") from None
     db = sqlite_utils.Database(conn)
     if migrate_schema:
-        migrate(db)
+        try:
+            migrate(db)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"cannot update the schema of {path} ({exc}): restore a backup or pass --db with another file"
+            ) from None
     return db
 
 
