@@ -33,12 +33,40 @@ def datasette_args(cfg, host, port):
     folder = dashboards_dir(cfg)
     args = [sys.executable, "-m", "datasette", "serve", str(cfg["database"]["path"]),
             "--metadata", str(folder / "metadata.yaml"), "--host", host, "--port", str(port),
-            "--setting", "sql_time_limit_ms", "3000", "--setting", "allow_download", "off"]
+            *datasette_settings()]
     if (folder / "templates").is_dir():
         args += ["--template-dir", str(folder / "templates")]
     if (folder / "plugins").is_dir():
         args += ["--plugins-dir", str(folder / "plugins")]
     return args
+
+
+# Settings for every Datasette we run (the tests and benchmarks/pages.py use the same ones).
+SETTINGS = {
+    "sql_time_limit_ms": 3000,
+    "allow_download": False,       # no copy of the whole file from the web
+    "suggest_facets": False,       # suggestions cost a scan per column at a million replies
+    "facet_time_limit_ms": 1000,
+    "default_page_size": 50,
+}
+
+
+def datasette_settings():
+    args = []
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, {True: "on", False: "off"}.get(value, str(value))]
+    return args
+
+
+def make_datasette(db_path, folder=REPO_DASHBOARDS):
+    """The same Datasette `listener serve` runs, in-process (tests, benchmarks): read-only on the file."""
+    import yaml
+    from datasette.app import Datasette
+
+    metadata = yaml.safe_load((Path(folder) / "metadata.yaml").read_text(encoding="utf-8"))
+    plugins = Path(folder) / "plugins"
+    return Datasette([str(db_path)], metadata=metadata, settings=SETTINGS,
+                     plugins_dir=str(plugins) if plugins.is_dir() else None)
 
 
 def serve(cfg, host=None, port=None):
@@ -51,6 +79,10 @@ def serve(cfg, host=None, port=None):
         )
     print(f"Datasette on http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     try:
-        subprocess.run(datasette_args(cfg, host, port), check=False, env=os.environ.copy())
+        env = os.environ.copy()
+        password_hash = cfg.secret("serve", "password_hash")
+        if password_hash:  # metadata.yaml reads it with $env; the plugin then requires a login
+            env["LISTENER_PASSWORD_HASH"] = password_hash
+        subprocess.run(datasette_args(cfg, host, port), check=False, env=env)
     except KeyboardInterrupt:
         pass

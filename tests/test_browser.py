@@ -1,0 +1,90 @@
+"""A real headless Chromium on `listener serve`: charts draw, nothing leaves 127.0.0.1, no injected script."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ui_support import REPO, filled_db  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(filled_db, tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
+    listener = Path(sys.executable).with_name("listener")
+    proc = subprocess.Popen([str(listener), "serve", "--db", str(filled_db), "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(proc.stdout.read1().decode())
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_overview_and_pages_in_chromium(server, filled_db):
+    from playwright.sync_api import sync_playwright
+
+    name = filled_db.stem
+    errors, foreign = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: foreign.append(r.url)
+                if urllib.parse.urlsplit(r.url).hostname not in ("127.0.0.1",) and not r.url.startswith(("data:", "blob:"))
+                else None)
+
+        page.goto(server + "/-/dashboards/overview")
+        page.wait_for_function("document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length >= 4",
+                               timeout=20000)
+        page.wait_for_function("document.querySelectorAll('table td').length > 0", timeout=10000)
+        page.wait_for_timeout(500)
+        artifacts = REPO / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        page.screenshot(path=str(artifacts / "overview.png"), full_page=True)
+        assert page.evaluate("window.__pwned") is None
+        assert "&lt;script&gt;" not in page.inner_text("body")  # escaped once, not twice
+        assert "<script>window.__pwned=1</script>" in page.inner_text("body")
+
+        filtered = server + "/-/dashboards/overview?" + urllib.parse.urlencode(
+            {"question": "customer-effort", "channel": "x"})
+        for url in [filtered, f"{server}/{name}/replies", f"{server}/{name}/replies?_search=pwned",
+                    f"{server}/{name}/needs_attention?question=", f"{server}/{name}/mentions?word=pwned&question=",
+                    f"{server}/{name}/most_negative_this_week?question=&week=",
+                    f"{server}/{name}/answers?question=customer-effort&channel=&page="]:
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("window.__pwned") is None, url
+            page.mouse.move(300, 300)
+            for link in page.query_selector_all("a[href^='javascript:']"):
+                raise AssertionError(f"javascript: link on {url}: {link.get_attribute('href')}")
+        browser.close()
+    assert not errors, errors
+    assert not foreign, foreign
