@@ -278,3 +278,78 @@ def demo(db_path, replies, seed, serve, port, posts_dir):
         from .serve import serve as run_serve
 
         run_serve(cfg, port=port)
+
+
+@cli.command()
+@common
+@click.option("--from", "start", help="first day, e.g. 2026-12-01 (UTC; default: now)")
+@click.option("--days", default=14, show_default=True, type=int, help="how many days to show")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def calendar(cfg, start, days, as_json):
+    """Upcoming occurrences of approved questions, per channel, in local time and UTC.
+
+    Reads the questions table: run `listener sync` first to see changes in posts/.
+
+    Example: listener calendar --from 2026-12-01 --days 31
+    """
+    from . import calendar as calendar_mod
+
+    db = open_configured_db(cfg)
+    first = calendar_mod.parse_from(start, utcnow())
+    entries = calendar_mod.upcoming(db, cfg, first, days)
+    click.echo(json.dumps(entries, indent=2) if as_json else calendar_mod.format_calendar(entries, first, days))
+
+
+@cli.command()
+@common
+@click.option("--once", is_flag=True, help="run one tick and exit (for cron and tests)")
+def run(cfg, once):
+    """The worker: every [worker] tick_seconds sync, plan, publish, harvest and send the digest.
+
+    One per database (a second one exits with an error). Ctrl-C or SIGTERM stops it cleanly.
+    Occurrences later than [publish] missed_grace_minutes are marked missed, never burst-posted.
+
+    Example: listener run          (or from cron: listener run --once)
+    """
+    from . import worker
+
+    worker.setup_logging()
+    worker.run(cfg, open_channels, once=once)
+
+
+@cli.command()
+@common
+@click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends nothing")
+@click.option("--send", is_flag=True, help="send the digest of --week (once: a sent week is not sent again)")
+@click.option("--due", is_flag=True, help="send last week's digest if its [digest] weekday and hour have passed")
+@click.option("--week", help="ISO week like 2026-W47, in [digest] time_zone (default: last complete week)")
+@click.option("--out", type=click.Path(dir_okay=False), help="preview HTML file (default: digest-<week>.html)")
+def digest(cfg, preview, send, due, week, out):
+    """The weekly e-mail digest: what people said to each question, as a short memo.
+
+    Examples: listener digest --preview --week 2026-W47 --out digest.html
+              listener digest --send
+    """
+    from . import digest as digest_mod, mail
+
+    if sum([preview, send, due]) != 1:
+        raise click.UsageError("pass one of --preview, --send or --due")
+    if due and week:
+        raise click.UsageError("--due picks the week itself: drop --week")
+    db = open_configured_db(cfg)
+    now = utcnow()
+    if due:
+        click.echo(mail.send_if_due(db, cfg, now).message)
+        return
+    period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
+    if send:
+        click.echo(mail.send_period(db, cfg, period, now).message)
+        return
+    built = digest_mod.build_digest(db, cfg, period)
+    target = Path(out or f"digest-{period.label}.html")
+    target.write_text(built.html_with_inline_images(), encoding="utf-8")
+    click.echo(built.text)
+    click.echo(f"wrote {target} (subject: {built.subject})", err=True)
+    if not built.total and not week:
+        current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
+        click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)

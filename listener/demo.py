@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from . import harvest, publish, questions
+from .bulk import BULK_THRESHOLD, bulk_replies
 from .channels import open_channel
 from .config import load_config
 from .db import open_db
@@ -66,7 +67,11 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
         planned = publish.plan(db, cfg, now, catch_up=True)
         report = publish.publish_due(db, cfg, channels, now)
         echo(f"published {len(report.published)} post(s) ({planned.planned} newly planned)")
-        add_replies(server.base_url, db, replies, seed, echo)
+        if replies > BULK_THRESHOLD:  # see listener/bulk.py: same rows, written without the HTTP walk
+            written = bulk_replies(db, cfg, replies, seed, now, echo=echo)
+            echo(f"wrote {written} replies directly (bulk path for more than {BULK_THRESHOLD} replies)")
+        else:
+            add_replies(server.base_url, db, replies, seed, echo)
         harvest.make_all_due(db, now)
         result = harvest.harvest_due(db, cfg, channels, now, pages_per_run=10**6)
         echo(f"harvested {result.fetched} replies in {result.requests} request(s), {result.new} new")

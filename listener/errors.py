@@ -35,3 +35,7 @@ class OutcomeUnknown(ChannelError):
 
 class NotFound(ChannelError):
     """The platform says the post is gone (deleted or never existed)."""
+
+
+class DigestError(ListenerError):
+    """The digest could not be sent (SMTP settings, server unreachable); the period stays due."""

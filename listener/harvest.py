@@ -7,7 +7,7 @@ platform's reported count is stored for coverage, and the next harvest is schedu
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from .db import transaction
@@ -17,6 +17,17 @@ from .times import iso, iso_epoch, parse_duration, parse_iso
 
 X_SEARCH_WINDOW = timedelta(days=7)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
+# Pacing. Before each page the route's remaining requests and reset time (from the latest headers)
+# decide: go, wait for the reset when it comes soon enough (never past MAX_WAIT nor the run's
+# time budget), or re-queue the publication at the reset. Reset headers have one-second precision
+# (X: epoch seconds, Reddit: whole seconds from now), so a wait ends RESET_MARGIN after the reset.
+MAX_WAIT = 10.0          # seconds a run may wait for one reset (a job never sleeps past its slot)
+RESET_MARGIN = 1.0
+RESERVE = 0              # requests left untouched in each window (for other jobs on the same account)
+# A 429 while our own accounting says requests are left is a transient refusal (X and Reddit both
+# do this): retry that page after a short, bounded backoff (twice at most), then re-queue at reset.
+TRANSIENT_429_RETRIES = 2
+TRANSIENT_429_BACKOFF = 0.5
 
 
 @dataclass
@@ -52,6 +63,7 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
         if blocked:
             report.messages.append(f"{name}: paused until {blocked} ({blocked_note(db, name, channel.account)})")
             continue
+        load_rate_limits(db, channel)
         for pub in due_publications(db, name, now):
             if deadline and time.monotonic() >= deadline:
                 report.messages.append("time budget spent: the rest is harvested on the next run")
@@ -65,6 +77,7 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
                 break
             except RateLimited as exc:
                 report.messages.append(f"{name}: {exc}; next try at {iso_epoch(exc.reset_at)}")
+                requeue_channel(db, name, iso_epoch(exc.reset_at), now)
                 break
     return report
 
@@ -72,8 +85,8 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
 def harvest_publication(db, cfg, channel, pub, now, report, *, deadline=None, pages_per_run=50):
     """Walk one publication's replies from its saved cursor, as far as limits and budget allow."""
     report.publications += 1
-    if over_budget(db, cfg, pub["question_id"]):
-        finish(db, pub["id"], now, "stopped: the question's cost budget is spent ([cost] budget_per_question_usd)")
+    if channel.billable and over_budget(db, cfg, pub["question_id"]):
+        finish(db, pub["id"], now, BUDGET_NOTE)
         report.messages.append(f"{pub['question_id']}: cost budget reached, harvesting stopped")
         return
     run_id = start_run(db, pub, now)
@@ -82,14 +95,16 @@ def harvest_publication(db, cfg, channel, pub, now, report, *, deadline=None, pa
     requests = fetched = new = 0
     reads_before = getattr(channel, "reads", 0)
     status, error = "ok", None
+    route = route_for(channel)
     try:
         for _ in range(pages_per_run):
-            wait_until = channel.blocked_until(route_for(channel))
-            if wait_until:
-                requeue(db, pub["id"], iso_epoch(wait_until), now)
-                status, error = "rate_limited", f"no requests left until {iso_epoch(wait_until)}"
+            if channel.billable and over_budget(db, cfg, pub["question_id"]):
+                finish(db, pub["id"], now, BUDGET_NOTE)
+                report.messages.append(f"{pub['question_id']}: cost budget reached, harvesting stopped")
+                status, error = "budget", BUDGET_NOTE
                 break
-            page = channel.fetch_replies(pub["remote_id"], cursor)
+            pace(channel, route, deadline)
+            page = fetch_page(channel, route, pub["remote_id"], cursor, deadline)
             requests += page.requests
             fetched += len(page.replies)
             cursor = page.cursor
@@ -111,25 +126,71 @@ def harvest_publication(db, cfg, channel, pub, now, report, *, deadline=None, pa
     except RateLimited as exc:
         save_rate_limits(db, channel, now)
         requeue(db, pub["id"], iso_epoch(exc.reset_at), now)
-        status, error = "rate_limited", str(exc)
-        finish_run(db, run_id, now, requests, fetched, new, status, error)
+        finish_run(db, run_id, now, requests, fetched, new, "rate_limited", str(exc))
+        add_to_report(report, requests, fetched, new)
         raise
     except UsageCapReached as exc:
         requeue(db, pub["id"], iso(now + timedelta(days=1)), now)
         finish_run(db, run_id, now, requests, fetched, new, "usage_cap", str(exc))
+        add_to_report(report, requests, fetched, new)
         raise
     except ChannelError as exc:
         requeue(db, pub["id"], iso(now + RETRY_AFTER_ERROR), now)
         status, error = "error", str(exc)
         report.messages.append(f"{pub['channel']} publication {pub['id']}: {exc}")
     finish_run(db, run_id, now, requests, fetched, new, status, error)
+    add_to_report(report, requests, fetched, new)
+
+
+def add_to_report(report, requests, fetched, new):
     report.requests += requests
     report.fetched += fetched
     report.new += new
 
 
+BUDGET_NOTE = "stopped: the question's cost budget is spent ([cost] budget_per_question_usd)"
+
+
 def route_for(channel):
     return "tweets/search/recent" if channel.name == "x" else "oauth"
+
+
+def pace(channel, route, deadline):
+    """Wait for the route's reset when no request is left and the reset comes within this run's slot.
+
+    Raises RateLimited (nothing was sent) when the reset is further away than the run may wait:
+    the caller re-queues the publication at the reset.
+    """
+    limit = channel.rate_limits.get(route)
+    if not limit or limit.remaining is None or not limit.reset_at or limit.remaining > RESERVE:
+        return
+    wait = limit.reset_at + RESET_MARGIN - time.time()
+    if wait <= 0:
+        return
+    allowed = MAX_WAIT if deadline is None else min(MAX_WAIT, deadline - time.monotonic())
+    if wait > allowed:
+        raise RateLimited(f"{channel.name}: no requests left on {route} until the reset",
+                          reset_at=limit.reset_at + RESET_MARGIN)
+    time.sleep(wait)
+    # A new window: the next response tells how many are left; until then a 429 is a surprise.
+    channel.rate_limits[route] = replace(limit, remaining=max(limit.limit or 0, RESERVE + 2), reset_at=None)
+
+
+def fetch_page(channel, route, remote_id, cursor, deadline):
+    """One page; a 429 that our own accounting did not predict is retried after a short backoff."""
+    for attempt in range(TRANSIENT_429_RETRIES + 1):
+        before = channel.rate_limits.get(route)
+        try:
+            return channel.fetch_replies(remote_id, cursor)
+        except RateLimited:
+            expected = before is None or before.remaining is None or before.remaining <= RESERVE + 1 \
+                or (before.reset_at is not None and before.reset_at <= time.time())
+            backoff = TRANSIENT_429_BACKOFF * (2 ** attempt)
+            out_of_time = deadline is not None and time.monotonic() + backoff >= deadline
+            if expected or out_of_time or attempt == TRANSIENT_429_RETRIES:
+                raise
+            channel.rate_limits[route] = before  # the window we counted is still the one in force
+            time.sleep(backoff)
 
 
 def store_page(db, cfg, pub, page, cursor, walk_started, reads, now):
@@ -214,7 +275,10 @@ def complete_walk(db, cfg, channel, pub, page, walk_started, now):
     stamp = iso(now)
     published = parse_iso(pub["published_at"])
     offsets = schedule_offsets(cfg)
-    stage = pub["harvest_stage"] + 1
+    # The next plan point still ahead: extra walks (`harvest --all`, restarts) never use up the plan,
+    # and a late run covers every point it missed with one walk.
+    ahead = [published + offset for offset in offsets if published + offset > now]
+    stage = len(offsets) - len(ahead) + 1
     with transaction(db):
         window_start = iso(now - X_SEARCH_WINDOW) if pub["channel"] == "x" else "0000"
         db.execute(
@@ -226,11 +290,11 @@ def complete_walk(db, cfg, channel, pub, page, walk_started, now):
         harvested = db.execute("SELECT count(*) FROM replies WHERE publication_id = ? AND deleted_at IS NULL",
                                [pub["id"]]).fetchone()[0]
         note = coverage_note(pub["channel"], harvested, reported, page.notes, published, now)
-        next_at = published + offsets[stage - 1] if stage <= len(offsets) else None
+        next_at = ahead[0] if ahead else None
         if pub["channel"] == "x" and next_at and next_at > published + X_SEARCH_WINDOW - timedelta(hours=1):
             next_at = published + X_SEARCH_WINDOW - timedelta(hours=1)
-        if next_at is not None and next_at <= now:
-            next_at = now + timedelta(minutes=1) if stage < len(offsets) else None
+            if next_at <= now:
+                next_at = None  # X's recent search is closing: this walk was the last
         db.execute(
             "UPDATE publications SET reported_reply_count = ?, harvested_reply_count = ?, coverage_note = ?, "
             "harvest_stage = ?, harvest_cursor = NULL, harvest_walk_started_at = NULL, next_harvest_at = ?, "
@@ -307,6 +371,28 @@ def save_rate_limits(db, channel, now):
                 [channel.name, channel.account, route, limit.limit, limit.remaining, iso_epoch(limit.reset_at),
                  iso(now)],
             )
+
+
+def load_rate_limits(db, channel):
+    """Seed the channel's limits from earlier runs (other processes), so pacing starts informed."""
+    from .channels.base import RateLimit  # (lazy: the channels package imports tweepy and praw)
+
+    for route, limit, remaining, reset_at in db.execute(
+            'SELECT route, "limit", remaining, reset_at FROM rate_limits WHERE channel = ? AND account = ? '
+            "AND route != '*' AND reset_at IS NOT NULL", [channel.name, channel.account]).fetchall():
+        reset = parse_iso(reset_at).timestamp()
+        if route not in channel.rate_limits and reset > time.time():
+            channel.rate_limits[route] = RateLimit(route, limit, remaining, reset)
+
+
+def requeue_channel(db, name, when, now):
+    """The route is spent until `when`: every due publication on the channel waits for it."""
+    if not when:
+        return
+    with transaction(db):
+        db.execute("UPDATE publications SET next_harvest_at = ?, updated_at = ? WHERE channel = ? "
+                   "AND state = 'published' AND harvest_done_at IS NULL AND next_harvest_at < ?",
+                   [when, iso(now), name, when])
 
 
 def block_channel(db, name, account, until, note, now):

@@ -8,15 +8,21 @@ never retried blind.
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .db import transaction
 from .errors import ChannelError, OutcomeUnknown, RateLimited, UsageCapReached
+from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
 from .recurrence import occurrences
 from .times import iso, iso_epoch, parse_iso
 
 STALE_CLAIM = timedelta(minutes=5)  # a 'publishing' row this old belongs to a dead process
+# A claim also records the claiming process id: when that process is gone (killed, crashed), the
+# claim is stale at once, so a restart reconciles right away instead of waiting STALE_CLAIM. The
+# database lives on one machine, so the pid is meaningful; a reused pid only delays recovery until
+# STALE_CLAIM, it never causes a second post (the row is reconciled, never retried blind).
 
 
 @dataclass
@@ -68,6 +74,9 @@ def plan(db, cfg, now, *, catch_up=False):
         else:
             late = [t for t in due if t < now - grace]
             due = [t for t in due if t >= now - grace]
+            if question["rrule"] and question["approved_at"]:
+                # a rule's occurrences already past when it was approved are history, not missed
+                late = [t for t in late if t >= parse_iso(question["approved_at"]) - grace]
         for channel in json.loads(question["channels"]):
             if not cfg[channel]["enabled"]:
                 continue
@@ -97,28 +106,39 @@ def claim(db, channel, account, now):
     """Atomically move one due planned publication to publishing; returns its row dict or None."""
     with transaction(db):
         cursor = db.execute(
-            "UPDATE publications SET state = 'publishing', claimed_at = ?, attempts = attempts + 1, "
-            "updated_at = ? WHERE id = (SELECT id FROM publications WHERE state = 'planned' "
+            "UPDATE publications SET state = 'publishing', claimed_at = ?, claimed_pid = ?, "
+            "attempts = attempts + 1, updated_at = ? WHERE id = (SELECT id FROM publications WHERE state = 'planned' "
             "AND channel = ? AND account = ? AND occurrence_at <= ? AND (retry_at IS NULL OR retry_at <= ?) "
             "ORDER BY occurrence_at, id LIMIT 1) AND state = 'planned' RETURNING *",
-            [iso(now), iso(now), channel, account, iso(now), iso(now)],
+            [iso(now), os.getpid(), iso(now), channel, account, iso(now), iso(now)],
         )
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row)) if row else None
 
 
-def publish_due(db, cfg, channels, now):
-    """Publish every due planned publication, one at a time, on each open channel."""
+def publish_due(db, cfg, channels, now, *, should_stop=None):
+    """Publish every due planned publication, one at a time, on each open channel.
+
+    `should_stop` (the worker's SIGTERM flag) is checked before each claim: a stop finishes the
+    publication in flight and leaves the rest planned.
+    """
     report = PublishReport()
     recover_stale_claims(db, now)
     for name, channel in channels.items():
-        while True:
+        blocked = channel_blocked_until(db, name, channel.account, now)
+        if blocked:  # a usage cap: nothing is claimed (planned rows wait, showing why)
+            report.messages.append(f"{name}: paused until {blocked} ({blocked_note(db, name, channel.account)})")
+            continue
+        while not (should_stop and should_stop()):
             pub = claim(db, name, channel.account, now)
             if pub is None:
                 break
             if not publish_one(db, channel, pub, now, report):
                 break  # this channel is rate limited or capped: the others carry on
-    reconcile(db, cfg, channels, now, report)
+    if not (should_stop and should_stop()):
+        reconcile(db, cfg, channels, now, report)
+    for channel in channels.values():
+        save_rate_limits(db, channel, now)  # `listener status` shows the posting limits too
     return report
 
 
@@ -133,6 +153,7 @@ def publish_one(db, channel, pub, now, report):
         return False
     except UsageCapReached as exc:
         set_state(db, pub["id"], "planned", now, error=str(exc), retry_at=iso(now + timedelta(days=1)))
+        block_channel(db, channel.name, channel.account, now + timedelta(days=1), str(exc), now)
         report.messages.append(str(exc))
         return False
     except OutcomeUnknown as exc:
@@ -167,11 +188,40 @@ def set_state(db, pub_id, state, now, error=None, retry_at=None):
 
 
 def recover_stale_claims(db, now):
-    """A row left in 'publishing' by a killed process may or may not have been posted: reconcile it."""
+    """A row left in 'publishing' by a killed process may or may not have been posted: reconcile it.
+
+    Stale means claimed more than STALE_CLAIM ago, or claimed by a process that no longer exists.
+    """
     with transaction(db):
-        db.execute("UPDATE publications SET state = 'unknown', error = 'interrupted while publishing', "
-                   "updated_at = ? WHERE state = 'publishing' AND claimed_at <= ?",
-                   [iso(now), iso(now - STALE_CLAIM)])
+        rows = db.execute("SELECT id, claimed_at, claimed_pid FROM publications WHERE state = 'publishing'").fetchall()
+        stale = [pub_id for pub_id, claimed_at, pid in rows
+                 if claimed_at is None or parse_iso(claimed_at) <= now - STALE_CLAIM or process_gone(pid)]
+        for pub_id in stale:
+            db.execute("UPDATE publications SET state = 'unknown', error = 'interrupted while publishing', "
+                       "updated_at = ? WHERE id = ? AND state = 'publishing'", [iso(now), pub_id])
+    return stale
+
+
+def process_gone(pid):
+    """True when no process `pid` exists on this machine (our own process is never gone)."""
+    if not pid or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # exists, owned by someone else
+    return is_zombie(pid)
+
+
+def is_zombie(pid):
+    """A killed child not yet reaped still has a pid: it is dead all the same (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def reconcile(db, cfg, channels, now, report):

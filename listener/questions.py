@@ -213,8 +213,11 @@ def upsert_question(db, row, now):
                approved_at=approved_at if status == "approved" else None,
                approved_hash=approved_hash, updated_at=now, deleted_at=None)
     if old:
-        sets = ", ".join(f"{k} = :{k}" for k in row if k != "id")
-        db.execute(f"UPDATE questions SET {sets} WHERE id = :id", row)
+        columns = [k for k in row if k not in ("id", "updated_at")]
+        sets = ", ".join(f"{k} = :{k}" for k in columns)
+        changed = " OR ".join(f"{k} IS NOT :{k}" for k in columns)
+        # updated_at moves only when something did: the worker syncs every tick
+        db.execute(f"UPDATE questions SET {sets}, updated_at = :updated_at WHERE id = :id AND ({changed})", row)
     else:
         row["created_at"] = now
         cols = ", ".join(row)

@@ -218,3 +218,74 @@ def m006_digests(db):
 @migration
 def m007_checkpoints(db):
     db.execute("CREATE TABLE checkpoints (job TEXT PRIMARY KEY, position INTEGER)")
+
+
+@migration
+def m008_publication_claimed_pid(db):
+    # The process that claimed a 'publishing' row: when it is dead, the claim is stale at once.
+    db.execute("ALTER TABLE publications ADD COLUMN claimed_pid INTEGER")
+
+
+@migration
+def m009_explore(db):
+    """What the Datasette UI needs to stay fast at a million replies (issue 7).
+
+    Two virtual generated columns (no storage, indexable): replies.sentiment is the label people see
+    (a person's correction wins) and replies.week the Monday of the reply's week. publications.name
+    labels a publication wherever a reply links to it. reply_daily is a rollup of live replies per
+    publication, day and sentiment, kept current by triggers (so every writer keeps it right) and
+    backfilled here.
+    """
+    day = "substr(coalesce({r}.created_at, {r}.first_seen_at), 1, 10)"
+    db.execute("ALTER TABLE replies ADD COLUMN sentiment TEXT "
+               "GENERATED ALWAYS AS (coalesce(label_override, label)) VIRTUAL")
+    db.execute("ALTER TABLE replies ADD COLUMN week TEXT "
+               "GENERATED ALWAYS AS (date(substr(created_at, 1, 10), 'weekday 0', '-6 days')) VIRTUAL")
+    db.execute("ALTER TABLE publications ADD COLUMN name TEXT GENERATED ALWAYS AS "
+               "(question_id || ' on ' || channel || ' ' || substr(coalesce(published_at, occurrence_at), 1, 10)) "
+               "VIRTUAL")
+    for sql in [
+        "CREATE INDEX replies_thread ON replies(parent_remote_id, created_at)",
+        "CREATE INDEX replies_publication_created ON replies(publication_id, created_at)",
+        "CREATE INDEX replies_sentiment ON replies(sentiment)",
+        "CREATE INDEX replies_channel ON replies(channel)",  # narrower than UNIQUE(channel, remote_id): faster facet
+        "CREATE INDEX replies_week_compound ON replies(week, compound) WHERE deleted_at IS NULL",
+        "CREATE INDEX replies_needs_attention ON replies(compound, publication_id, channel, created_at) "
+        "WHERE label_override IS NULL AND label = 'negative' AND deleted_at IS NULL",
+        """CREATE TABLE reply_daily (
+            publication_id INTEGER NOT NULL REFERENCES publications(id),
+            day TEXT NOT NULL,              -- UTC date the reply was written (YYYY-MM-DD)
+            sentiment TEXT NOT NULL,        -- coalesce(label_override, label, 'unscored')
+            question_id TEXT,
+            channel TEXT NOT NULL,
+            week TEXT NOT NULL,             -- Monday of that week
+            replies INTEGER NOT NULL,       -- live (not deleted) replies
+            PRIMARY KEY (publication_id, day, sentiment)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX reply_daily_question_week ON reply_daily(question_id, week)",
+        "CREATE INDEX reply_daily_day ON reply_daily(day)",
+    ]:
+        db.execute(sql)
+    row = ("{r}.publication_id, " + day + ", coalesce({r}.label_override, {r}.label, 'unscored'), "
+           "(SELECT question_id FROM publications WHERE id = {r}.publication_id), {r}.channel, "
+           "coalesce(date(" + day + ", 'weekday 0', '-6 days'), '?')")  # '?': not a date
+    key = ("publication_id = {r}.publication_id AND day = " + day +
+           " AND sentiment = coalesce({r}.label_override, {r}.label, 'unscored')")
+    columns = "(publication_id, day, sentiment, question_id, channel, week, replies)"
+    add = ("INSERT INTO reply_daily " + columns + " SELECT " + row + ", 1 WHERE {r}.deleted_at IS NULL "
+           "ON CONFLICT(publication_id, day, sentiment) DO UPDATE SET replies = replies + 1;")
+    remove = ("UPDATE reply_daily SET replies = replies - 1 WHERE " + key + " AND {r}.deleted_at IS NULL; "
+              "DELETE FROM reply_daily WHERE " + key + " AND replies <= 0;")
+    db.execute("CREATE TRIGGER reply_daily_insert AFTER INSERT ON replies BEGIN "
+               + add.format(r="NEW") + " END")
+    db.execute("CREATE TRIGGER reply_daily_delete AFTER DELETE ON replies BEGIN "
+               + remove.format(r="OLD") + " END")
+    db.execute(
+        "CREATE TRIGGER reply_daily_update AFTER UPDATE OF label, label_override, deleted_at, created_at, "
+        "first_seen_at, publication_id ON replies WHEN (OLD.deleted_at IS NULL) IS NOT (NEW.deleted_at IS NULL) "
+        "OR coalesce(OLD.label_override, OLD.label) IS NOT coalesce(NEW.label_override, NEW.label) "
+        "OR OLD.created_at IS NOT NEW.created_at OR OLD.first_seen_at IS NOT NEW.first_seen_at "
+        "OR OLD.publication_id IS NOT NEW.publication_id BEGIN "
+        + remove.format(r="OLD") + " " + add.format(r="NEW") + " END")
+    db.execute("INSERT INTO reply_daily " + columns + " SELECT " + row.format(r="r") +
+               ", count(*) FROM replies r WHERE r.deleted_at IS NULL GROUP BY 1, 2, 3")

@@ -1,7 +1,9 @@
 """What the outbox and the harvester are doing: `listener status` and the demo's summary."""
 
+from datetime import timedelta
+
 from .harvest import question_cost
-from .times import iso
+from .times import iso, parse_iso
 
 
 def summary(db, cfg, now):
@@ -22,9 +24,24 @@ def summary(db, cfg, now):
                 "next_harvest_at, harvest_done_at FROM publications WHERE state = 'published' ORDER BY id")
         ],
         "needs_attention": [
-            {"id": i, "question": qid, "channel": c, "state": s, "error": e}
-            for i, qid, c, s, e in q("SELECT id, question_id, channel, state, error FROM publications "
-                                     "WHERE state IN ('unknown', 'failed', 'needs_review', 'missed') ORDER BY id")
+            {"id": i, "question": qid, "channel": c, "state": s, "error": e,
+             "next_step": next_step(i, s, claimed, cfg)}
+            for i, qid, c, s, e, claimed in q(
+                "SELECT id, question_id, channel, state, error, claimed_at FROM publications "
+                "WHERE state IN ('unknown', 'failed', 'needs_review', 'missed', 'publishing') ORDER BY id")
+        ],
+        "outbox": [
+            {"id": i, "question": qid, "channel": c, "occurrence_at": at, "retry_at": retry, "note": e}
+            for i, qid, c, at, retry, e in q(
+                "SELECT id, question_id, channel, occurrence_at, retry_at, error FROM publications "
+                "WHERE state = 'planned' ORDER BY coalesce(retry_at, occurrence_at), id LIMIT 20")
+        ],
+        "last_harvest_errors": [
+            {"publication": p, "at": at, "status": st, "error": e}
+            for p, at, st, e in q(
+                "SELECT publication_id, started_at, status, error FROM harvest_runs r WHERE id = "
+                "(SELECT max(id) FROM harvest_runs WHERE publication_id = r.publication_id) "
+                "AND status NOT IN ('ok', 'running') ORDER BY publication_id")
         ],
         "replies": [
             {"channel": c, "replies": n, "scored": s, "negative": neg, "neutral": neu, "positive": pos,
@@ -45,9 +62,25 @@ def summary(db, cfg, now):
             for qid, reads, posts in q("SELECT question_id, sum(reads), sum(posts) FROM publications "
                                        "WHERE channel = 'x' GROUP BY question_id ORDER BY question_id")
         ],
+        "budget_per_question_usd": cfg["cost"]["budget_per_question_usd"],
         "now": iso(now),
     }
     return out
+
+
+def next_step(pub_id, state, claimed_at, cfg):
+    """What happens to a publication that needs attention, or what to do about it."""
+    if state == "unknown":
+        window = timedelta(minutes=cfg["publish"]["reconcile_window_minutes"])
+        until = iso(parse_iso(claimed_at) + window) if claimed_at else "the window ends"
+        return f"looked for among the account's own posts by each `listener publish` until {until}"
+    if state == "failed":
+        return f"not on the platform: `listener retry {pub_id}` posts it again"
+    if state == "needs_review":
+        return "check the account on the platform; nothing is posted again automatically"
+    if state == "publishing":
+        return "being posted (a dead process's claim is reconciled by the next `listener publish`)"
+    return "not posted: the worker was down past the grace period"
 
 
 def coverage_text(harvested, reported):
@@ -81,27 +114,73 @@ def format_summary(data):
         lines.append("needs attention:")
         for row in data["needs_attention"]:
             lines.append(f"  #{row['id']} {row['channel']} {row['question']}: {row['state']} - {row['error']}")
+            if row.get("next_step"):
+                lines.append(f"      {row['next_step']}")
     return "\n".join(lines)
+
+
+def coverage_totals(data):
+    """Per channel: harvested / reported over publications whose platform count is known."""
+    totals = {}
+    for row in data["coverage"]:
+        harvested, reported = totals.get(row["channel"], (0, 0))
+        if row["reported"] is not None:
+            totals[row["channel"]] = (harvested + row["harvested"], reported + row["reported"])
+    return totals
+
+
+def when(text, now):
+    """'2026-11-25T12:00:00Z (in 14m)' / '(due)'."""
+    if not text:
+        return "-"
+    seconds = (parse_iso(text) - parse_iso(now)).total_seconds()
+    if seconds <= 0:
+        return f"{text} (due)"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{text} (in {seconds / size:.0f}{unit})"
+    return f"{text} (in {seconds:.0f}s)"
 
 
 def format_status(data):
     """`listener status`: the summary plus next harvests, rate limits and cost."""
-    lines = [format_summary(data), "next harvests:"]
+    now = data["now"]
+    lines = [format_summary(data)]
+    for channel, (harvested, reported) in sorted(coverage_totals(data).items()):
+        lines.append(f"coverage {channel}: {harvested} / {reported} replies, {coverage_text(harvested, reported)}")
+    if data.get("outbox"):
+        lines.append("outbox (planned):")
+        for row in data["outbox"]:
+            at = when(row["retry_at"] or row["occurrence_at"], now)
+            lines.append(f"  #{row['id']:<4} {row['channel']:<7} {row['question'][:38]:<38} at {at}"
+                         + (f"  ({row['note']})" if row["note"] else ""))
+    lines.append("next harvests:")
     upcoming = [r for r in data["coverage"] if not r["done"]]
-    for row in upcoming:
-        lines.append(f"  #{row['id']:<4} {row['channel']:<7} {row['question'][:38]:<38} at {row['next_harvest_at']}")
+    for row in sorted(upcoming, key=lambda r: r["next_harvest_at"] or ""):
+        lines.append(f"  #{row['id']:<4} {row['channel']:<7} {row['question'][:38]:<38} at "
+                     f"{when(row['next_harvest_at'], now)}")
     if not upcoming:
         lines.append("  none (all finished)")
+    for row in data.get("last_harvest_errors", []):
+        lines.append(f"  #{row['publication']} last run {row['status']} at {row['at']}: {row['error']}")
     lines.append("rate limits:")
     for row in data["rate_limits"]:
-        state = f"blocked until {row['blocked_until']} ({row['note']})" if row["blocked_until"] else \
-            f"{row['remaining']} left, resets {row['reset_at']}"
+        if row["blocked_until"]:
+            state = f"blocked until {when(row['blocked_until'], now)} ({row['note']})"
+        else:
+            remaining = "?" if row["remaining"] is None else f"{row['remaining']:g}"
+            state = f"{remaining} left, resets {when(row['reset_at'], now)}"
         lines.append(f"  {row['channel']:<8} {row['route']:<24} {state}")
     if not data["rate_limits"]:
         lines.append("  none seen yet")
-    lines.append("X cost (estimated):")
+    budget = data.get("budget_per_question_usd") or 0
+    lines.append("X cost (estimated)" + (f", budget ${budget:.2f} per question:" if budget else ":"))
     for row in data["cost"]:
-        lines.append(f"  {row['question'][:40]:<40} {row['x_reads']} reads, {row['x_posts']} posts, ${row['usd']:.3f}")
-    if not data["cost"]:
+        spent = f" ({row['usd'] / budget:.0%} of budget)" if budget else ""
+        lines.append(f"  {row['question'][:40]:<40} {row['x_reads']} reads, {row['x_posts']} posts, "
+                     f"${row['usd']:.3f}{spent}")
+    if data["cost"]:
+        lines.append(f"  {'total':<40} ${sum(r['usd'] for r in data['cost']):.3f}")
+    else:
         lines.append("  nothing spent")
     return "\n".join(lines)

@@ -50,3 +50,15 @@ def test_sync_approval_and_drafts(db, tmp_path):
     (posts / "b.toml").unlink()
     assert sync(db, posts, NOW).removed == ["b"]
     assert db.execute("SELECT status FROM questions WHERE id = 'b'").fetchone()[0] == "archived"
+
+
+def test_resync_unchanged_keeps_updated_at(db, tmp_path):
+    posts = tmp_path / "posts"
+    write_question(posts, "a", text="How easy are we?", at="2026-12-01T09:00")
+    sync(db, posts, NOW)
+    later = NOW.replace(hour=13)
+    sync(db, posts, later)
+    assert db.execute("SELECT updated_at FROM questions").fetchone()[0] == "2026-11-25T12:00:00Z"
+    write_question(posts, "a", text="How easy are we, really?", at="2026-12-01T09:00")
+    sync(db, posts, later)
+    assert db.execute("SELECT updated_at FROM questions").fetchone()[0] == "2026-11-25T13:00:00Z"

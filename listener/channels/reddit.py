@@ -19,6 +19,14 @@ from prawcore.sessions import FiniteRetryStrategy
 from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited
 from .base import Channel, Page, Published, RateLimit, ReplyRecord
 
+
+class NoRetryStrategy(FiniteRetryStrategy):
+    """No retries and no sleep: FiniteRetryStrategy(retries=0) sleeps 2-4 s before every request."""
+
+    def _sleep_seconds(self):
+        return None
+
+
 DELETED_BODIES = {"[deleted]", "[removed]"}
 MORECHILDREN_BATCH = 100
 
@@ -102,7 +110,7 @@ class RedditChannel(Channel):
         )
         for core in (self.reddit._core, self.reddit._authorized_core, self.reddit._read_only_core):
             if core is not None:
-                core._retry_strategy_class = partial(FiniteRetryStrategy, retries=0)
+                core._retry_strategy_class = partial(NoRetryStrategy, retries=0)
                 core._rate_limiter.delay = lambda: None
 
     @classmethod
@@ -177,7 +185,13 @@ class RedditChannel(Channel):
         subreddit = (target or self.subreddit).lower()
 
         def recent():
-            return list(self.reddit.redditor(self.username).submissions.new(limit=100))
+            """Newest first, back to `since` (up to 1,000: a busy account posts more than 100)."""
+            posts = []
+            for post in self.reddit.redditor(self.username).submissions.new(limit=1000):
+                posts.append(post)
+                if since is not None and post.created_utc < since.timestamp():
+                    break
+            return posts
 
         found = []
         for s in self.call("the account's submissions", recent):

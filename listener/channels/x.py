@@ -17,6 +17,7 @@ from ..times import parse_iso
 from .base import Channel, Page, Published, RateLimit, ReplyRecord
 
 TWEEPY_HOST = "https://api.twitter.com"
+RECONCILE_PAGES = 10  # own posts read back when reconciling: up to 1,000, newest first
 REPLY_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id",
                 "referenced_tweets", "public_metrics"]
 
@@ -124,8 +125,7 @@ class XChannel(Channel):
             response = fn(*args, **kwargs)
         except tweepy.TooManyRequests as exc:
             self.note_limits(route, exc.response)
-            body = safe_json(exc.response)
-            if "usage-capped" in str(body.get("type", "")) or "UsageCap" in str(body.get("title", "")):
+            if usage_capped(exc.response):
                 raise UsageCapReached(
                     "X usage cap reached: harvesting and publishing on X pause until the cap resets "
                     "(raise the cap in the X developer portal)"
@@ -172,6 +172,9 @@ class XChannel(Channel):
             response = self.client.create_tweet(text=text, user_auth=True)
         except tweepy.TooManyRequests as exc:
             self.note_limits(route, exc.response)
+            if usage_capped(exc.response):
+                raise UsageCapReached("X usage cap reached: publishing on X waits until the cap resets "
+                                      "(raise the cap in the X developer portal)") from None
             raise RateLimited("X rate limit on posting: will post after the reset",
                               reset_at=exc.reset_time or time.time() + 60) from None
         except tweepy.Forbidden as exc:
@@ -203,12 +206,19 @@ class XChannel(Channel):
 
     def find_own_post(self, text, title=None, target=None, since=None):
         user = self.me()
-        response = self.call("users/tweets", self.client.get_users_tweets, user["id"], max_results=100,
-                             tweet_fields=["created_at", "conversation_id"], user_auth=True)
-        payload = self.json("users/tweets", response)
-        self.reads += len(payload.get("data") or [])
-        found = [t for t in payload.get("data") or [] if t.get("text") == text
-                 and (since is None or parse_iso(x_time_to_iso(t.get("created_at"))) >= since)]
+        found, token = [], None
+        for _ in range(RECONCILE_PAGES):  # newest first, back to `since` (a busy account posts > 100)
+            response = self.call("users/tweets", self.client.get_users_tweets, user["id"], max_results=100,
+                                 tweet_fields=["created_at", "conversation_id"], pagination_token=token,
+                                 user_auth=True)
+            payload = self.json("users/tweets", response)
+            tweets = payload.get("data") or []
+            self.reads += len(tweets)
+            times = [parse_iso(x_time_to_iso(t.get("created_at"))) for t in tweets]
+            found += [t for t, at in zip(tweets, times) if t.get("text") == text and (since is None or at >= since)]
+            token = payload.get("meta", {}).get("next_token")
+            if not token or (since is not None and times and min(times) < since):
+                break
         return [Published(remote_id=str(t["id"]), url=f"https://x.com/i/status/{t['id']}",
                           published_at=x_time_to_iso(t.get("created_at"))) for t in found]
 
@@ -233,6 +243,12 @@ class XChannel(Channel):
         self.reads += len(payload.get("data") or [])
         next_token = payload.get("meta", {}).get("next_token")
         return Page(records, json.dumps({"next_token": next_token}) if next_token else None)
+
+
+def usage_capped(response):
+    """X answers a spent usage cap with a 429 whose body names it (no rate-limit headers)."""
+    body = safe_json(response)
+    return "usage-capped" in str(body.get("type", "")) or "UsageCap" in str(body.get("title", ""))
 
 
 def safe_json(response):

@@ -39,6 +39,7 @@ REDDIT_ROUTES = [
 ]
 CONTROL_ROUTES = [
     ("GET", r"/_fake/posts", "posts"),
+    ("POST", r"/_fake/posts", "add_posts"),
     ("POST", r"/_fake/replies", "replies"),
     ("POST", r"/_fake/faults", "faults"),
     ("DELETE", r"/_fake/faults", "clear_faults"),
@@ -79,6 +80,14 @@ class DropConnection(Exception):
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        """A client killed mid-request (the crash tests do that) is normal here, not worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, address, platform):
         super().__init__(address, Handler)
@@ -165,6 +174,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(raw)))
+        if self.close_connection:  # the client asked for it (prawcore's token request does): say so
+            self.send_header("Connection", "close")
         for key, value in (headers or {}).items():
             self.send_header(key, str(value))
         self.end_headers()
@@ -241,7 +252,10 @@ class Handler(BaseHTTPRequestHandler):
             if now >= start + window:
                 start, used = now, 0
             reset = start + window
-            if used >= limit or (server.random_429 and server.rng.random() < server.random_429):
+            if used >= limit:
+                raise Reply(429, *self.too_many(route, reset))
+            if server.random_429 and server.rng.random() < server.random_429:
+                server.stats["random_429"] = server.stats.get("random_429", 0) + 1  # injected, not earned
                 raise Reply(429, *self.too_many(route, reset))
             used += 1
             server.windows[key] = [start, used]
@@ -595,6 +609,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def control_posts(self):
         return {"posts": self.server.platform.posts()}
+
+    def control_add_posts(self):
+        """{channel, like, count}: `count` more root posts by the author of post `like` (a busy account)."""
+        body = self.json_body()
+        platform = self.server.platform
+        ids = []
+        for i in range(int(body.get("count", 1))):
+            text = f"{body.get('text', 'Another post')} {i}"
+            at = platform.now() + (i + 1) / 1000  # strictly newer than `like`, in order
+            if body["channel"] == "x":
+                author = platform.tweets[str(body["like"])]["author_id"]
+                ids.append(platform.create_tweet(author, text, at=at)["id"])
+            else:
+                like = platform.submissions[str(body["like"])]
+                ids.append(platform.create_submission(like["author"], like["subreddit"], text, text, at=at)["id"])
+        self.server.platform_changed()
+        return {"ids": ids}
 
     def control_replies(self):
         body = self.json_body()
