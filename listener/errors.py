@@ -17,6 +17,10 @@ class ChannelError(ListenerError):
     """A channel (X, Reddit, ...) failed or could not be reached."""
 
 
+class Unreachable(ChannelError):
+    """The platform could not be reached at all: nothing was sent, so trying again later is safe."""
+
+
 class RateLimited(ChannelError):
     """The platform said to slow down; `reset_at` is when to try again (epoch seconds)."""
 

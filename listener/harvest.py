@@ -17,6 +17,7 @@ from .times import iso, iso_epoch, parse_duration, parse_iso
 
 X_SEARCH_WINDOW = timedelta(days=7)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
+ABANDONED_RUN = timedelta(hours=1)  # far longer than any run's time budget
 # Pacing. Before each page the route's remaining requests and reset time (from the latest headers)
 # decide: go, wait for the reset when it comes soon enough (never past MAX_WAIT nor the run's
 # time budget), or re-queue the publication at the reset. Reset headers have one-second precision
@@ -58,6 +59,7 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
     """Harvest every due publication on every channel; one failing channel never stops another."""
     report = HarvestReport()
     deadline = time.monotonic() + time_budget if time_budget else None
+    close_abandoned_runs(db, now)
     for name, channel in channels.items():
         blocked = channel_blocked_until(db, name, channel.account, now)
         if blocked:
@@ -85,10 +87,6 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
 def harvest_publication(db, cfg, channel, pub, now, report, *, deadline=None, pages_per_run=50):
     """Walk one publication's replies from its saved cursor, as far as limits and budget allow."""
     report.publications += 1
-    if channel.billable and over_budget(db, cfg, pub["question_id"]):
-        finish(db, pub["id"], now, BUDGET_NOTE)
-        report.messages.append(f"{pub['question_id']}: cost budget reached, harvesting stopped")
-        return
     run_id = start_run(db, pub, now)
     cursor = pub["harvest_cursor"]
     walk_started = pub["harvest_walk_started_at"] or iso(now)
@@ -346,6 +344,15 @@ def finish(db, pub_id, now, note):
     with transaction(db):
         db.execute("UPDATE publications SET harvest_done_at = ?, next_harvest_at = NULL, coverage_note = ?, "
                    "updated_at = ? WHERE id = ?", [iso(now), note, iso(now), pub_id])
+
+
+def close_abandoned_runs(db, now):
+    """Runs still 'running' long after any run could last belong to a killed process."""
+    with transaction(db):
+        db.execute("UPDATE harvest_runs SET status = 'interrupted', error = 'the process stopped mid-run: "
+                   "its pages were saved and the next run resumed from the cursor' "
+                   "WHERE status = 'running' AND finished_at IS NULL AND started_at < ?",
+                   [iso(now - ABANDONED_RUN)])
 
 
 def start_run(db, pub, now):

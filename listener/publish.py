@@ -11,14 +11,17 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from .db import transaction
-from .errors import ChannelError, OutcomeUnknown, RateLimited, UsageCapReached
+from .errors import ChannelError, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
 from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
+from .questions import DATE_PLACEHOLDER
 from .recurrence import occurrences
 from .times import iso, iso_epoch, parse_iso
 
 STALE_CLAIM = timedelta(minutes=5)  # a 'publishing' row this old belongs to a dead process
+UNREACHABLE_RETRY = timedelta(minutes=5)
 # A claim also records the claiming process id: when that process is gone (killed, crashed), the
 # claim is stale at once, so a restart reconciles right away instead of waiting STALE_CLAIM. The
 # database lives on one machine, so the pid is meaningful; a reused pid only delays recovery until
@@ -42,14 +45,20 @@ def idempotency_key(question_id, occurrence_at, channel, account):
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-def channel_content(question, channel, cfg):
-    """(text, title, target) to post on `channel`, from the question and its variant."""
+def channel_content(question, channel, cfg, when):
+    """(text, title, target) to post on `channel` for the occurrence at `when` (UTC)."""
     variant = json.loads(question["variants"]).get(channel, {})
-    text = variant.get("text", question["text"])
+    local_date = when.astimezone(ZoneInfo(question["time_zone"])).strftime("%-d %b %Y")
+    text = fill_date(variant.get("text", question["text"]), local_date)
     if channel == "reddit":
-        return text, variant.get("title", question["title"] or question["text"]), \
-            variant.get("subreddit", cfg["reddit"]["subreddit"])
+        title = fill_date(variant.get("title", question["title"] or question["text"]), local_date)
+        return text, title, variant.get("subreddit", cfg["reddit"]["subreddit"])
     return text, None, None
+
+
+def fill_date(text, local_date):
+    """{date} becomes the occurrence's local date: X refuses the same text twice, so recurring posts vary."""
+    return text.replace(DATE_PLACEHOLDER, local_date)
 
 
 def plan(db, cfg, now, *, catch_up=False):
@@ -81,10 +90,10 @@ def plan(db, cfg, now, *, catch_up=False):
             if not cfg[channel]["enabled"]:
                 continue
             account = cfg[channel]["account"]
-            text, title, target = channel_content(question, channel, cfg)
             with transaction(db):
                 for when, state in [(t, "planned") for t in due] + [(t, "missed") for t in late]:
                     key = idempotency_key(question["id"], iso(when), channel, account)
+                    text, title, target = channel_content(question, channel, cfg, when)
                     cursor = db.execute(
                         "INSERT OR IGNORE INTO publications (question_id, occurrence_at, channel, account, "
                         "state, idempotency_key, text, title, target, error, created_at, updated_at) "
@@ -160,11 +169,16 @@ def publish_one(db, channel, pub, now, report):
         set_state(db, pub["id"], "unknown", now, error=str(exc))
         report.unknown.append(pub["id"])
         return True
+    except Unreachable as exc:  # nothing was sent: keep it planned and stop this channel for now
+        set_state(db, pub["id"], "planned", now, error=str(exc), retry_at=iso(now + UNREACHABLE_RETRY))
+        report.deferred.append(pub["id"])
+        report.messages.append(f"{pub['channel']}: {exc}")
+        return False
     except ChannelError as exc:
         set_state(db, pub["id"], "failed", now, error=str(exc))
         report.failed.append(pub["id"])
         report.messages.append(f"{pub['channel']}: {exc}")
-        return "reach" not in str(exc)
+        return True
     mark_published(db, pub, posted, now, channel)
     report.published.append(pub["id"])
     return True

@@ -23,6 +23,8 @@ KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrul
         "count", "time_zone", "x", "reddit"}
 VARIANT_KEYS = {"x": {"text"}, "reddit": {"text", "title", "subreddit"}}
 X_MAX_LENGTH = 280
+DATE_PLACEHOLDER = "{date}"  # replaced by the occurrence's local date when published
+LONGEST_DATE = "30 Sep 2026"
 
 
 @dataclass
@@ -85,13 +87,17 @@ def parse_question(path):
         if variant:
             variants[channel] = variant
     x_text = variants.get("x", {}).get("text", text)
-    if "x" in channels and len(x_text) > X_MAX_LENGTH:
-        fail("x.text" if "x" in variants else "text", f"{len(x_text)} characters is over X's {X_MAX_LENGTH}: "
+    x_key = "x.text" if "text" in variants.get("x", {}) else "text"
+    if "x" in channels and len(x_text.replace(DATE_PLACEHOLDER, LONGEST_DATE)) > X_MAX_LENGTH:
+        fail(x_key, f"{len(x_text)} characters is over X's {X_MAX_LENGTH}: "
              "shorten it or add a shorter [x] text")
     title = variants.get("reddit", {}).get("title")
     if "reddit" in channels and len(title or text) > 300:
         fail("reddit.title", "Reddit titles are at most 300 characters: add a shorter [reddit] title")
     schedule_at, rrule, starts, until, count = schedule_fields(data, fail)
+    if "x" in channels and rrule and DATE_PLACEHOLDER not in x_text:
+        fail(x_key, "a recurring question on X needs {date} in its text (X refuses the same text twice): "
+             'e.g. [x] text = "... ({date})"')
     row = {
         "id": path.stem,
         "text": text,

@@ -77,7 +77,8 @@ def serve(cfg, host=None, port=None):
             f"refusing to serve on {host} without authentication: set LISTENER_PASSWORD_HASH "
             "(see README) or use --host 127.0.0.1"
         )
-    print(f"Datasette on http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    print(f"Datasette on http://{host}:{port}/ ; overview: http://{host}:{port}/-/dashboards/overview "
+          "(Ctrl-C to stop)", flush=True)
     try:
         env = os.environ.copy()
         password_hash = cfg.secret("serve", "password_hash")

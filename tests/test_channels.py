@@ -8,7 +8,7 @@ import pytest
 from listener.channels import open_channel
 from listener.channels.reddit import comment_record, rate_limit_from_headers as reddit_limits
 from listener.channels.x import reply_records, rate_limit_from_headers as x_limits, search_query
-from listener.errors import ChannelError, OutcomeUnknown, RateLimited
+from listener.errors import OutcomeUnknown, RateLimited, Unreachable
 
 
 def walk(channel, remote_id):
@@ -93,8 +93,10 @@ def test_reddit_submit_5xx_is_unknown_and_posted_once(cfg, control):
 def test_unreachable_is_a_channel_error(cfg):
     cfg["x"]["base_url"] = "http://127.0.0.1:9"
     x = open_channel("x", cfg)
-    with pytest.raises(ChannelError, match="cannot reach X"):
+    with pytest.raises(Unreachable, match="cannot reach X"):
         x.fetch_replies("1")
+    with pytest.raises(Unreachable):
+        x.publish("Nothing is sent")
 
 
 def test_x_pure_functions():

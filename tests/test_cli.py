@@ -152,6 +152,9 @@ def test_unreachable_platform_and_missing_secret(env_for_cli, tmp_path):
     result = run(["publish"], env=env, check=False)
     assert "cannot reach X at http://127.0.0.1:9" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+    states = sqlite3.connect(env_for_cli["LISTENER_DATABASE_PATH"]).execute(
+        "SELECT state, retry_at IS NOT NULL FROM publications").fetchall()
+    assert states == [("planned", 1), ("planned", 1)]  # nothing was sent: kept, tried again later
     env = {k: v for k, v in env_for_cli.items() if not k.startswith(("X_", "REDDIT_"))}
     result = run(["publish"], env=env, check=False)
     assert result.returncode == 1

@@ -315,3 +315,14 @@ def test_pacing_requeues_at_the_reset_beyond_the_time_budget(setup, db, cfg, con
     harvest.harvest_due(db, cfg, {channel: channels[channel]}, now_utc() + timedelta(minutes=1),
                         pages_per_run=100)
     assert stored(db, channel) == sorted(ids)
+
+
+def test_runs_of_a_killed_process_are_closed(setup, cfg, db):
+    now = now_utc()
+    pub_id = db.execute("SELECT id FROM publications LIMIT 1").fetchone()[0]
+    for started in (now - timedelta(hours=2), now - timedelta(minutes=1)):
+        db.execute("INSERT INTO harvest_runs (publication_id, started_at) VALUES (?, ?)",
+                   [pub_id, started.strftime("%Y-%m-%dT%H:%M:%SZ")])
+    harvest.harvest_due(db, cfg, {}, now)
+    statuses = [r[0] for r in db.execute("SELECT status FROM harvest_runs ORDER BY id")]
+    assert statuses[-2:] == ["interrupted", "running"]  # a recent run may still be alive elsewhere

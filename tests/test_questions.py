@@ -25,6 +25,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
     ({"text": "Hi?", "at": "2026-12-01T09:00", "colour": "red"}, "colour: unknown key"),
     ({"text": "Hi?", "at": "2026-12-01T09:00", "reddit": {"flair": "x"}}, "reddit.flair: unknown key"),
     ({"text": "Hi?", "at": "2026-12-01T09:00", "tags": "cx"}, "tags: must be a list"),
+    ({"text": "Hi?", "rrule": "FREQ=WEEKLY"}, "text: a recurring question on X needs {date}"),
+    ({"text": "Hi?", "rrule": "FREQ=WEEKLY", "x": {"text": "Hi"}}, "x.text: a recurring question on X needs {date}"),
 ])
 def test_each_bad_field_names_file_key_and_fix(tmp_path, fields, message):
     path = write_question(tmp_path, "q1", **fields)
@@ -37,7 +39,7 @@ def test_each_bad_field_names_file_key_and_fix(tmp_path, fields, message):
 def test_sync_approval_and_drafts(db, tmp_path):
     posts = tmp_path / "posts"
     write_question(posts, "a", text="How easy are we?", at="2026-12-01T09:00", status="approved", approved_by="m")
-    write_question(posts, "b", text="Recommend us?", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9", time_zone="Europe/Berlin")
+    write_question(posts, "b", text="Recommend us? {date}", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9", time_zone="Europe/Berlin")
     (posts / "c.toml").write_text("text = [", encoding="utf-8")
     result = sync(db, posts, NOW)
     assert result.loaded == ["a", "b"] and len(result.errors) == 1 and result.errors[0].startswith("c.toml")

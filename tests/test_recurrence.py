@@ -21,7 +21,7 @@ def utc(text):
 
 
 def question(tmp_path, **fields):
-    fields.setdefault("text", "How are we doing?")
+    fields.setdefault("text", "How are we doing? ({date})")
     return parse_question(write_question(tmp_path, "q", **fields))
 
 

@@ -233,7 +233,7 @@ def test_stop_flag_is_checked_between_steps(cfg, db, control, tmp_path):
 
 def test_calendar_local_and_utc_across_dst(cfg, db, tmp_path):
     posts = tmp_path / "posts"
-    approved(posts, "effort", "How easy are we?", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0",
+    approved(posts, "effort", "How easy are we? ({date})", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0",
              starts="2026-03-01T00:00", time_zone="Europe/Berlin")
     approved(posts, "ny", "What do you think?", channels=["x"], at="2026-03-30T09:00", time_zone="America/New_York")
     write_question(posts, "draft", text="Not yet", at="2026-03-25T09:00")
@@ -254,7 +254,7 @@ def test_calendar_local_and_utc_across_dst(cfg, db, tmp_path):
 
 def test_calendar_command(env_for_cli, tmp_path):
     posts = tmp_path / "posts"
-    approved(posts, "effort", "How easy are we?", rrule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0",
+    approved(posts, "effort", "How easy are we? ({date})", rrule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0",
              starts="2026-01-01T00:00", time_zone="Europe/Berlin", channels=["reddit"])
     cli(["sync"], env_for_cli)
     out = cli(["calendar", "--from", "2027-01-01", "--days", "45", "--json"], env_for_cli).stdout
@@ -279,6 +279,14 @@ def start_worker(env, tmp_path, name="worker"):
     log = open(tmp_path / f"{name}.log", "w+")
     proc = subprocess.Popen([LISTENER, "run"], stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
     return proc, log
+
+
+def stop_within_10s(proc):
+    """SIGTERM the worker: it must exit cleanly (code 0) in under 10 s."""
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert time.monotonic() - started < 10
 
 
 def wait_for(predicate, timeout=20):
@@ -333,10 +341,7 @@ def test_sigterm_stops_within_10s_and_frees_the_lock(env_for_cli, control, tmp_p
     proc, log = start_worker(env, tmp_path)
     try:
         assert wait_for(lambda: log_text(log).count("tick ") >= 2), log_text(log)
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
-        assert time.monotonic() - started < 10
+        stop_within_10s(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -367,10 +372,7 @@ def test_sigterm_during_a_hung_harvest_stops_at_once(env_for_cli, control, tmp_p
     try:
         assert wait_for(harvesting), log_text(log)
         time.sleep(0.3)
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
-        assert time.monotonic() - started < 10
+        stop_within_10s(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -418,10 +420,7 @@ def test_sigterm_while_publishing_finishes_that_post_and_leaves_the_rest_planned
 
     try:
         assert wait_for(lambda: "publishing" in publication_states()), log_text(log)
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
-        assert time.monotonic() - started < 10
+        stop_within_10s(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -442,3 +441,13 @@ def test_first_start_does_not_flood_missed_with_a_rules_history(cfg, db, control
     report = worker.tick(db, cfg, channels_for(cfg), T + timedelta(days=14, hours=3))
     assert report.missed == ["weekly on reddit due 2026-12-08T09:00:00Z", "weekly on reddit due 2026-12-15T09:00:00Z"]
     assert report.published == 0 and len(control.posts()) == 1
+
+
+def test_recurring_x_posts_carry_their_local_date(cfg, db, control, tmp_path):
+    approved(tmp_path / "posts", "weekly", "What should we fix this week? ({date})", channels=["x"],
+             rrule="FREQ=WEEKLY;BYDAY=TU;BYHOUR=10;BYMINUTE=0", starts="2026-12-01T00:00", time_zone="Europe/Berlin")
+    first_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 CET
+    worker.tick(db, cfg, channels_for(cfg), first_at)
+    worker.tick(db, cfg, channels_for(cfg), first_at + timedelta(days=7))
+    texts = sorted(p["text"] for p in control.posts("x"))
+    assert texts == ["What should we fix this week? (1 Dec 2026)", "What should we fix this week? (8 Dec 2026)"]

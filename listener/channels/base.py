@@ -8,7 +8,6 @@ timeout) and raise only ListenerError subclasses:
 - ChannelError: anything else, with a one-line message that says the fix.
 """
 
-import time
 from dataclasses import dataclass, field
 
 
@@ -73,11 +72,3 @@ class Channel:
     def fetch_replies(self, remote_id, cursor=None) -> Page:
         """One page of the reply walk starting at `cursor` (None: from the start)."""
         raise NotImplementedError
-
-    def blocked_until(self, route):
-        """Epoch time before which `route` has no requests left, or None if it may be called."""
-        limit = self.rate_limits.get(route)
-        if limit and limit.remaining is not None and limit.remaining <= 0 and limit.reset_at:
-            if limit.reset_at > time.time():
-                return limit.reset_at
-        return None

@@ -16,7 +16,7 @@ import prawcore
 from praw.models import MoreComments
 from prawcore.sessions import FiniteRetryStrategy
 
-from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited
+from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable
 from .base import Channel, Page, Published, RateLimit, ReplyRecord
 
 
@@ -149,7 +149,7 @@ class RedditChannel(Channel):
         except prawcore.BadJSON:
             raise ChannelError(f"Reddit sent malformed JSON on {what}: will try again later") from None
         except prawcore.RequestException as exc:
-            raise ChannelError(f"cannot reach Reddit at {self.base_url} ({type(exc.original_exception).__name__}): "
+            raise Unreachable(f"cannot reach Reddit at {self.base_url} ({type(exc.original_exception).__name__}): "
                                "check [reddit] base_url and the network") from None
         except prawcore.ResponseException as exc:
             raise ChannelError(f"Reddit refused {what} ({exc.response.status_code}): check the "
@@ -169,7 +169,7 @@ class RedditChannel(Channel):
         except prawcore.RequestException as exc:
             original = repr(exc.original_exception)
             if "NewConnectionError" in original or "Connection refused" in original:
-                raise ChannelError(f"cannot reach Reddit at {self.base_url}: check [reddit] base_url") from None
+                raise Unreachable(f"cannot reach Reddit at {self.base_url}: check [reddit] base_url") from None
             raise OutcomeUnknown("the connection to Reddit dropped during the submission: it may exist") from None
         except praw.exceptions.RedditAPIException as exc:
             raise ChannelError(f"Reddit refused the submission to r/{subreddit}: {exc}") from None

@@ -12,7 +12,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, UsageCapReached
+from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
 from ..times import parse_iso
 from .base import Channel, Page, Published, RateLimit, ReplyRecord
 
@@ -142,7 +142,7 @@ class XChannel(Channel):
         except tweepy.HTTPException as exc:
             raise ChannelError(f"X refused {route}: {one_line(exc)}") from None
         except requests.exceptions.ConnectionError as exc:
-            raise ChannelError(f"cannot reach X at {self.base_url} ({type(exc).__name__}): check [x] base_url "
+            raise Unreachable(f"cannot reach X at {self.base_url} ({type(exc).__name__}): check [x] base_url "
                                "and the network") from None
         except requests.exceptions.Timeout:
             raise ChannelError(f"X did not answer {route} in time: will try again later") from None
@@ -189,10 +189,10 @@ class XChannel(Channel):
         except tweepy.HTTPException as exc:
             raise ChannelError(f"X refused the post: {one_line(exc)}") from None
         except requests.exceptions.ConnectTimeout:
-            raise ChannelError(f"cannot reach X at {self.base_url}: check [x] base_url") from None
+            raise Unreachable(f"cannot reach X at {self.base_url}: check [x] base_url") from None
         except requests.exceptions.ConnectionError as exc:
             if connection_refused(exc):
-                raise ChannelError(f"cannot reach X at {self.base_url}: check [x] base_url") from None
+                raise Unreachable(f"cannot reach X at {self.base_url}: check [x] base_url") from None
             raise OutcomeUnknown("the connection to X dropped during the post: it may exist") from None
         except requests.exceptions.Timeout:
             raise OutcomeUnknown("X did not answer the post in time: it may exist") from None
