@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test install chromium clean
 
 $(BIN)/listener: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ install: $(BIN)/listener
 demo: install
 	$(BIN)/listener demo --db demo.db
 
-test: install
+# The browser tests use Debian's chromium (never a downloaded browser); install it when we can.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	  else echo "chromium not found: run 'sudo apt-get install chromium' or the browser tests are skipped"; fi; }
+
+test: install chromium
 	$(BIN)/python -m pytest
 
 clean:

@@ -10,7 +10,6 @@ and the ratio printed. Pages that hit Datasette's 3 s SQL limit on the copy coun
 """
 
 import argparse
-import shutil
 import socket
 import sqlite3
 import statistics
@@ -120,6 +119,22 @@ def measure(base, url, n):
     return times[max(0, int(round(0.95 * len(times))) - 1)], statistics.median(times)
 
 
+def remove_database(path):
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def copy_database(source, target):
+    """A consistent copy through SQLite's backup API (a file copy can pair it with a stale WAL)."""
+    remove_database(target)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 def strip(copy):
     """The same file without this issue's indexes and rollup: reply_daily becomes a view over replies."""
     conn = sqlite3.connect(copy, isolation_level=None)
@@ -172,7 +187,7 @@ def main():
     print(f"{db_path}: {count} replies")
     fast, written = run_pages(db_path, args.requests, "indexed")
     bare_path = db_path.with_name(db_path.stem + "-bare.db")
-    shutil.copy(db_path, bare_path)
+    copy_database(db_path, bare_path)
     strip(bare_path)
     slow, written_bare = run_pages(bare_path, args.bare_requests, "bare")
     print(f"\nwriter inserted {written} + {written_bare} replies during the runs\n")
@@ -180,7 +195,7 @@ def main():
     for title, (p95, median) in fast.items():
         bare = slow[title][0]
         print(f"{title:<28} {p95:9.1f} {median:8.1f} {bare:10.1f} {bare / p95:7.1f}x  {'yes' if p95 < 150 else 'NO'}")
-    bare_path.unlink()
+    remove_database(bare_path)
 
 
 if __name__ == "__main__":
