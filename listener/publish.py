@@ -256,6 +256,9 @@ def reconcile(db, cfg, channels, now, report):
                 set_state(db, pub_id, "needs_review", now, error=f"could not reconcile: {exc}")
                 report.needs_review.append(pub_id)
             continue
+        taken = {r[0] for r in db.execute("SELECT remote_id FROM publications WHERE channel = ? AND id != ? "
+                                          "AND remote_id IS NOT NULL", [name, pub_id])}
+        found = [post for post in found if post.remote_id not in taken]  # another publication's post
         if len(found) == 1:
             mark_published(db, {"id": pub_id}, found[0], now, channel)
             report.published.append(pub_id)

@@ -215,3 +215,27 @@ def test_reconcile_reads_back_past_the_newest_hundred_posts(cfg, db, control, ch
     publish.publish_due(db, cfg, channels, now + timedelta(minutes=1))
     assert states(db)[channel] == "published"
     assert len(assert_no_duplicates(control)) == 2 + 110
+
+
+def test_reconcile_never_adopts_another_publications_post(cfg, db, control):
+    # two questions with the same words: the first is posted, the second's answer is lost before
+    # the platform stored anything. The first post matches the second's text, but it is taken.
+    setup_question(cfg, db, text="Same words?", name="first")
+    channels = open_channels(cfg)
+    cfg["reddit"]["enabled"] = False
+    del channels["reddit"]
+    now = now_utc()
+    publish.plan(db, cfg, now)
+    publish.publish_due(db, cfg, channels, now)
+    setup_question(cfg, db, text="Same words?", name="second")
+    publish.plan(db, cfg, now)
+    control.fault("x.create", "drop")
+    publish.publish_due(db, cfg, channels, now)
+    rows = dict(db.execute("SELECT question_id, state FROM publications").fetchall())
+    assert rows == {"first": "published", "second": "unknown"}
+    later = now + timedelta(minutes=cfg["publish"]["reconcile_window_minutes"] + 1)
+    publish.publish_due(db, cfg, channels, later)
+    rows = dict(db.execute("SELECT question_id, state FROM publications").fetchall())
+    assert rows == {"first": "published", "second": "failed"}
+    remote_ids = [r[0] for r in db.execute("SELECT remote_id FROM publications WHERE remote_id IS NOT NULL")]
+    assert len(remote_ids) == 1 and len(control.posts("x")) == 1
