@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from listener.db import copy_database  # noqa: E402
 from listener.serve import REPO_DASHBOARDS, datasette_settings  # noqa: E402
 
 OUR_INDEXES = ["replies_thread", "replies_publication_created", "replies_sentiment", "replies_channel",
@@ -124,17 +125,6 @@ def remove_database(path):
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-def copy_database(source, target):
-    """A consistent copy through SQLite's backup API (a file copy can pair it with a stale WAL)."""
-    remove_database(target)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
 def strip(copy):
     """The same file without this issue's indexes and rollup: reply_daily becomes a view over replies."""
     conn = sqlite3.connect(copy, isolation_level=None)
@@ -187,6 +177,7 @@ def main():
     print(f"{db_path}: {count} replies")
     fast, written = run_pages(db_path, args.requests, "indexed")
     bare_path = db_path.with_name(db_path.stem + "-bare.db")
+    remove_database(bare_path)  # a stale WAL beside the target would corrupt the copy
     copy_database(db_path, bare_path)
     strip(bare_path)
     slow, written_bare = run_pages(bare_path, args.bare_requests, "bare")

@@ -54,3 +54,13 @@ class transaction:
         else:
             self.conn.execute("ROLLBACK")
         return False
+
+
+def copy_database(source, target):
+    """A consistent copy through SQLite's backup API (a plain file copy can miss what is in the WAL)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()

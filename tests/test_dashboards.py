@@ -7,10 +7,10 @@ import urllib.parse
 import pytest
 from datasette_dashboards import replace_opts_in_query
 
-from listener.db import open_db
+from listener.db import copy_database, open_db
 from listener.errors import ConfigError
 from listener.serve import make_datasette, serve
-from ui_support import HOSTILE, canned_queries, copy_db, dashboard, filled_db, run  # noqa: F401
+from ui_support import HOSTILE, canned_queries, dashboard, filled_db, run  # noqa: F401
 
 FILTERS = {"question": "customer-effort", "channel": "x", "date_start": "2020-01-01", "date_end": "2100-01-01"}
 
@@ -94,7 +94,7 @@ def test_filled_queries_find_the_replies(filled_db):
 
 def test_rollup_matches_the_replies(filled_db, tmp_path):
     copy = tmp_path / "copy.db"
-    copy_db(filled_db, copy)
+    copy_database(filled_db, copy)
     db = open_db(copy)
     some = [r[0] for r in db.execute("SELECT id FROM replies ORDER BY id LIMIT 5")]
     db.execute("UPDATE replies SET label_override = 'positive' WHERE id IN (?, ?)", some[:2])
@@ -170,7 +170,7 @@ def test_serve_refuses_a_public_host_without_a_password(cfg):
 
 def test_pages_load_while_a_harvest_writes(filled_db, tmp_path):
     copy = tmp_path / "busy.db"
-    copy_db(filled_db, copy)
+    copy_database(filled_db, copy)
     writer = open_db(copy)
     writer.conn.execute("BEGIN IMMEDIATE")
     pub = writer.execute("SELECT id, channel FROM publications ORDER BY id").fetchone()

@@ -1,7 +1,6 @@
 """Shared by test_dashboards.py and test_browser.py: a filled demo database with hostile replies."""
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -46,16 +45,6 @@ def filled_db(tmp_path_factory):
     run_demo(path, replies=300, posts_dir=REPO / "posts", echo=lambda *a: None)
     add_hostile_replies(path)
     return path
-
-
-def copy_db(source, target):
-    """A consistent copy (SQLite's backup API): a file copy misses what is still in the WAL."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 def canned_queries():
