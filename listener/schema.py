@@ -289,3 +289,16 @@ def m009_explore(db):
         + remove.format(r="OLD") + " " + add.format(r="NEW") + " END")
     db.execute("INSERT INTO reply_daily " + columns + " SELECT " + row.format(r="r") +
                ", count(*) FROM replies r WHERE r.deleted_at IS NULL GROUP BY 1, 2, 3")
+
+
+@migration
+def m010_understanding(db):
+    """The understanding layer's columns (issue 12): the label people see comes with a confidence.
+
+    replies.label is the customer-service labeller's label (negative, neutral, positive), or NULL
+    with compound set when the labeller cannot read the reply's language ("unscored");
+    label_confidence is its confidence (0-1) and language the detected ISO 639-1 code ('und' when
+    unknown). VADER's neg/neu/pos/compound stay stock-identical.
+    """
+    db.execute("ALTER TABLE replies ADD COLUMN label_confidence REAL")
+    db.execute("ALTER TABLE replies ADD COLUMN language TEXT")
