@@ -90,7 +90,7 @@ POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀
 # its compound is computed on the text without the emoji we read ourselves.
 READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 
-_flags = re.IGNORECASE
+_flags = 0  # patterns are matched against lower-cased text
 _COMPLAINT = [(w, re.compile(p, _flags)) for w, p in COMPLAINT_CUES]
 _SARCASM = re.compile("|".join(f"(?:{p})" for p in SARCASM_CUES), _flags)
 _THANKS = re.compile(THANKS_CUES, _flags)
@@ -118,35 +118,40 @@ POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 2.4, "pos": 1.0, "complaint": -1.5
                     "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0}
 
 
+def body(text):
+    """The words of a reply without handles and links (which say nothing about sentiment)."""
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
+    return _MENTION_URL.sub(" ", text)
+
+
 def features(text):
     """The labeller's inputs for `text`."""
-    text = text if isinstance(text, str) else ("" if text is None else str(text))
-    body = _MENTION_URL.sub(" ", text)
-    neg_emoji = sum(body.count(ch) for ch in NEGATIVE_EMOJI)
-    pos_emoji = sum(body.count(ch) for ch in POSITIVE_EMOJI)
+    plain = body(text).lower()
+    neg_emoji = sum(plain.count(ch) for ch in NEGATIVE_EMOJI)
+    pos_emoji = sum(plain.count(ch) for ch in POSITIVE_EMOJI)
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
-    words_only = _POLITE.sub(" ", body.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else body)
+    words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     scores = polarity_scores(words_only)
-    complaint = sum(w * len(rx.findall(body)) for w, rx in _COMPLAINT)
-    thanks = len(_THANKS.findall(body))
-    praise = len(_PRAISE.findall(body))
-    words = len(body.split())
+    complaint = sum(w * len(rx.findall(plain)) for w, rx in _COMPLAINT)
+    thanks = len(_THANKS.findall(plain))
+    praise = len(_PRAISE.findall(plain))
+    words = len(plain.split())
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],
         "pos": scores["pos"],
         "complaint": math.log1p(complaint),
-        "sarcasm": 1.0 if _SARCASM.search(body) else 0.0,
+        "sarcasm": 1.0 if _SARCASM.search(plain) else 0.0,
         "thanks": math.log1p(thanks),
         "praise": math.log1p(praise),
         "neg_emoji": min(neg_emoji, 3) / 3,
         "pos_emoji": min(pos_emoji, 3) / 3,
-        "request": 1.0 if _REQUEST.search(body) else 0.0,
-        "exclaim": 1.0 if "!" in body else 0.0,
+        "request": 1.0 if _REQUEST.search(plain) else 0.0,
+        "exclaim": 1.0 if "!" in plain else 0.0,
         "short": 1.0 if words <= 3 else 0.0,
-        "negation": math.log1p(len(_NEGATION.findall(body))),
-        "inquiry": 1.0 if _INQUIRY.search(body) else 0.0,
-        "gratitude": 1.0 if _GRATITUDE.search(body) else 0.0,
+        "negation": math.log1p(len(_NEGATION.findall(plain))),
+        "inquiry": 1.0 if _INQUIRY.search(plain) else 0.0,
+        "gratitude": 1.0 if _GRATITUDE.search(plain) else 0.0,
     }
 
 
