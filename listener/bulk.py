@@ -22,8 +22,8 @@ BATCH = 5000
 
 INSERT = (
     "INSERT INTO replies (publication_id, channel, remote_id, parent_remote_id, depth, author, text, url, "
-    "created_at, first_seen_at, last_seen_at, like_count, neg, neu, pos, compound, label, scorer_version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, first_seen_at, last_seen_at, like_count, neg, neu, pos, compound, label, label_confidence, language, "
+    "scorer_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -53,13 +53,14 @@ def bulk_replies(db, cfg, total, seed, now, *, spread=timedelta(days=20), echo=p
             depths.append(1 if parent is None else depths[parent] + 1)
             text = item["text"]
             if text not in scores:
-                scores[text] = score_columns(text, cfg)
+                scores[text] = score_columns(text)
             s = scores[text]
             url = (f"https://x.com/{item['author']}/status/{remote_id}" if channel == "x"
                    else (post_url or "").rstrip("/") + f"/{remote_id}/")
             rows.append([pub_id, channel, remote_id, root_id if parent is None else ids[parent], depths[-1],
                          item["author"], text, url, iso(at), stamp, stamp, rng.randrange(0, 40),
-                         s["neg"], s["neu"], s["pos"], s["compound"], s["label"], s["scorer_version"]])
+                         s["neg"], s["neu"], s["pos"], s["compound"], s["label"], s["label_confidence"], s["language"],
+                         s["scorer_version"]])
             if len(rows) >= BATCH:
                 insert(db, rows)
                 added += len(rows)

@@ -172,17 +172,33 @@ def harvest(cfg, channel, everything, time_budget):
 
 @cli.command()
 @common
-@click.option("--rescore", is_flag=True, help="rescore every reply (resumes if interrupted)")
+@click.option("--rescore", is_flag=True, help="retrain from all corrections and rescore every reply (resumes if interrupted)")
 def score(cfg, rescore):
-    """Score replies that have no sentiment yet, or all of them with --rescore.
+    """Score new replies; retrain the workspace model if corrections arrived, and relabel.
+
+    Labels come from the customer-service labeller and what it learned from this workspace's
+    corrections (`listener label`); replies in a language it cannot read stay unscored.
 
     Example: listener score --rescore
     """
+    from . import workspace_model
+
     db = open_configured_db(cfg)
+    now = utcnow()
     total = db.execute("SELECT count(*) FROM replies").fetchone()[0]
-    with click.progressbar(length=total, label="scoring", file=sys.stderr) as bar:
-        done = scoring.score_replies(db, cfg, rescore=rescore, progress=lambda n, _: bar.update(n))
-    click.echo(f"scored {done} replies")
+    if rescore:
+        trained = workspace_model.train(db, now)
+        with click.progressbar(length=total, label="rescoring", file=sys.stderr) as bar:
+            done = scoring.score_replies(db, rescore=True, progress=lambda n, _: bar.update(n))
+        click.echo(f"rescored {done} replies with {trained['version']} "
+                   f"({trained['corrections']} correction(s) learned from)")
+        return
+    done = scoring.score_replies(db)
+    with click.progressbar(length=total, label="relabelling", file=sys.stderr) as bar:
+        trained, relabelled = scoring.refresh(db, now, progress=lambda n, _: bar.update(n))
+    click.echo(f"scored {done} new replies, relabelled {relabelled}"
+               + (f"; model {trained['version']} learned from {trained['corrections']} correction(s)"
+                  if trained else ""))
 
 
 @cli.command()
@@ -192,6 +208,9 @@ def score(cfg, rescore):
 @common
 def label(cfg, reply_id, label, by):
     """Correct a reply's sentiment label; the score stays, views and the digest use the correction.
+
+    The workspace model learns from it at the next `listener score` (or worker tick), then relabels
+    similar replies; a correction always wins for its own reply.
 
     Example: listener label 42 negative --by maria
     """
@@ -353,3 +372,32 @@ def digest(cfg, preview, send, due, week, out):
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
         click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)
+
+
+@cli.command()
+@common
+@click.option("--suggest", type=int, metavar="N", help="the N unreviewed replies the model is least sure of")
+@click.option("--stats", "show_stats", is_flag=True, help="corrections learned from and cross-validated agreement")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def review(cfg, suggest, show_stats, as_json):
+    """Which replies to correct next, and how well the model agrees with your corrections.
+
+    Correct the suggested replies with `listener label`; `listener score` then retrains and
+    relabels, so the next suggestions are the replies it is now least sure of.
+
+    Examples: listener review --suggest 20
+              listener review --stats --json
+    """
+    from . import review as review_mod
+
+    if (suggest is None) == (not show_stats):
+        raise click.UsageError("pass one of --suggest N or --stats")
+    if suggest is not None and suggest < 1:
+        raise click.UsageError("--suggest takes a number of replies, e.g. --suggest 20")
+    db = open_configured_db(cfg)
+    if show_stats:
+        data = review_mod.stats(db)
+        click.echo(json.dumps(data, indent=2) if as_json else review_mod.format_stats(data))
+        return
+    rows = review_mod.suggest(db, suggest)
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else review_mod.format_suggestions(rows))

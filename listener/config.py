@@ -42,7 +42,6 @@ DEFAULTS = {
         "x_post_usd": 0.015,
         "budget_per_question_usd": 0.0,
     },
-    "sentiment": {"positive_threshold": 0.05, "negative_threshold": -0.05},
     "serve": {
         "host": "127.0.0.1",
         "port": 8001,

@@ -155,6 +155,7 @@ class Mix:
     """Replies by label, for one week."""
 
     counts: dict = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
+    unscored: int = 0  # in a language the labeller cannot read: counted apart, not in the shares
 
     @property
     def total(self):
@@ -295,19 +296,24 @@ def week_counts(db, question_id, period):
         SELECT r.channel, {LABEL_SQL} AS effective_label, count(*) FROM replies r
         JOIN publications p ON p.id = r.publication_id
         WHERE p.question_id = ? AND r.deleted_at IS NULL AND {WHEN_SQL} >= ? AND {WHEN_SQL} < ?
-          AND {LABEL_SQL} IS NOT NULL
+          AND ({LABEL_SQL} IS NOT NULL OR r.compound IS NOT NULL)
         GROUP BY r.channel, effective_label
         """,
         [question_id, period.start, period.end],
     ).fetchall()
     for channel, label, n in rows:
-        out.setdefault(channel, Mix()).counts[label] += n
+        mix = out.setdefault(channel, Mix())
+        if label is None:
+            mix.unscored += n
+        else:
+            mix.counts[label] += n
     return out
 
 
 def merged(mixes):
     total = Mix()
     for mix in mixes:
+        total.unscored += mix.unscored
         for label, n in mix.counts.items():
             total.counts[label] += n
     return total
@@ -360,7 +366,10 @@ def safe_url(url):
 
 
 def quotes(db, cfg, dbname, question_id, period, label):
-    order = "r.compound IS NULL, r.compound ASC" if label == "negative" else "r.compound IS NULL, r.compound DESC"
+    """The replies that most clearly carry `label`: corrected by a person first, then the labeller's
+    most confident, then the most extreme compound."""
+    order = ("r.label_override IS NULL, coalesce(r.label_confidence, 0) DESC, r.compound IS NULL, r.compound "
+             + ("ASC" if label == "negative" else "DESC"))
     base = cfg["serve"]["base_url"].rstrip("/")
     rows = db.execute(
         f"""

@@ -233,15 +233,16 @@ def clean_text(text):
 
 
 def insert_reply(db, cfg, pub, record, text, stamp):
-    scores = score_columns(text, cfg)
+    scores = score_columns(text)
     db.execute(
         "INSERT INTO replies (publication_id, channel, remote_id, parent_remote_id, depth, author, text, url, "
         "created_at, edited_at, first_seen_at, last_seen_at, like_count, neg, neu, pos, compound, label, "
-        "scorer_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "label_confidence, language, scorer_version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [pub["id"], pub["channel"], record.remote_id, record.parent_remote_id, record.depth or 1,
          record.author, text, record.url, record.created_at, record.edited_at, stamp, stamp,
          record.like_count, scores["neg"], scores["neu"], scores["pos"], scores["compound"], scores["label"],
-         scores["scorer_version"]],
+         scores["label_confidence"], scores["language"], scores["scorer_version"]],
     )
 
 
@@ -254,12 +255,12 @@ def update_reply(db, cfg, existing, record, text, stamp):
                    [stamp, stamp, reply_id])
         return
     if text != old_text:  # edited on the platform: keep the new words, rescore them
-        scores = score_columns(text, cfg)
+        scores = score_columns(text)
         db.execute(
             "UPDATE replies SET text = ?, edited_at = coalesce(?, ?), neg = ?, neu = ?, pos = ?, compound = ?, "
-            "label = ?, scorer_version = ? WHERE id = ?",
+            "label = ?, label_confidence = ?, language = ?, scorer_version = ? WHERE id = ?",
             [text, record.edited_at, stamp, scores["neg"], scores["neu"], scores["pos"], scores["compound"],
-             scores["label"], scores["scorer_version"], reply_id],
+             scores["label"], scores["label_confidence"], scores["language"], scores["scorer_version"], reply_id],
         )
     db.execute("UPDATE replies SET last_seen_at = ?, like_count = coalesce(?, like_count), deleted_at = NULL "
                "WHERE id = ?", [stamp, record.like_count, reply_id])

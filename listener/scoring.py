@@ -1,27 +1,56 @@
-"""Scores stored next to each reply: scored as stored, rescored in batches, corrected by people."""
+"""Scores and labels stored next to each reply: scored as stored, relabelled when the workspace
+model learns, rescored in batches, corrected by people.
 
+A reply's columns: VADER's neg/neu/pos/compound (stock-identical), its language, and the label
+people see with a confidence, from the workspace model (listener.workspace_model) when the
+workspace has one, else from the shipped labeller (listener.labeller). A reply in a language the
+labeller cannot read keeps label NULL ("unscored"). scorer_version says which produced the label.
+"""
+
+from . import labeller, workspace_model
 from .db import transaction
 from .errors import ListenerError
-from .sentiment import SCORER_VERSION, label_for, polarity_scores
+from .language import detect, readable
+from .sentiment import SCORER_VERSION, polarity_scores
 from .times import iso
 
-LABELS = ("negative", "neutral", "positive")
+LABELS = labeller.LABELS
+BASE_VERSION = f"{SCORER_VERSION}+{labeller.VERSION}"
+UPDATE = ("UPDATE replies SET neg = ?, neu = ?, pos = ?, compound = ?, language = ?, label = ?, "
+          "label_confidence = ?, scorer_version = ? WHERE id = ?")
 
 
-def score_columns(text, cfg):
-    """The replies columns for `text`'s scores under the configured thresholds."""
+def score_columns(text):
+    """The replies columns for `text` under the shipped labeller (as the harvester stores a reply)."""
     scores = polarity_scores(text)
-    thresholds = cfg["sentiment"]
-    label = label_for(scores["compound"], thresholds["positive_threshold"], thresholds["negative_threshold"])
-    return {**scores, "label": label, "scorer_version": SCORER_VERSION}
+    language = detect(text)
+    label, confidence = labeller.label(text) if readable(language) else (None, None)
+    return {**scores, "language": language, "label": label, "label_confidence": confidence,
+            "scorer_version": BASE_VERSION}
 
 
-def score_replies(db, cfg, *, rescore=False, batch_size=2000, progress=None):
-    """Score unscored replies; with `rescore`, every reply again (e.g. new thresholds or scorer).
+def labels_for(texts, languages, model):
+    """[(label, confidence)] for texts of known languages, by `model` (None: the shipped labeller)."""
+    out = [(None, None)] * len(texts)
+    readable_at = [i for i, language in enumerate(languages) if readable(language)]
+    if model is None:
+        for i in readable_at:
+            out[i] = labeller.label(texts[i])
+        return out
+    probs = model.probabilities([texts[i] for i in readable_at]) if readable_at else []
+    for i, row in zip(readable_at, probs):
+        best = int(row.argmax())
+        out[i] = (LABELS[best], float(row[best]))
+    return out
 
-    Works in id batches, each committed with a checkpoint, so an interrupted rescore resumes
-    where it stopped. Returns the number scored.
+
+def score_replies(db, *, rescore=False, batch_size=2000, progress=None):
+    """Score replies that have no scores yet; with `rescore`, every reply again.
+
+    Labels come from the current workspace model. Works in id batches, each committed with a
+    checkpoint, so an interrupted rescore resumes where it stopped. Returns the number scored.
     """
+    version, model = workspace_model.load(db)
     if rescore:
         last_id = checkpoint(db, "rescore")
         where = "id > ?"
@@ -34,15 +63,17 @@ def score_replies(db, cfg, *, rescore=False, batch_size=2000, progress=None):
                           [last_id, batch_size]).fetchall()
         if not rows:
             break
+        texts = [text for _, text in rows]
+        languages = [detect(text) for text in texts]
+        labels = labels_for(texts, languages, model)
         updates = []
-        for reply_id, text in rows:
-            cols = score_columns(text, cfg)
-            updates.append([cols["neg"], cols["neu"], cols["pos"], cols["compound"], cols["label"],
-                            cols["scorer_version"], reply_id])
+        for (reply_id, text), language, (label, confidence) in zip(rows, languages, labels):
+            s = polarity_scores(text)
+            updates.append([s["neg"], s["neu"], s["pos"], s["compound"], language, label, confidence, version,
+                            reply_id])
         last_id = rows[-1][0]
         with transaction(db):
-            db.conn.executemany("UPDATE replies SET neg = ?, neu = ?, pos = ?, compound = ?, label = ?, "
-                                "scorer_version = ? WHERE id = ?", updates)
+            db.conn.executemany(UPDATE, updates)
             if rescore:
                 set_checkpoint(db, "rescore", last_id)
         done += len(rows)
@@ -52,6 +83,42 @@ def score_replies(db, cfg, *, rescore=False, batch_size=2000, progress=None):
         with transaction(db):
             set_checkpoint(db, "rescore", None)
     return done
+
+
+def relabel(db, *, batch_size=2000, progress=None):
+    """Give every scored reply whose label is not from the current model that model's label.
+
+    Resumable and idempotent: a batch is committed with its new scorer_version, so a rerun (or the
+    run after an interruption) finds only what is left. Returns the number relabelled.
+    """
+    version, model = workspace_model.load(db)
+    where = "compound IS NOT NULL AND scorer_version IS NOT ? AND id > ?"
+    total = db.execute(f"SELECT count(*) FROM replies WHERE {where}", [version, -1]).fetchone()[0]
+    last_id, done = -1, 0
+    while True:
+        rows = db.execute(f"SELECT id, text, language FROM replies WHERE {where} ORDER BY id LIMIT ?",
+                          [version, last_id, batch_size]).fetchall()
+        if not rows:
+            break
+        texts = [text for _, text, _ in rows]
+        languages = [language or detect(text) for _, text, language in rows]
+        labels = labels_for(texts, languages, model)
+        with transaction(db):
+            db.conn.executemany(
+                "UPDATE replies SET language = ?, label = ?, label_confidence = ?, scorer_version = ? WHERE id = ?",
+                [[language, label, confidence, version, reply_id]
+                 for (reply_id, _, _), language, (label, confidence) in zip(rows, languages, labels)])
+        last_id = rows[-1][0]
+        done += len(rows)
+        if progress:
+            progress(len(rows), total)
+    return done
+
+
+def refresh(db, now, *, batch_size=2000, progress=None):
+    """Retrain when corrections changed since the last model, then relabel. Returns (model row or None, relabelled)."""
+    trained = workspace_model.train(db, now) if workspace_model.needs_training(db) else None
+    return trained, relabel(db, batch_size=batch_size, progress=progress)
 
 
 def checkpoint(db, job):
@@ -65,7 +132,10 @@ def set_checkpoint(db, job, position):
 
 
 def set_label(db, reply_id, label, by, now):
-    """A person's correction: stored next to the score, never overwriting it. 'clear' removes it."""
+    """A person's correction: stored next to the score, never overwriting it. 'clear' removes it.
+
+    The workspace model learns from it at the next `listener score` or worker tick.
+    """
     if label not in LABELS + ("clear",):
         raise ListenerError(f"label must be one of {', '.join(LABELS)} or clear")
     with transaction(db):

@@ -45,11 +45,12 @@ def summary(db, cfg, now):
         ],
         "replies": [
             {"channel": c, "replies": n, "scored": s, "negative": neg, "neutral": neu, "positive": pos,
-             "deleted": d}
-            for c, n, s, neg, neu, pos, d in q(
+             "unscored": uns, "deleted": d}
+            for c, n, s, neg, neu, pos, uns, d in q(
                 "SELECT channel, count(*), count(compound), "
                 "sum(coalesce(label_override, label) = 'negative'), sum(coalesce(label_override, label) = 'neutral'), "
-                "sum(coalesce(label_override, label) = 'positive'), count(deleted_at) "
+                "sum(coalesce(label_override, label) = 'positive'), "
+                "sum(coalesce(label_override, label) IS NULL AND compound IS NOT NULL), count(deleted_at) "
                 "FROM replies GROUP BY channel ORDER BY channel")
         ],
         "rate_limits": [
@@ -105,11 +106,13 @@ def format_summary(data):
                      + (f"  ({row['note']})" if row["note"] else ""))
     lines.append("sentiment:")
     for row in data["replies"]:
-        total = row["replies"] or 1
+        # shares of the labelled replies; unscored ones (a language the labeller cannot read) apart
+        total = (row["negative"] + row["neutral"] + row["positive"]) or 1
         lines.append(
             f"  {row['channel']:<8} {row['replies']} replies, {row['scored']} scored: "
             f"{row['negative'] / total:.0%} negative, {row['neutral'] / total:.0%} neutral, "
-            f"{row['positive'] / total:.0%} positive" + (f", {row['deleted']} deleted" if row["deleted"] else ""))
+            f"{row['positive'] / total:.0%} positive" + (f", {row['unscored']} unscored" if row["unscored"] else "")
+            + (f", {row['deleted']} deleted" if row["deleted"] else ""))
     if data["needs_attention"]:
         lines.append("needs attention:")
         for row in data["needs_attention"]:

@@ -70,6 +70,7 @@ class TickReport:
     deferred: int = 0
     harvested: int = 0
     new_replies: int = 0
+    relabelled: int = 0
     digest: str | None = None
     errors: list = field(default_factory=list)
     stopped: bool = False
@@ -82,6 +83,8 @@ class TickReport:
             if getattr(self, name):
                 parts.append(f"{name.replace('_', ' ')} {getattr(self, name)}")
         parts.append(f"harvested {self.harvested} publication(s), {self.new_replies} new repl(ies)")
+        if self.relabelled:
+            parts.append(f"relabelled {self.relabelled}")
         if self.digest:
             parts.append(f"digest {self.digest}")
         if self.missed:
@@ -97,8 +100,8 @@ def tick(db, cfg, channels, now, *, should_stop=None, stopper=None, harvest_budg
     """One round of the worker at `now`; returns a TickReport (and logs its one line).
 
     Steps: sync posts/ (bad files logged, not fatal), plan due occurrences (too late ones become
-    missed), publish due, harvest due within `harvest_budget` seconds (default: half a tick), and
-    send the digest when `listener.digest.send_due` exists. A failing step is logged and the next
+    missed), publish due, harvest due within `harvest_budget` seconds (default: half a tick), retrain
+    the workspace model and relabel when corrections arrived, and send the digest when `listener.digest.send_due` exists. A failing step is logged and the next
     one still runs. `should_stop` is checked between steps and between publications.
     """
     started = time.monotonic()
@@ -149,6 +152,10 @@ def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, s
             log.info("harvest: %s", message)
     if stopped(report, stop):
         return
+    with step(report, "relabel"):
+        report.relabelled = relabel(db, now)
+    if stopped(report, stop):
+        return
     with step(report, "digest"):
         report.digest = send_digest(db, cfg, now)
 
@@ -177,6 +184,16 @@ def stopped(report, stop):
     if stop():
         report.stopped = True
     return report.stopped
+
+
+def relabel(db, now):
+    """Retrain the workspace model when corrections arrived since the last one; relabel what it changes."""
+    from .scoring import refresh
+
+    trained, relabelled = refresh(db, now)
+    if trained:
+        log.info("relabel: model %s learned from %s correction(s)", trained["version"], trained["corrections"])
+    return relabelled
 
 
 def run_harvest(db, cfg, channels, now, budget, stopper):

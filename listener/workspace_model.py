@@ -133,3 +133,79 @@ def cross_validated_agreement(texts, labels, folds=5):
         hits += sum(labeller.LABELS[int(k)] == labels[i] for k, i in zip(probs.argmax(axis=1), test))
     base_hits = sum(guess == label for (guess, _), label in zip(base_labels, labels))
     return hits / len(texts), base_hits / len(texts)
+
+
+# ---------------------------------------------------------------- stored models
+
+
+def corrections(db):
+    """[(text, label)] of every correction people made to a reply the labeller can read."""
+    from .language import READABLE
+
+    marks = ",".join("?" * len(READABLE))
+    return db.execute(
+        "SELECT text, label_override FROM replies WHERE label_override IS NOT NULL "
+        f"AND coalesce(language, 'und') IN ({marks}) ORDER BY id", sorted(READABLE)).fetchall()
+
+
+def corrections_mark(db):
+    """(count, newest correction time): a new model is due when this differs from the latest model's."""
+    return tuple(db.execute("SELECT count(*), max(label_override_at) FROM replies "
+                            "WHERE label_override IS NOT NULL").fetchone())
+
+
+def latest(db):
+    """The newest workspace_models row as a dict, or None before the first training."""
+    row = db.execute("SELECT id, version, trained_at, corrections, last_correction_at, agreement, base_agreement, "
+                     "seconds, model FROM workspace_models ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    keys = ("id", "version", "trained_at", "corrections", "last_correction_at", "agreement", "base_agreement",
+            "seconds", "model")
+    return dict(zip(keys, row))
+
+
+def load(db):
+    """(scorer version, Model or None) that new labels come from."""
+    from .scoring import BASE_VERSION
+
+    row = latest(db)
+    if row is None or row["model"] is None:
+        return (row["version"] if row else BASE_VERSION), None
+    return row["version"], Model.from_bytes(row["model"])
+
+
+def needs_training(db):
+    row = latest(db)
+    mark = corrections_mark(db)
+    if row is None:
+        return mark[0] > 0
+    return (row["corrections"], row["last_correction_at"]) != mark
+
+
+def train(db, now, clock=None):
+    """Learn from every correction, store the model as the newest row and return that row."""
+    import time
+
+    from .db import transaction
+    from .scoring import BASE_VERSION
+    from .times import iso
+
+    clock = clock or time.perf_counter
+    started = clock()
+    mark = corrections_mark(db)
+    pairs = corrections(db)
+    texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+    model = fit(texts, labels) if len(pairs) >= MIN_CORRECTIONS else None
+    agreement, base_agreement = cross_validated_agreement(texts, labels) if model else (None, None)
+    seconds = clock() - started
+    with transaction(db):
+        cursor = db.execute(
+            "INSERT INTO workspace_models (version, trained_at, corrections, last_correction_at, agreement, "
+            "base_agreement, seconds, model) VALUES ('', ?, ?, ?, ?, ?, ?, ?)",
+            [iso(now), mark[0], mark[1], agreement, base_agreement, seconds,
+             model.to_bytes() if model else None])
+        model_id = cursor.lastrowid
+        version = f"{BASE_VERSION}+ws-{model_id}-{len(pairs)}" if model else BASE_VERSION
+        db.execute("UPDATE workspace_models SET version = ? WHERE id = ?", [version, model_id])
+    return latest(db)

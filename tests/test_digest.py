@@ -86,7 +86,7 @@ def add_reply(db, cfg, pub_id, text, created_at, channel="x", **extra):
     n = db.execute("SELECT count(*) FROM replies").fetchone()[0] + 1
     row = {"publication_id": pub_id, "channel": channel, "remote_id": f"r{n}", "author": f"user{n}", "text": text,
            "url": f"https://x.com/user{n}/status/{n}", "created_at": created_at, "first_seen_at": created_at,
-           "last_seen_at": created_at, **score_columns(text, cfg), **extra}
+           "last_seen_at": created_at, **score_columns(text), **extra}
     return db["replies"].insert(row).last_pk
 
 

@@ -1,0 +1,51 @@
+"""What a person should look at next, and how well the workspace model agrees with people."""
+
+from . import workspace_model
+
+
+def suggest(db, n):
+    """The `n` unreviewed, labelled, live replies whose label is least certain, least certain first."""
+    rows = db.execute(
+        "SELECT id, remote_id, text, label, label_confidence FROM replies "
+        "WHERE label_override IS NULL AND label IS NOT NULL AND deleted_at IS NULL "
+        "ORDER BY label_confidence, id LIMIT ?", [n]).fetchall()
+    return [dict(zip(("id", "remote_id", "text", "label", "confidence"), row)) for row in rows]
+
+
+def stats(db):
+    """Corrections made, what the current model learned from, and its cross-validated agreement."""
+    made, _ = workspace_model.corrections_mark(db)
+    row = workspace_model.latest(db)
+    return {
+        "corrections": made,
+        "learned_from": row["corrections"] if row else 0,
+        "model_version": row["version"] if row else None,
+        "trained_at": row["trained_at"] if row else None,
+        "agreement": row["agreement"] if row else None,
+        "labeller_agreement": row["base_agreement"] if row else None,
+        "training_seconds": row["seconds"] if row else None,
+        "retrain_due": workspace_model.needs_training(db),
+    }
+
+
+def format_suggestions(rows):
+    lines = [f"{'id':>7}  {'label':<8} {'conf':>5}  text"]
+    for row in rows:
+        text = " ".join(str(row["text"]).split())
+        lines.append(f"{row['id']:>7}  {row['label']:<8} {row['confidence']:>5.2f}  {text[:90]}")
+    lines.append("correct one with: listener label ID negative|neutral|positive --by NAME")
+    return "\n".join(lines)
+
+
+def format_stats(data):
+    def pct(x):
+        return "n/a (needs 10 corrections with two labels)" if x is None else f"{x:.0%}"
+
+    lines = [f"corrections: {data['corrections']} (the model learned from {data['learned_from']})",
+             f"model: {data['model_version'] or 'none yet'}" + (f", trained {data['trained_at']}"
+                                                                if data["trained_at"] else ""),
+             f"agreement with corrections (cross-validated): {pct(data['agreement'])}; "
+             f"shipped labeller alone: {pct(data['labeller_agreement'])}"]
+    if data["retrain_due"]:
+        lines.append("new corrections since: `listener score` (or the worker) retrains and relabels")
+    return "\n".join(lines)
