@@ -1,0 +1,128 @@
+"""The customer-service labeller and language detection: behaviour on replies VADER gets wrong."""
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from listener import labeller
+from listener.language import detect, readable
+from listener.sentiment import polarity_scores
+
+COMPLAINTS = ["I need help with a missing bag.", "Still waiting for my refund", "On hold for 2 hours",
+              "My flight got cancelled and nobody told me", "The app keeps crashing when I try to pay",
+              "Third time I'm asking: where is my order?", "Charged twice for the same ticket",
+              "thanks for NOT! Sending me an update that our flight was delayed 3 hours"]
+PRAISE = ["The crew went above and beyond today 🔥🔥🔥", "🔥🔥🔥 best service ever", "this update is 💯",
+          "Thank you so much, all sorted!", "Love the new app 😍"]
+SARCASM = ["Great, another outage. Thanks a lot.", "Thanks for nothing.", "Gotta love how my bag is lost again 🙄",
+           "Wonderful, another delay. Yeah right, 'on time'."]
+NEUTRAL = ["What time does the store open on Sunday?", "Can you send me the link to the form?",
+           "Flying from Boston to Denver tomorrow."]
+
+
+@pytest.mark.parametrize("text", COMPLAINTS)
+def test_complaint_without_sentiment_words_is_negative(text):
+    assert labeller.label(text)[0] == "negative"
+
+
+@pytest.mark.parametrize("text", PRAISE)
+def test_praise_and_emoji_praise_are_positive(text):
+    assert labeller.label(text)[0] == "positive"
+
+
+def test_fire_emoji_praise_is_positive_although_vader_reads_fire():
+    text = "The crew went above and beyond. Thank you!! 🔥🔥🔥"
+    assert labeller.label(text)[0] == "positive"
+    assert polarity_scores("🔥")["compound"] < 0  # what stock VADER says, and why the labeller reads emoji itself
+
+
+@pytest.mark.parametrize("text", SARCASM)
+def test_sarcasm_is_negative(text):
+    assert labeller.label(text)[0] == "negative"
+
+
+@pytest.mark.parametrize("text", NEUTRAL)
+def test_questions_without_complaint_are_neutral(text):
+    assert labeller.label(text)[0] == "neutral"
+
+
+def test_confidence_is_a_probability_and_clear_cases_are_surer():
+    clear, _ = labeller.label("Terrible service, still waiting 3 hours, never again 😡")[1], None
+    unclear = labeller.label("ok")[1]
+    assert 0 < unclear < clear <= 1
+
+
+def test_brand_handle_is_not_read_as_sentiment():
+    # "united" is a positive word to VADER; @united is only the brand's name.
+    assert labeller.label("@united my bag is missing") == labeller.label("@acme my bag is missing")
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Ich warte seit drei Stunden auf meinen Koffer, das ist unglaublich.", "de"),
+    ("Mein Paket ist immer noch nicht angekommen.", "de"),
+    ("荷物がまだ届きません。どうなっていますか？", "ja"),
+    ("ありがとう！", "ja"),
+    ("Je n'ai toujours pas reçu mon remboursement, c'est inadmissible.", "fr"),
+])
+def test_other_languages_are_detected_and_not_read(text, language):
+    assert detect(text) == language
+    assert not readable(language)
+
+
+@pytest.mark.parametrize("text", ["ok", "lol 🔥🔥", "thx!", "🙄", "@brand ???", "", "Danke!", "Still waiting",
+                                  "On hold for 2 hours", "Great, another outage. Thanks a lot."])
+def test_short_or_english_text_is_read(text):
+    assert readable(detect(text))
+
+
+# ---------------------------------------------------------------- through the CLI
+
+LISTENER = str(Path(sys.executable).with_name("listener"))
+
+
+def listener(*args, env):
+    import subprocess
+
+    result = subprocess.run([LISTENER, *args], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_label_review_and_rescore_through_the_cli(env_for_cli, tmp_path):
+    from datetime import datetime, timezone
+
+    from listener.db import open_db
+
+    db = open_db(tmp_path / "listener.db")
+    db.execute("INSERT INTO questions (id, text, created_at, updated_at) VALUES ('q', 'Hi?', 'n', 'n')")
+    db.execute("INSERT INTO publications (question_id, occurrence_at, channel, account, idempotency_key, text, "
+               "created_at, updated_at) VALUES ('q', 't', 'x', 'a', 'k', 'Hi?', 'n', 'n')")
+    texts = ([f"bruh, the {t} is here" for t in "app order parcel login invoice payment".split()]
+             + [f"the {t} got sorted" for t in "app order parcel login invoice payment".split()]
+             + [f"which {t} is it" for t in "app order parcel login invoice payment".split()]
+             + ["Mein Paket ist immer noch nicht angekommen."])
+    for i, text in enumerate(texts):
+        db.execute("INSERT INTO replies (publication_id, channel, remote_id, text, created_at, first_seen_at, "
+                   "last_seen_at) VALUES (1, 'x', ?, ?, 'c', 'c', 'c')", [str(i), text])
+    db.conn.close()
+    assert "scored 19 new replies" in listener("score", env=env_for_cli)
+    suggested = json.loads(listener("review", "--suggest", "3", "--json", env=env_for_cli))
+    assert len(suggested) == 3 and suggested[0]["confidence"] <= suggested[-1]["confidence"]
+    assert all(row["text"] != texts[-1] for row in suggested)  # unscored replies are not suggested
+    for reply_id in range(1, 19, 2):
+        label = "negative" if reply_id <= 6 else "positive" if reply_id <= 12 else "neutral"
+        listener("label", str(reply_id), label, "--by", "maria", env=env_for_cli)
+    assert "retrains" in listener("review", "--stats", env=env_for_cli)
+    out = listener("score", "--rescore", env=env_for_cli)
+    assert "rescored 19 replies" in out and "9 correction(s)" in out
+    stats = json.loads(listener("review", "--stats", "--json", env=env_for_cli))
+    assert stats["corrections"] == stats["learned_from"] == 9 and not stats["retrain_due"]
+    conn = sqlite3.connect(tmp_path / "listener.db")
+    rows = dict(conn.execute("SELECT id, label_override FROM replies WHERE label_override IS NOT NULL"))
+    assert all(conn.execute("SELECT sentiment FROM replies WHERE id = ?", [i]).fetchone()[0] == label
+               for i, label in rows.items())
+    assert conn.execute("SELECT label, language FROM replies WHERE id = 19").fetchone() == (None, "de")
+    del datetime, timezone
