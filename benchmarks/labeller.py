@@ -1,0 +1,257 @@
+"""The customer-service labeller and the workspace model, measured (issue 12).
+
+    .venv/bin/python benchmarks/labeller.py [--quick] [--png docs/learning-curve.png]
+
+1. Zero corrections on ../shared/data/cs-tweets (four airlines; the labeller's few weights were
+   checked on United and American, US Airways and Southwest are held out): macro-F1 and negative
+   recall per airline, stock VADER (compound >= 0.05 / <= -0.05) in the same run.
+2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
+   negative): share of each side labelled right, so we see it is not only airlines.
+3. Learning, per airline: a person answers `review --suggest` (least confident unreviewed first,
+   the order listener.review.suggest uses) with the true label, the model retrains on all
+   corrections and relabels; measured on that airline's tweets nobody corrected. Ten rounds of 20
+   (the 200 target), and a curve at 0, 20, 50, 100, 200, 500 corrections.
+4. Speed on one core: score + detect language + label + store N replies in SQLite (replies/s and
+   the ratio to stock vaderSentiment's polarity_scores alone); retraining on 2,000 corrections.
+
+The data is CC BY-NC-SA (cs-tweets) and MIT (vader-tweets): read here, never shipped.
+"""
+import argparse
+import csv
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from listener import chart, labeller, workspace_model  # noqa: E402
+from listener.language import detect  # noqa: E402
+from listener.scoring import score_columns  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+TUNED_ON = ("United", "American")
+LABELS = labeller.LABELS
+CURVE = (0, 20, 50, 100, 200, 500)
+
+
+def macro_f1(gold, pred):
+    f1s = []
+    for label in LABELS:
+        tp = sum(g == label == p for g, p in zip(gold, pred))
+        fp = sum(p == label != g for g, p in zip(gold, pred))
+        fn = sum(g == label != p for g, p in zip(gold, pred))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / 3
+
+
+def negative_recall(gold, pred):
+    negatives = [p for g, p in zip(gold, pred) if g == "negative"]
+    return sum(p == "negative" for p in negatives) / len(negatives) if negatives else float("nan")
+
+
+def vader_label(compound):
+    return "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+
+
+def load_airlines():
+    path = DATA / "cs-tweets" / "airline-tweets-dev.csv"
+    if not path.exists():
+        sys.exit(f"{path} is missing: this benchmark needs the shared data set")
+    by = defaultdict(list)
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            by[row["airline"]].append((row["text"], row["sentiment"]))
+    return dict(by)
+
+
+def zero_corrections(airlines):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    stock = SentimentIntensityAnalyzer()
+    print("1. zero corrections (airline tweets)")
+    print(f"   {'airline':<12} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}")
+    everything = []
+    for name, rows in list(airlines.items()) + [("all four", [r for rs in airlines.values() for r in rs])]:
+        gold = [g for _, g in rows]
+        vader = [vader_label(stock.polarity_scores(t)["compound"]) for t, _ in rows]
+        ours = [labeller.label(t)[0] for t, _ in rows]
+        note = "tuned on" if name in TUNED_ON else "held out" if name != "all four" else ""
+        print(f"   {name:<12} {len(rows):>5}  {macro_f1(gold, vader):>8.3f} {negative_recall(gold, vader):>7.3f}  "
+              f"{macro_f1(gold, ours):>11.3f} {negative_recall(gold, ours):>7.3f}  {note}")
+        everything.append((name, macro_f1(gold, ours), negative_recall(gold, ours)))
+    return everything
+
+
+def general_tweets():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    path = DATA / "vader-tweets" / "tweets_GroundTruth.txt"
+    if not path.exists():
+        print("2. vader-tweets missing: skipped")
+        return
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split("\t", 2)
+        if len(parts) == 3 and float(parts[1]) != 0:
+            rows.append((parts[2], "positive" if float(parts[1]) > 0 else "negative"))
+    stock = SentimentIntensityAnalyzer()
+    print(f"2. general tweets (vader-tweets, {len(rows)} binarised by the human mean)")
+    for name, label in [("VADER", lambda t: vader_label(stock.polarity_scores(t)["compound"])),
+                        ("labeller", lambda t: labeller.label(t)[0])]:
+        pred = [label(t) for t, _ in rows]
+        right = {side: sum(p == g for (_, g), p in zip(rows, pred) if g == side) /
+                 sum(g == side for _, g in rows) for side in ("negative", "positive")}
+        print(f"   {name:<9} negative labelled negative {right['negative']:.3f}, "
+              f"positive labelled positive {right['positive']:.3f}, "
+              f"labelled neutral {sum(p == 'neutral' for p in pred) / len(pred):.3f}")
+
+
+def simulate(rows, steps):
+    """Corrections answered as `review --suggest` asks; returns [(corrections, macro-F1, neg recall, seconds)]."""
+    texts = [t for t, _ in rows]
+    gold = [g for _, g in rows]
+    base, _ = workspace_model.base_matrix(texts)
+    x = workspace_model.design_matrix(texts, base)
+    probs = np.exp(base[:, -3:] / workspace_model.BASE_SCALE)
+    probs /= probs.sum(axis=1, keepdims=True)
+    corrected, out = [], []
+    rng = np.random.default_rng(0)  # anchors: uncorrected replies, as workspace_model.anchors picks them
+
+    def measure(seconds):
+        rest = np.setdiff1d(np.arange(len(texts)), corrected)
+        pred = [LABELS[k] for k in probs[rest].argmax(axis=1)]
+        truth = [gold[i] for i in rest]
+        out.append((len(corrected), macro_f1(truth, pred), negative_recall(truth, pred), seconds))
+
+    measure(0.0)
+    for step in steps:
+        confidence = probs.max(axis=1)
+        confidence[corrected] = np.inf
+        corrected += [int(i) for i in np.argsort(confidence, kind="stable")[:step]]
+        started = time.perf_counter()
+        pool = np.setdiff1d(np.arange(len(texts)), corrected)
+        anchors = rng.choice(pool, min(workspace_model.ANCHORS, len(pool)), replace=False)
+        rows = corrected + [int(i) for i in anchors]
+        labels, weights = workspace_model.anchored([gold[i] for i in corrected], base[anchors])
+        model = workspace_model.fit_matrix(x[rows], base[rows], labels, weights)
+        seconds = time.perf_counter() - started
+        probs = model.probabilities_of(x, base)
+        measure(seconds)
+    return out
+
+
+def learning(airlines, png=None):
+    print("3. learning from corrections (measured on the airline's uncorrected tweets)")
+    print(f"   {'airline':<12} {'0 F1':>6} {'neg rec':>7}  {'200 F1':>6} {'neg rec':>7}  (10 x suggest 20)")
+    curves = {}
+    for name, rows in airlines.items():
+        ten = simulate(rows, [20] * 10)
+        print(f"   {name:<12} {ten[0][1]:>6.3f} {ten[0][2]:>7.3f}  {ten[-1][1]:>6.3f} {ten[-1][2]:>7.3f}")
+        curve = simulate(rows, [b - a for a, b in zip(CURVE, CURVE[1:])])
+        curves[name] = [(n, f1) for n, f1, _, _ in curve]
+    print("   curve, macro-F1 vs corrections: " + " ".join(f"{n:>6}" for n in CURVE))
+    for name, points in curves.items():
+        print(f"   {name:<32}" + " ".join(f"{f1:>6.3f}" for _, f1 in points))
+    if png:
+        Path(png).write_bytes(curve_png(curves))
+        print(f"   wrote {png}")
+
+
+def curve_png(curves, width=640, height=360):
+    """Macro-F1 (%) against corrections, one line per airline, drawn with listener.chart's canvas."""
+    colors = [(214, 69, 65), (46, 120, 190), (46, 150, 90), (200, 140, 30)]
+    canvas = chart.Canvas(width, height)
+    left, right, top, bottom = 60, width - 20, 20, height - 40
+    low, high = 40, 100
+
+    def at(i, f1):
+        x = left + (right - left) * i / (len(CURVE) - 1)  # corrections on an ordinal axis: 0 20 50 100 200 500
+        y = bottom - (bottom - top) * (100 * f1 - low) / (high - low)
+        return round(x), round(y)
+
+    for pct in range(low, high + 1, 10):
+        y = round(bottom - (bottom - top) * (pct - low) / (high - low))
+        canvas.rect(left, y, right, y + 1, chart.RULE)
+        canvas.text(left - 8 - chart.text_width(str(pct), 3), y - 7, str(pct), chart.INK, 3)
+    for i, n in enumerate(CURVE):
+        x, _ = at(i, low / 100)
+        canvas.text(x - chart.text_width(str(n), 3) // 2, bottom + 10, str(n), chart.INK, 3)
+    for color, points in zip(colors, curves.values()):
+        coords = [at(i, f1) for i, (_, f1) in enumerate(points)]
+        for (x0, y0), (x1, y1) in zip(coords, coords[1:]):
+            for k in range(101):
+                x, y = round(x0 + (x1 - x0) * k / 100), round(y0 + (y1 - y0) * k / 100)
+                canvas.rect(x - 1, y - 1, x + 2, y + 2, color)
+        for x, y in coords:
+            canvas.rect(x - 4, y - 4, x + 5, y + 5, color)
+    return canvas.png()
+
+
+def speed(airlines, n):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    texts = [t for rows in airlines.values() for t, _ in rows]
+    texts = (texts * (n // len(texts) + 1))[:n]
+    stock = SentimentIntensityAnalyzer()
+    started = time.perf_counter()
+    for text in texts:
+        stock.polarity_scores(text)
+    stock_rate = n / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "bench.db", isolation_level=None)
+        conn.execute("CREATE TABLE replies (id INTEGER PRIMARY KEY, text TEXT, neg REAL, neu REAL, pos REAL, "
+                     "compound REAL, language TEXT, label TEXT, label_confidence REAL, scorer_version TEXT)")
+        started = time.perf_counter()
+        for start in range(0, n, 5000):
+            rows = []
+            for text in texts[start:start + 5000]:
+                c = score_columns(text)
+                rows.append([text, c["neg"], c["neu"], c["pos"], c["compound"], c["language"], c["label"],
+                             c["label_confidence"], c["scorer_version"]])
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO replies (text, neg, neu, pos, compound, language, label, label_confidence, "
+                             "scorer_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        ours = n / (time.perf_counter() - started)
+        conn.close()
+    started = time.perf_counter()
+    for text in texts[:5000]:
+        detect(text)
+    detect_rate = 5000 / (time.perf_counter() - started)
+    print(f"4. speed, one core, {n} replies: stock VADER polarity_scores alone {stock_rate:,.0f}/s; "
+          f"score + language + label + store {ours:,.0f}/s (ratio {ours / stock_rate:.2f}x stock; target 5,000/s); "
+          f"language detection alone {detect_rate:,.0f}/s")
+    rng = random.Random(0)
+    pairs = rng.sample([r for rows in airlines.values() for r in rows], 2000)
+    started = time.perf_counter()
+    anchor_texts = [t for t, _ in rng.sample([r for rows in airlines.values() for r in rows], workspace_model.ANCHORS)]
+    workspace_model.fit([t for t, _ in pairs], [g for _, g in pairs], anchor_texts)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    workspace_model.cross_validated_agreement([t for t, _ in pairs], [g for _, g in pairs], anchor_texts)
+    cv_seconds = time.perf_counter() - started
+    print(f"   retrain on 2,000 corrections (+ {workspace_model.ANCHORS} anchors): {fit_seconds:.2f} s (target < 5 s); "
+          f"5-fold cross-validated agreement for `review --stats`: {cv_seconds:.2f} s more")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer replies in the speed test, one airline learns")
+    parser.add_argument("--png", help="write the learning curve here (e.g. docs/learning-curve.png)")
+    args = parser.parse_args()
+    airlines = load_airlines()
+    zero_corrections(airlines)
+    general_tweets()
+    learning({k: v for k, v in airlines.items() if not args.quick or k == "Southwest"}, args.png)
+    speed(airlines, 5000 if args.quick else 20000)
+
+
+if __name__ == "__main__":
+    main()
