@@ -29,7 +29,9 @@ def counts(db_path):
             "publications": dict(conn.execute("SELECT channel, count(*) FROM publications GROUP BY channel")),
             "replies": dict(conn.execute("SELECT channel, count(*) FROM replies GROUP BY channel")),
             "distinct": conn.execute("SELECT count(DISTINCT channel || remote_id) FROM replies").fetchone()[0],
-            "unscored": conn.execute("SELECT count(*) FROM replies WHERE compound IS NULL OR label IS NULL").fetchone()[0],
+            # not scored at all, or readable yet without a label (label NULL is right only for other languages)
+            "unscored": conn.execute("SELECT count(*) FROM replies WHERE compound IS NULL OR "
+                                     "(label IS NULL AND language IN ('en', 'und'))").fetchone()[0],
         }
     finally:
         conn.close()
