@@ -159,10 +159,15 @@ class Mix:
 
     @property
     def total(self):
+        return sum(self.counts.values()) + self.unscored
+
+    @property
+    def labelled(self):
         return sum(self.counts.values())
 
     def share(self, label):
-        return self.counts[label] / self.total if self.total else None
+        """Share among the labelled replies (unscored ones are counted apart)."""
+        return self.counts[label] / self.labelled if self.labelled else None
 
     def pct(self, label):
         share = self.share(label)
