@@ -105,6 +105,8 @@ _INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would|will|do|does|
                       r"|any chance|is there|are there|if)\b", _flags)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
+_NEGATIVE_EMOJI = re.compile(f"[{NEGATIVE_EMOJI}]")
+_POSITIVE_EMOJI = re.compile(f"[{POSITIVE_EMOJI}]")
 
 FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise", "neg_emoji", "pos_emoji",
             "request", "exclaim", "short", "negation", "inquiry", "gratitude")
@@ -127,8 +129,8 @@ def body(text):
 def features(text):
     """The labeller's inputs for `text`."""
     plain = body(text).lower()
-    neg_emoji = sum(plain.count(ch) for ch in NEGATIVE_EMOJI)
-    pos_emoji = sum(plain.count(ch) for ch in POSITIVE_EMOJI)
+    neg_emoji = _NEGATIVE_EMOJI.search(plain) is not None
+    pos_emoji = _POSITIVE_EMOJI.search(plain) is not None
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     scores = polarity_scores(words_only)
@@ -144,8 +146,8 @@ def features(text):
         "sarcasm": 1.0 if _SARCASM.search(plain) else 0.0,
         "thanks": math.log1p(thanks),
         "praise": math.log1p(praise),
-        "neg_emoji": 1.0 if neg_emoji else 0.0,
-        "pos_emoji": 1.0 if pos_emoji else 0.0,
+        "neg_emoji": float(neg_emoji),
+        "pos_emoji": float(pos_emoji),
         "request": 1.0 if _REQUEST.search(plain) else 0.0,
         "exclaim": 1.0 if "!" in plain else 0.0,
         "short": 1.0 if words <= 3 else 0.0,
