@@ -238,7 +238,7 @@ def speed(airlines, n):
     workspace_model.cross_validated_agreement([t for t, _ in pairs], [g for _, g in pairs], anchor_texts)
     cv_seconds = time.perf_counter() - started
     print(f"   retrain on 2,000 corrections (+ {workspace_model.ANCHORS} anchors): {fit_seconds:.2f} s (target < 5 s); "
-          f"5-fold cross-validated agreement for `review --stats`: {cv_seconds:.2f} s more")
+          f"3-fold cross-validated agreement for `review --stats`: {cv_seconds:.2f} s more")
 
 
 def main():
