@@ -385,6 +385,7 @@ def review(cfg, suggest, show_stats, as_json):
     Correct the suggested replies with `listener label`; `listener score` then retrains and
     relabels, so the next suggestions are the replies it is now least sure of.
 
+    \b
     Examples: listener review --suggest 20
               listener review --stats --json
     """

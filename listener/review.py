@@ -39,7 +39,7 @@ def format_suggestions(rows):
 
 def format_stats(data):
     def pct(x):
-        return "n/a (needs 10 corrections with two labels)" if x is None else f"{x:.0%}"
+        return "n/a (needs 10 corrections)" if x is None else f"{x:.0%}"
 
     lines = [f"corrections: {data['corrections']} (the model learned from {data['learned_from']})",
              f"model: {data['model_version'] or 'none yet'}" + (f", trained {data['trained_at']}"
