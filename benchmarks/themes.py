@@ -1,0 +1,124 @@
+"""Themes against human complaint reasons, the TF-IDF + k-means baseline, speed and stability.
+
+    .venv/bin/python benchmarks/themes.py [--quick]
+
+Reads ../shared/data/cs-tweets/airline-tweets-dev.csv (CC BY-NC-SA: measured here, nothing from it
+ships). For each airline's negative tweets with a complaint reason ("Can't Tell" dropped, and
+again with it kept) prints NMI and ARI of our themes and of TF-IDF + k-means (k = the number of
+reasons), and the share of tweets whose theme label names the thing their reason is about
+(REASON_WORDS). Then the time and peak memory of 10,000 and 100,000 replies on one core, and how
+many replies keep a theme of the same name when one more day of replies arrives.
+"""
+
+import csv
+import random
+import resource
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from listener.theme_groups import group_replies
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cs-tweets" / "airline-tweets-dev.csv"
+
+# A theme label "names the thing" a reason is about when it contains one of these words.
+REASON_WORDS = {
+    "Late Flight": ["delay", "late"],
+    "Cancelled Flight": ["cancel"],
+    "Lost Luggage": ["bag", "luggage"],
+    "Damaged Luggage": ["bag", "luggage", "damage"],
+    "Customer Service Issue": ["customer service", "hold", "get through", "staff"],
+    "Flight Attendant Complaints": ["staff", "crew", "attendant"],
+    "Flight Booking Problems": ["booking", "website", "app"],
+    "Bad Flight": ["seat", "food", "comfort"],
+    "longlines": ["queue", "line"],
+}
+
+
+def load(path=DATA):
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row for row in csv.DictReader(f) if row["sentiment"] == "negative"]
+
+
+def our_themes(texts):
+    assigned = group_replies([(i, t, None) for i, t in enumerate(texts)])
+    return [assigned[i][0] for i in range(len(texts))], [assigned[i][1] for i in range(len(texts))]
+
+
+def baseline(texts, k, seed=0):
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    matrix = TfidfVectorizer(stop_words="english", min_df=2, ngram_range=(1, 2)).fit_transform(texts)
+    return list(KMeans(n_clusters=k, n_init=5, random_state=seed).fit_predict(matrix))
+
+
+def label_names_reason(label, reason):
+    return any(word in label for word in REASON_WORDS.get(reason, []))
+
+
+def quality(rows, keep_cant_tell=False):
+    from sklearn.metrics import adjusted_rand_score as ari
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+    by_airline = defaultdict(list)
+    for row in rows:
+        if row["complaint_reason"] and (keep_cant_tell or row["complaint_reason"] != "Can't Tell"):
+            by_airline[row["airline"]].append(row)
+    print(f"\n## quality ({'with' if keep_cant_tell else 'without'} \"Can't Tell\")")
+    print(f"{'airline':<12} {'n':>5} {'NMI':>6} {'ARI':>6} {'named':>6} {'other':>6} | {'base NMI':>8} {'base ARI':>8}")
+    for airline, group in sorted(by_airline.items()):
+        texts = [r["text"] for r in group]
+        reasons = [r["complaint_reason"] for r in group]
+        keys, labels = our_themes(texts)
+        named = sum(label_names_reason(lab, rea) for lab, rea in zip(labels, reasons)) / len(group)
+        other = sum(k == "other" for k in keys) / len(group)
+        base = baseline(texts, len(set(reasons)))
+        print(f"{airline:<12} {len(group):>5} {nmi(reasons, keys):6.3f} {ari(reasons, keys):6.3f} "
+              f"{named:6.1%} {other:6.1%} | {nmi(reasons, base):8.3f} {ari(reasons, base):8.3f}")
+
+
+def synthetic(rows, n, rng):
+    """`n` replies drawn from the tweets, each with a few words swapped in so none repeat exactly."""
+    texts = [r["text"] for r in rows]
+    vocab = sorted({w for t in texts for w in t.split()})
+    return [f"{rng.choice(texts)} {rng.choice(vocab)} {rng.choice(vocab)}" for _ in range(n)]
+
+
+def speed(rows, sizes):
+    print("\n## speed (one core)")
+    rng = random.Random(1)
+    for n in sizes:
+        texts = synthetic(rows, n, rng)
+        start = time.perf_counter()
+        our_themes(texts)
+        took = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{n:>7} replies: {took:6.2f} s, peak memory {peak:6.0f} MB (whole process)")
+
+
+def stability(rows, days=7):
+    """Replies of `days - 1` days vs the same plus one more day: share keeping their theme label."""
+    print("\n## stability (one more day of replies)")
+    rng = random.Random(2)
+    for airline in sorted({r["airline"] for r in rows}):
+        texts = [r["text"] for r in rows if r["airline"] == airline]
+        rng.shuffle(texts)
+        cut = len(texts) * (days - 1) // days
+        before = group_replies([(i, t, None) for i, t in enumerate(texts[:cut])])
+        after = group_replies([(i, t, None) for i, t in enumerate(texts)])
+        same = sum(before[i][1] == after[i][1] for i in before) / len(before)
+        print(f"{airline:<12} {cut:>5} -> {len(texts):>5} replies: {same:6.1%} keep a theme of the same name")
+
+
+def main(argv):
+    if not DATA.exists():
+        sys.exit(f"skipped: {DATA} is missing (the shared data folder sits beside the repository)")
+    rows = load()
+    quality(rows)
+    quality(rows, keep_cant_tell=True)
+    stability(rows)
+    speed(rows, [10_000] if "--quick" in argv else [10_000, 100_000])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

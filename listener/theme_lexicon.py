@@ -1,0 +1,134 @@
+"""The customer-service aspect lexicon: what people complain about or praise, in their own words.
+
+Written by hand from general knowledge of customer-service conversations (airlines, shops,
+delivery, subscriptions, banking); nothing here is extracted from any data set. Each aspect has a
+stable key (a theme's identity across weeks), a short label people would say, and regular
+expressions for its phrase variants. A reply's dominant aspect is the one with the most weight;
+a tie goes to the aspect listed first (the more specific ones are listed first).
+
+English only: replies in other languages are grouped by their own words (see theme_groups).
+"""
+
+import re
+
+# (key, label, weight per match, patterns). Patterns are regular expressions over lower-cased
+# text with URLs and @handles removed (\b marks word edges), or (pattern, own weight).
+ASPECTS = [
+    ("damage", "damaged bags or items", 1.5, [
+        r"\bdamag\w*", r"\bbroken (?:bag|suitcase|luggage|handle|wheel|item|parcel|box)",
+        r"\b(?:smashed|crushed|ripped|torn|dented|cracked|shattered)\b",
+        r"\b(?:bag|suitcase|luggage) (?:was |is |got |came back )?(?:broken|ruined|destroyed|wet|soaked)",
+    ]),
+    ("bags", "lost or delayed bags", 1.5, [
+        r"\bbags?\b", r"\bbaggage\b", r"\bluggage\b", r"\bsuitcases?\b", r"\bcarry[- ]?ons?\b",
+        r"\bchecked in (?:a |my |our )?bag", r"\bbag(?:gage)? claim\b", r"\bcarousel\b",
+        r"\blost (?:my |our )?(?:stuff|belongings)", r"\bstroller\b", r"\bcar ?seat\b", r"\bluggages\b",
+        (r"\blost\b", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), r"\bbelongings\b",
+    ]),
+    ("cancellation", "cancellations", 2.0, [
+        r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bre-?book\w*", r"\bre-?schedul\w*",
+        r"\brescheduled\b", r"\bcalled off\b", r"\bscrapped\b",
+    ]),
+    ("delay", "delays", 1.5, [
+        r"\bdelay\w*", r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
+        r"\bmissed (?:my |our |the )?(?:connect\w*|flight|train|meeting|appointment)",
+        r"\bmiss (?:my |our |the )?(?:connect\w*|flight)", r"\bmisconnect\w*",
+        r"\b(?:still|been) (?:sitting|stuck|waiting) (?:on|at|in) the (?:plane|tarmac|runway|gate)",
+        r"\btarmac\b", r"\brunway\b", r"\bde-?icing\b", r"\b(?:hours?|hrs?|minutes|mins) (?:late|behind)",
+        r"\bstill (?:not )?(?:boarding|boarded|departed|here|waiting)\b", r"\bwaiting (?:since|for) (?:hours|ages)",
+        r"\bstuck (?:in|at|on)\b", r"\bstranded\b", r"\bovernight\b", r"\bpushed back\b", r"\bdiverted\b",
+        r"\bslow (?:delivery|shipping)\b", r"\btakes? (?:forever|ages)\b",
+        r"\bhaven'?t (?:moved|left|taken off|boarded)", r"\bnot ready\b", r"\b(?:leave|depart) until\b",
+        r"\bdepartures?\b", r"\bmaintenance\b", r"\bmechanical\b",
+        r"\bconnections?\b", r"\blayovers?\b", r"\bweather\b", r"\bsnow\b", r"\bstorm\b",
+    ]),
+    ("hold", "on hold / can't get through", 1.5, [
+        r"\bhold\b", r"\bhanging up\b", r"\bnot (?:taking|answering) (?:calls|the phone)", r"\bholding\b", r"\bhung up\b", r"\bhang up\b",
+        r"\bcall(?:ed|ing)? back\b", r"\bcallback\b", r"\bcan'?t get through\b", r"\bget through\b",
+        r"\bbusy signal\b", r"\bdisconnect\w*", r"\bcall (?:dropped|disconnected)\b", r"\bdropped (?:my |the )?call",
+        r"\bno (?:one|body) (?:answers?|picks up|responds?|replies)", r"\bno (?:answer|response|reply)\b",
+        r"\b(?:never|didn'?t|doesn'?t|won'?t) (?:answer|respond|reply|call back|get back)\w*",
+        r"\bunanswered\b", r"\bignor\w*", r"\bwaiting (?:on|for) (?:a |an )?(?:call|reply|response|answer|email)",
+        r"\bhotline\b", r"\bphone lines?\b", r"\bcall (?:center|centre)\b", r"\bwait times?\b",
+    ]),
+    ("staff", "staff and crew", 1.5, [
+        r"\bflight attendants?\b", r"\battendants?\b", r"\bcrew\b", r"\bstewardess\w*", r"\bsteward\b",
+        r"\bpilots?\b", r"\bcaptain\b", r"\bgate agents?\b", r"\bstaff\b", r"\bemployees?\b",
+        (r"\brude\w*", 3.0), (r"\bunprofessional\b", 3.0), r"\battitude\b", r"\byelled\b", r"\bshouted\b",
+        r"\bcondescending\b", r"\bdisrespect\w*", r"\bcourier was\b", r"\bdriver\b",
+        r"\b(?:she|he|they) (?:was|were) (?:so )?(?:kind|friendly|lovely|brilliant|helpful|amazing|nasty|mean)",
+    ]),
+    ("booking", "booking, website and app", 1.0, [
+        r"\bbook(?:ed|ing|ings)?\b", r"\breservations?\b", r"\bwebsite\b", r"\bweb ?site\b", r"\bsite\b",
+        r"\bapp\b", r"\bonline\b", r"\blog ?in\b", r"\blog(?:s|ged)? (?:me )?out\b", r"\bpasswords?\b",
+        r"\baccount\b", r"\bcheck[- ]?in\b", r"\bcheckout\b", r"\bboarding pass\w*", r"\bconfirmation\b",
+        r"\bitinerary\b", r"\berror\b", r"\b404\b", r"\bglitch\w*", r"\bcrash\w*", r"\bportal\b",
+        r"\bform\b", r"\bchange (?:my |our |the )?(?:flight|order|seat|address|booking|ticket|slot)",
+        r"\bmileage\b", r"\bmiles\b", r"\bpoints\b", r"\bloyalty\b", r"\bupgrade\w*", r"\bstandby\b", r"\bbumped\b",
+        r"\bpay(?:ment)? page\b", r"\bapple pay\b", r"\bsign(?:ed)? up\b",
+    ]),
+    ("refund", "refunds and charges", 1.5, [
+        r"\brefund\w*", r"\bcharg\w*", r"\bfees?\b", r"\bbill(?:ed|ing)?\b", r"\binvoices?\b",
+        r"\bmoney back\b", r"\breimburs\w*", r"\bcompensat\w*", r"\bvouchers?\b", r"\bcredit card\b",
+        r"\bovercharg\w*", r"\bdouble[- ]charg\w*", r"\bpaid (?:for|twice)\b", r"\bcredit\b", r"\bcash\b",
+    ]),
+    ("price", "prices", 1.0, [
+        r"\bprices?\b", r"\bpric(?:ey|y|ing)\b", r"\bexpensive\b", r"\bcheap\w*", r"\bcosts?\b",
+        r"\bfares?\b", r"\boverpriced\b", r"\brip[- ]?off\b", r"\bafford\w*", r"\bvalue for money\b",
+    ]),
+    ("comfort", "seats, food and comfort", 1.0, [
+        r"\bseats?\b", r"\bseating\b", r"\blegroom\b", r"\bleg room\b", r"\bfood\b", r"\bmeals?\b",
+        r"\bsnacks?\b", r"\bdrinks?\b", r"\bcoffee\b", r"\bwater\b", r"\bwi-?fi\b", r"\binternet\b",
+        r"\bentertainment\b", r"\btv\b", r"\bmovies?\b", r"\bscreens?\b", r"\bheadphones\b", r"\boutlets?\b",
+        r"\bdirty\b", r"\bfilthy\b", r"\bsmell\w*", r"\bbathroom\b", r"\btoilet\b", r"\blavatory\b",
+        r"\bcold\b", r"\bfreezing\b", r"\bhot\b", r"\bcramped\b", r"\buncomfortable\b", r"\bcomfort\w*",
+        r"\boverhead\b", r"\bbins?\b", r"\bturbulence\b", r"\bfirst class\b", r"\bbusiness class\b",
+        r"\beconomy\b", r"\bcabin\b", r"\bpillows?\b", r"\bblankets?\b", r"\bwindows?\b",
+        r"\bnoise\b", r"\bloud\b", r"\bchicken\b", r"\bsandwich\w*", r"\bpeanuts?\b", r"\bfly(?:ing)? with\b", r"\bair ?con\w*", r"\bbroken (?:tv|screen|seat|outlet)",
+    ]),
+    ("delivery", "delivery and couriers", 1.5, [
+        r"\bdeliver\w*", r"\bcouriers?\b", r"\bparcels?\b", r"\bpackages?\b", r"\bshipping\b", r"\bshipped\b",
+        r"\bshipment\b", r"\bdispatch\w*", r"\btracking\b", r"\bdoorstep\b", r"\bporch\b", r"\bpost ?office\b",
+        r"\bnever (?:arrived|came|showed up)\b", r"\bwrong (?:item|address|order)\b",
+    ]),
+    ("queues", "long queues", 1.5, [
+        r"\b(?:long|huge|massive|endless) (?:line|lines|queue|queues)\b", r"\bqueu\w*", r"\bin line\b",
+        r"\blines?\b at\b", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
+        r"\bcounter\b", r"\bkiosks?\b", r"\bwaiting in\b",
+    ]),
+    ("support", "customer service", 1.0, [
+        r"\bcustomer (?:service|care|support|experience|relations)\b", r"\bcust(?:omer)? ?serv\w*",
+        r"\bservice\b", r"\bsupport\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b",
+        r"\bhelp(?:ful|less|line)?\b", r"\bunhelpful\b", r"\bcomplain\w*", r"\bticket (?:number|open)",
+        r"\bemail\w*", r"\be-mail\w*", r"\bdms?\b", r"\bdirect message\b", r"\bchat\w*", r"\bcall(?:ed|ing|s)?\b",
+        r"\bphone\b", r"\bspoke (?:to|with)\b", r"\btalk to (?:a |an )?(?:human|person|someone|manager)",
+        r"\bcs\b", r"\bassist\w*", r"\bexperience\b", r"\bcustomers?\b", r"\bcare\b", r"\bletter\b",
+        r"\bsupervisor\b", r"\bmanager\b", r"\bescalat\w*", r"\bresponse\b", r"\brespond\w*", r"\breply\b",
+        r"\bfollow[- ]?up\b", r"\bexplanation\b", r"\bapolog\w*", r"\bsorry\b", r"\binformation\b",
+        r"\bupdates?\b", r"\bcommunicat\w*", r"\bresolv\w*", r"\bsorted\b", r"\bfix(?:ed)?\b",
+    ]),
+]
+
+LABELS = {key: label for key, label, _, _ in ASPECTS}
+
+
+def _compile(weight, patterns):
+    """One alternation per distinct weight: [(weight, regex)]."""
+    by_weight = {}
+    for p in patterns:
+        p, w = p if isinstance(p, tuple) else (p, weight)
+        by_weight.setdefault(w, []).append(p)
+    return [(w, re.compile("|".join(f"(?:{p})" for p in ps))) for w, ps in by_weight.items()]
+
+
+_PATTERNS = [(key, _compile(weight, patterns)) for key, _, weight, patterns in ASPECTS]
+
+
+def aspect_of(text):
+    """(key, weight) of the dominant aspect of `text` (already normalised), or (None, 0)."""
+    best_key, best = None, 0.0
+    for key, weighted in _PATTERNS:
+        score = sum(w * len(regex.findall(text)) for w, regex in weighted)
+        if score > best:
+            best_key, best = key, score
+    return best_key, best
