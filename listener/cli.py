@@ -353,3 +353,105 @@ def digest(cfg, preview, send, due, week, out):
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
         click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@common
+@click.option("--question", "question_id", help="only this question (default: every question with replies)")
+@click.option("--week", help="ISO week like 2026-W48, in [digest] time_zone (default: this week)")
+@click.option("--from", "start", help="first day of a date range, e.g. 2026-11-01 (with --to)")
+@click.option("--to", "end", help="last day of the range, e.g. 2026-11-14")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def themes(ctx, cfg, question_id, week, start, end, as_json):
+    """What people said to each question, grouped into themes: computes, stores and prints them.
+
+    Examples: listener themes --question how-easy --week 2026-W48
+              listener themes --from 2026-11-01 --to 2026-11-14 --json
+              listener themes rename 12 "invoice portal" --by maria
+    """
+    if ctx.invoked_subcommand:
+        return
+    from . import themes as themes_mod
+
+    db = open_configured_db(cfg)
+    now = utcnow()
+    span = themes_mod.parse_span(cfg, week, start, end, now)
+    if question_id:
+        if not db.execute("SELECT 1 FROM questions WHERE id = ?", [question_id]).fetchone():
+            raise ListenerError(f"no question {question_id!r}: run `listener sync` or see the questions table")
+        ids = [question_id]
+    else:
+        ids = themes_mod.questions_with_replies(db, span)
+    results = {q: themes_mod.compute_themes(db, q, span, now) for q in ids}
+    if as_json:
+        out = [{"question_id": q, "period": span.key, "themes": [
+            {k: v for k, v in t.items() if k != "reply_ids"} for t in found]} for q, found in results.items()]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    if not ids:
+        click.echo(f"no replies in {span.key}")
+    for q, found in results.items():
+        click.echo(themes_mod.format_themes(q, span.key, found))
+
+
+@themes.command("rename")
+@click.argument("theme_id", type=int)
+@click.argument("label")
+@click.option("--by", default="someone", show_default=True, help="who renamed it")
+@common
+def themes_rename(cfg, theme_id, label, by):
+    """Give a theme a better name; it keeps it in every week and recompute.
+
+    Example: listener themes rename 12 "invoice portal" --by maria
+    """
+    from . import themes as themes_mod
+
+    themes_mod.rename_theme(open_configured_db(cfg), theme_id, label, by, utcnow())
+    click.echo(f"theme {theme_id}: renamed {label!r}")
+
+
+@themes.command("merge")
+@click.argument("source_id", type=int)
+@click.argument("target_id", type=int)
+@click.option("--by", default="someone", show_default=True, help="who merged them")
+@common
+def themes_merge(cfg, source_id, target_id, by):
+    """Put one theme's replies into another (of the same question), now and in every recompute.
+
+    Example: listener themes merge 14 12 --by maria
+    """
+    from . import themes as themes_mod
+
+    themes_mod.merge_themes(open_configured_db(cfg), source_id, target_id, by, utcnow())
+    click.echo(f"theme {source_id}: merged into theme {target_id}")
+
+
+@themes.command("move")
+@click.argument("reply_id", type=int)
+@click.argument("theme_id", type=int)
+@click.option("--by", default="someone", show_default=True, help="who moved it")
+@common
+def themes_move(cfg, reply_id, theme_id, by):
+    """Put one reply into another theme of its question, now and in every recompute.
+
+    Example: listener themes move 4711 12 --by maria
+    """
+    from . import themes as themes_mod
+
+    themes_mod.move_reply(open_configured_db(cfg), reply_id, theme_id, by, utcnow())
+    click.echo(f"reply {reply_id}: moved to theme {theme_id}")
+
+
+@themes.command("undo")
+@click.argument("fix_id", type=int)
+@common
+def themes_undo(cfg, fix_id):
+    """Stop applying a rename, merge or move (ids in the theme_fixes table).
+
+    Example: listener themes undo 3
+    """
+    from . import themes as themes_mod
+
+    themes_mod.undo_fix(open_configured_db(cfg), fix_id, utcnow())
+    click.echo(f"theme fix {fix_id}: undone")

@@ -302,3 +302,66 @@ def m010_understanding(db):
     """
     db.execute("ALTER TABLE replies ADD COLUMN label_confidence REAL")
     db.execute("ALTER TABLE replies ADD COLUMN language TEXT")
+
+
+@migration
+def m014_themes(db):
+    """Themes per question and period (issue 13), the link from replies to them, and people's fixes.
+
+    period is an ISO week ('2026-W48') or a date range ('2026-11-01..2026-11-14'); key is a
+    theme's identity across periods (an aspect like 'delay', a keyphrase, 'de:hotline', 'other'),
+    label what people read. theme_fixes are people's renames, merges and moves, applied again by
+    every recompute so that they survive it; undone_at set = no longer applied.
+    """
+    for sql in [
+        """CREATE TABLE themes (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            language TEXT NOT NULL,
+            replies INTEGER NOT NULL,
+            share REAL NOT NULL,            -- of the question's replies in the period
+            negative INTEGER NOT NULL,
+            neutral INTEGER NOT NULL,
+            positive INTEGER NOT NULL,
+            unscored INTEGER NOT NULL,
+            change TEXT NOT NULL CHECK (change IN ('new', 'growing', 'shrinking', 'steady')),
+            previous_replies INTEGER,       -- same key, the period before
+            quotes TEXT NOT NULL,           -- JSON [{id, text, url}], the most representative replies
+            computed_at TEXT NOT NULL,
+            method_version TEXT NOT NULL,
+            UNIQUE (question_id, period, key)
+        )""",
+        "CREATE INDEX themes_period ON themes(period, question_id)",
+        """CREATE TABLE reply_themes (
+            reply_id INTEGER NOT NULL REFERENCES replies(id),
+            theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+            PRIMARY KEY (reply_id, theme_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX reply_themes_theme ON reply_themes(theme_id)",
+        """CREATE TABLE theme_fixes (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL CHECK (action IN ('rename', 'merge', 'move')),
+            question_id TEXT NOT NULL,
+            from_key TEXT,                  -- rename, merge: the theme changed
+            to_key TEXT,                    -- merge, move: the theme that receives the replies
+            label TEXT,                     -- rename: the new label; merge, move: the target's label
+            reply_id INTEGER REFERENCES replies(id),  -- move
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            undone_at TEXT
+        )""",
+        "CREATE INDEX theme_fixes_question ON theme_fixes(question_id)",
+        """CREATE TABLE theme_runs (
+            question_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            start TEXT NOT NULL,            -- the period in UTC: [start, end)
+            end TEXT NOT NULL,
+            signature TEXT NOT NULL,        -- what the replies and fixes looked like: recompute when it changes
+            computed_at TEXT NOT NULL,
+            PRIMARY KEY (question_id, period)
+        ) WITHOUT ROWID""",
+    ]:
+        db.execute(sql)
