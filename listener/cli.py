@@ -342,6 +342,9 @@ def digest(cfg, preview, send, due, week, out):
         click.echo(mail.send_if_due(db, cfg, now).message)
         return
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
+    from . import themes as themes_mod
+
+    themes_mod.refresh_week(db, period, now)  # the digest leads with the week's themes
     if send:
         click.echo(mail.send_period(db, cfg, period, now).message)
         return

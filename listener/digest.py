@@ -12,6 +12,7 @@ label), so a person's correction wins.
 
 import base64
 import hashlib
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ LABELS = ("negative", "neutral", "positive")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_LETTERS = "MTWTFSS"
 QUOTES_PER_SIDE = 2
+THEMES_PER_QUESTION = 5
 QUOTE_CHARS = 280
 CHANNEL_NAMES = {"x": "X", "reddit": "Reddit"}
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
@@ -225,6 +227,8 @@ class QuestionReport:
     days: list              # (date, Mix) for each local day
     negative: list          # Quote
     positive: list
+    themes: list = field(default_factory=list)  # ThemeLine, largest first, stored by listener.themes
+    other: int = 0          # replies in no theme
     chart_cid: str | None = None
     chart_png: bytes | None = None
     last_reply_at: str | None = None
@@ -416,9 +420,52 @@ def question_report(db, cfg, dbname, row, period):
         negative=quotes(db, cfg, dbname, question_id, period, "negative"),
         positive=quotes(db, cfg, dbname, question_id, period, "positive"),
     )
+    report.themes, report.other = theme_lines(db, cfg, dbname, question_id, period)
     if report.quiet:
         report.last_reply_at = last_reply_at(db, question_id, period.end)
     return report
+
+
+@dataclass
+class ThemeLine:
+    label: str
+    language: str
+    replies: int
+    share: float
+    change: str
+    previous_replies: int | None
+    negative: int
+    positive: int
+    quote: str | None
+    quote_url: str | None
+    datasette_url: str
+
+    @property
+    def change_text(self):
+        if self.change == "new" or self.previous_replies is None:
+            return "new"
+        return f"{self.change}, {self.previous_replies} last week"
+
+
+def theme_lines(db, cfg, dbname, question_id, period, limit=THEMES_PER_QUESTION):
+    """The week's top themes as stored (listener.themes keeps them current) and the 'other' count."""
+    base = cfg["serve"]["base_url"].rstrip("/") + "/" + urllib.parse.quote(dbname)
+    rows = db.execute(
+        "SELECT id, label, language, replies, share, change, previous_replies, negative, positive, quotes "
+        "FROM themes WHERE question_id = ? AND period = ? ORDER BY replies DESC, key",
+        [question_id, period.label]).fetchall()
+    lines, other = [], 0
+    for theme_id, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
+        if label == "other":
+            other += replies
+            continue
+        first = (json.loads(quotes_json) or [None])[0]
+        lines.append(ThemeLine(label=label, language=language, replies=replies, share=share, change=change,
+                               previous_replies=previous, negative=negative, positive=positive,
+                               quote=trim(first["text"]) if first else None,
+                               quote_url=safe_url(first["url"]) if first else None,
+                               datasette_url=f"{base}/replies_in_theme?theme_id={theme_id}"))
+    return lines[:limit], other
 
 
 def subject_for(period, this, last):

@@ -257,17 +257,18 @@ def questions_with_replies(db, span):
         [span.start, span.end])]
 
 
+def refresh_week(db, period, now):
+    """Recompute a week's themes of every question whose replies (or fixes) changed; returns how many."""
+    span = week_span(period)
+    return sum(compute_themes(db, question_id, span, now, force=False) is not None
+               for question_id in questions_with_replies(db, span))
+
+
 def refresh_recent(db, cfg, now):
-    """The worker's step: this week's and last week's themes of every question whose replies changed."""
+    """The worker's step: last week's and this week's themes (last week first: this week compares with it)."""
     zone = digest_zone(cfg)
     this = period_of(now.astimezone(ZoneInfo(zone)).date(), zone)
-    done = 0
-    for period in (this.previous(), this):  # last week first: this week's change compares with it
-        span = week_span(period)
-        for question_id in questions_with_replies(db, span):
-            if compute_themes(db, question_id, span, now, force=False) is not None:
-                done += 1
-    return done
+    return refresh_week(db, this.previous(), now) + refresh_week(db, this, now)
 
 
 # ---------------------------------------------------------------- people's fixes

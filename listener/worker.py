@@ -70,6 +70,7 @@ class TickReport:
     deferred: int = 0
     harvested: int = 0
     new_replies: int = 0
+    themes: int = 0                 # question-weeks whose themes were recomputed
     digest: str | None = None
     errors: list = field(default_factory=list)
     stopped: bool = False
@@ -82,6 +83,8 @@ class TickReport:
             if getattr(self, name):
                 parts.append(f"{name.replace('_', ' ')} {getattr(self, name)}")
         parts.append(f"harvested {self.harvested} publication(s), {self.new_replies} new repl(ies)")
+        if self.themes:
+            parts.append(f"themes of {self.themes} question-week(s)")
         if self.digest:
             parts.append(f"digest {self.digest}")
         if self.missed:
@@ -149,6 +152,10 @@ def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, s
             log.info("harvest: %s", message)
     if stopped(report, stop):
         return
+    with step(report, "themes"):
+        report.themes = refresh_themes(db, cfg, now)
+    if stopped(report, stop):
+        return
     with step(report, "digest"):
         report.digest = send_digest(db, cfg, now)
 
@@ -203,6 +210,13 @@ def close_interrupted_runs(db, after_id, now):
     db.execute("UPDATE harvest_runs SET finished_at = ?, status = 'interrupted', "
                "error = 'worker stopped: resumes from the saved cursor' "
                "WHERE id > ? AND finished_at IS NULL AND started_at = ?", [iso(now), after_id, iso(now)])
+
+
+def refresh_themes(db, cfg, now):
+    """This and last week's themes of the questions whose replies changed (listener.themes)."""
+    from . import themes
+
+    return themes.refresh_recent(db, cfg, now)
 
 
 def send_digest(db, cfg, now):
