@@ -15,6 +15,7 @@ from .config import load_config
 from .db import open_db
 from .fake import start_server, stop_server
 from .status import format_summary, summary
+from .themes import refresh_recent
 from .times import utcnow
 
 DEMO_SECRETS = {
@@ -77,6 +78,8 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
         echo(f"harvested {result.fetched} replies in {result.requests} request(s), {result.new} new")
         for message in report.messages + result.messages:
             echo(f"  {message}")
+        echo(f"grouped replies into themes for {refresh_recent(db, cfg, now)} question-week(s): "
+             f"listener themes --db {db_path}")
         echo(format_summary(summary(db, cfg, now)))
         return cfg
     finally:

@@ -19,7 +19,7 @@ from .theme_lexicon import LABELS, aspect_of
 METHOD_VERSION = "lexicon-1+phrases-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
-PHRASE_CEILING = 0.5  # a phrase in more than half the pool says nothing about it
+PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
 MIN_LIFT = 1.5  # a phrase as common among the lexicon's replies as in the pool is the question's topic
 
 URL = re.compile(r"https?://\S+|www\.\S+")
@@ -112,7 +112,7 @@ def phrase_groups(docs, stop, preferred=(), min_size=MIN_SIZE, max_groups=MAX_PH
     if background and len(docs) < background_size:
         postings = {p: ids for p, ids in postings.items()
                     if len(ids) / len(docs) >= MIN_LIFT * background[p] / background_size}
-    ceiling = max(min_size, PHRASE_CEILING * len(docs))
+    ceiling = len(docs) if len(docs) < 20 else PHRASE_CEILING * len(docs)
     left = set(docs)
     chosen = {}
     preferred = set(preferred)

@@ -46,7 +46,7 @@ ASPECTS = [
         r"\bhold\b", r"\bhanging up\b", r"\bnot (?:taking|answering) (?:calls|the phone)", r"\bholding\b", r"\bhung up\b", r"\bhang up\b",
         r"\bcall(?:ed|ing)? back\b", r"\bcallback\b", r"\bcan'?t get through\b", r"\bget through\b",
         r"\bbusy signal\b", r"\bdisconnect\w*", r"\bcall (?:dropped|disconnected)\b", r"\bdropped (?:my |the )?call",
-        r"\bno (?:one|body) (?:answers?|picks up|responds?|replies)", r"\bno (?:answer|response|reply)\b",
+        r"\bno ?(?:one|body) (?:answers?|picks up|responds?|replies)", r"\bno (?:answer|response|reply)\b",
         r"\b(?:never|didn'?t|doesn'?t|won'?t) (?:answer|respond|reply|call back|get back)\w*",
         r"\bunanswered\b", r"\bignor\w*", r"\bwaiting (?:on|for) (?:a |an )?(?:call|reply|response|answer|email)",
         r"\bhotline\b", r"\bphone lines?\b", r"\bcall (?:center|centre)\b", r"\bwait times?\b",
@@ -67,7 +67,7 @@ ASPECTS = [
         r"\bmileage\b", r"\bmiles\b", r"\bpoints\b", r"\bloyalty\b", r"\bupgrade\w*", r"\bstandby\b", r"\bbumped\b",
         r"\bpay(?:ment)? page\b", r"\bapple pay\b", r"\bsign(?:ed)? up\b",
     ]),
-    ("refund", "refunds and charges", 1.5, [
+    ("refund", "refunds and charges", 2.0, [
         r"\brefund\w*", r"\bcharg\w*", r"\bfees?\b", r"\bbill(?:ed|ing)?\b", r"\binvoices?\b",
         r"\bmoney back\b", r"\breimburs\w*", r"\bcompensat\w*", r"\bvouchers?\b", r"\bcredit card\b",
         r"\bovercharg\w*", r"\bdouble[- ]charg\w*", r"\bpaid (?:for|twice)\b", r"\bcredit\b", r"\bcash\b",
