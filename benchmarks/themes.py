@@ -31,7 +31,7 @@ REASON_WORDS = {
     "Customer Service Issue": ["customer service", "hold", "get through", "staff"],
     "Flight Attendant Complaints": ["staff", "crew", "attendant"],
     "Flight Booking Problems": ["booking", "website", "app"],
-    "Bad Flight": ["seat", "food", "comfort"],
+    "Bad Flight": ["seat", "food", "comfort", "aircraft"],
     "longlines": ["queue", "line"],
 }
 

@@ -50,7 +50,7 @@ STOPWORDS = {
     "it": set("di e il la che è per un in non una sono mi ho lo ma ci si con del della le da al "
               "molto ottimo".split()),
 }
-LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")  # letters of Latin script
 LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -67,13 +67,16 @@ def words(text):
 
 def guess_language(text):
     """ISO 639-1 code from script and stopwords; 'und' when there are no words to tell by."""
-    letters = LETTER.findall(text)
-    if not letters:
+    if not text.isascii():
+        letters = LETTER.findall(text)
+        if not letters:
+            return "und"
+        if len(LATIN.findall(text)) < len(letters) / 2:
+            return "und"
+    tokens = set(words(normalise(text)))
+    if not tokens:
         return "und"
-    if sum(1 for c in letters if LATIN.match(c)) < len(letters) / 2:
-        return "und"
-    tokens = words(normalise(text))
-    hits = {lang: sum(1 for t in tokens if t in stop) for lang, stop in STOPWORDS.items()}
+    hits = {lang: len(tokens & stop) for lang, stop in STOPWORDS.items()}
     best = max(hits, key=lambda lang: (hits[lang], lang == "en"))
     return best if hits[best] else "en"
 

@@ -26,8 +26,7 @@ ASPECTS = [
         (r"\blost\b", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), r"\bbelongings\b",
     ]),
     ("cancellation", "cancellations", 2.0, [
-        r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bre-?book\w*", r"\bre-?schedul\w*",
-        r"\brescheduled\b", r"\bcalled off\b", r"\bscrapped\b",
+        r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
         r"\bdelay\w*", r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
@@ -39,7 +38,8 @@ ASPECTS = [
         r"\bstuck (?:in|at|on)\b", r"\bstranded\b", r"\bovernight\b", r"\bpushed back\b", r"\bdiverted\b",
         r"\bslow (?:delivery|shipping)\b", r"\btakes? (?:forever|ages)\b",
         r"\bhaven'?t (?:moved|left|taken off|boarded)", r"\bnot ready\b", r"\b(?:leave|depart) until\b",
-        r"\bdepartures?\b", r"\bmaintenance\b", r"\bmechanical\b",
+        r"\bdepartures?\b",
+        (r"\b(?:hours?|hrs?)\b", 0.5), (r"\bwaiting\b", 0.5), (r"\bsitting\b", 0.5), (r"\bstill\b", 0.5),
         r"\bconnections?\b", r"\blayovers?\b", r"\bweather\b", r"\bsnow\b", r"\bstorm\b",
     ]),
     ("hold", "on hold / can't get through", 1.5, [
@@ -51,9 +51,9 @@ ASPECTS = [
         r"\bunanswered\b", r"\bignor\w*", r"\bwaiting (?:on|for) (?:a |an )?(?:call|reply|response|answer|email)",
         r"\bhotline\b", r"\bphone lines?\b", r"\bcall (?:center|centre)\b", r"\bwait times?\b",
     ]),
-    ("staff", "staff and crew", 1.5, [
+    ("staff", "staff, crew and agents", 1.5, [
         r"\bflight attendants?\b", r"\battendants?\b", r"\bcrew\b", r"\bstewardess\w*", r"\bsteward\b",
-        r"\bpilots?\b", r"\bcaptain\b", r"\bgate agents?\b", r"\bstaff\b", r"\bemployees?\b",
+        r"\bpilots?\b", r"\bcaptain\b", r"\bgate agents?\b", r"\bstaff\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b", r"\bemployees?\b",
         (r"\brude\w*", 3.0), (r"\bunprofessional\b", 3.0), r"\battitude\b", r"\byelled\b", r"\bshouted\b",
         r"\bcondescending\b", r"\bdisrespect\w*", r"\bcourier was\b", r"\bdriver\b",
         r"\b(?:she|he|they) (?:was|were) (?:so )?(?:kind|friendly|lovely|brilliant|helpful|amazing|nasty|mean)",
@@ -65,7 +65,7 @@ ASPECTS = [
         r"\bitinerary\b", r"\berror\b", r"\b404\b", r"\bglitch\w*", r"\bcrash\w*", r"\bportal\b",
         r"\bform\b", r"\bchange (?:my |our |the )?(?:flight|order|seat|address|booking|ticket|slot)",
         r"\bmileage\b", r"\bmiles\b", r"\bpoints\b", r"\bloyalty\b", r"\bupgrade\w*", r"\bstandby\b", r"\bbumped\b",
-        r"\bpay(?:ment)? page\b", r"\bapple pay\b", r"\bsign(?:ed)? up\b",
+        r"\bpay(?:ment)? page\b", r"\bre-?book\w*", r"\bre-?schedul\w*", r"\bchange fee\b", r"\bapple pay\b", r"\bsign(?:ed)? up\b",
     ]),
     ("refund", "refunds and charges", 2.0, [
         r"\brefund\w*", r"\bcharg\w*", r"\bfees?\b", r"\bbill(?:ed|ing)?\b", r"\binvoices?\b",
@@ -75,6 +75,11 @@ ASPECTS = [
     ("price", "prices", 1.0, [
         r"\bprices?\b", r"\bpric(?:ey|y|ing)\b", r"\bexpensive\b", r"\bcheap\w*", r"\bcosts?\b",
         r"\bfares?\b", r"\boverpriced\b", r"\brip[- ]?off\b", r"\bafford\w*", r"\bvalue for money\b",
+    ]),
+    ("aircraft", "aircraft and mechanical problems", 1.5, [
+        r"\bmechanic\w*", r"\bmaintenance\b", r"\bengines?\b", r"\btires?\b", r"\blanding gear\b",
+        r"\baircraft\b", r"\bequipment\b", r"\b(?:issue|problem)s? with the (?:plane|aircraft|engine)",
+        r"\bunsafe\b", r"\bsafety\b", r"\bemergency\b", r"\bfaulty\b", r"\bdefect\w*", r"\bout of order\b",
     ]),
     ("comfort", "seats, food and comfort", 1.0, [
         r"\bseats?\b", r"\bseating\b", r"\blegroom\b", r"\bleg room\b", r"\bfood\b", r"\bmeals?\b",
@@ -93,18 +98,20 @@ ASPECTS = [
     ]),
     ("queues", "long queues", 1.5, [
         r"\b(?:long|huge|massive|endless) (?:line|lines|queue|queues)\b", r"\bqueu\w*", r"\bin line\b",
-        r"\blines?\b at\b", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
+        r"\blines?\b", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
         r"\bcounter\b", r"\bkiosks?\b", r"\bwaiting in\b",
     ]),
     ("support", "customer service", 1.0, [
         r"\bcustomer (?:service|care|support|experience|relations)\b", r"\bcust(?:omer)? ?serv\w*",
-        r"\bservice\b", r"\bsupport\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b",
+        r"\bservice\b", r"\bsupport\b",
         r"\bhelp(?:ful|less|line)?\b", r"\bunhelpful\b", r"\bcomplain\w*", r"\bticket (?:number|open)",
         r"\bemail\w*", r"\be-mail\w*", r"\bdms?\b", r"\bdirect message\b", r"\bchat\w*", r"\bcall(?:ed|ing|s)?\b",
-        r"\bphone\b", r"\bspoke (?:to|with)\b", r"\btalk to (?:a |an )?(?:human|person|someone|manager)",
+        r"\bphone\b", r"\bspoke (?:to|with)\b", r"\b(?:talk|speak) (?:to|with) (?:a |an )?(?:human|person|someone|manager|real)",
+        r"\bhuman being\b",
         r"\bcs\b", r"\bassist\w*", r"\bexperience\b", r"\bcustomers?\b", r"\bcare\b", r"\bletter\b",
         r"\bsupervisor\b", r"\bmanager\b", r"\bescalat\w*", r"\bresponse\b", r"\brespond\w*", r"\breply\b",
         r"\bfollow[- ]?up\b", r"\bexplanation\b", r"\bapolog\w*", r"\bsorry\b", r"\binformation\b",
+        (r"\b(?:worst|terrible|awful|horrible|unacceptable|ridiculous|disappointed|disappointing|pathetic)\b", 0.3),
         r"\bupdates?\b", r"\bcommunicat\w*", r"\bresolv\w*", r"\bsorted\b", r"\bfix(?:ed)?\b",
     ]),
 ]
