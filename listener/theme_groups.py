@@ -65,15 +65,17 @@ def words(text):
     return WORD.findall(text)
 
 
-def guess_language(text):
-    """ISO 639-1 code from script and stopwords; 'und' when there are no words to tell by."""
+def guess_language(text, clean=None):
+    """ISO 639-1 code from script and stopwords; 'und' when there are no words to tell by.
+
+    `clean` is normalise(text) when the caller has it already."""
     if not text.isascii():
         letters = LETTER.findall(text)
         if not letters:
             return "und"
         if len(LATIN.findall(text)) < len(letters) / 2:
             return "und"
-    tokens = set(words(normalise(text)))
+    tokens = set(words(normalise(text) if clean is None else clean))
     if not tokens:
         return "und"
     hits = {lang: len(tokens & stop) for lang, stop in STOPWORDS.items()}
@@ -81,11 +83,11 @@ def guess_language(text):
     return best if hits[best] else "en"
 
 
-def language_of(text, stored):
+def language_of(text, stored, clean=None):
     """The language a reply is grouped in: the stored one unless it is unknown."""
     if stored and stored != "und":
         return stored.split("-")[0].lower()
-    return guess_language(text)
+    return guess_language(text, clean)
 
 
 def phrases(tokens, stop):
@@ -152,7 +154,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
     sizes = Counter()
     for reply_id, text, stored in replies:
         clean = normalise(text)
-        language = language_of(text, stored)
+        language = language_of(text, stored, clean)
         found = phrases(words(clean), STOPWORDS.get(language, STOPWORDS["en"]))
         background[language].update(found)
         sizes[language] += 1

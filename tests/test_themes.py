@@ -120,6 +120,17 @@ def test_no_theme_from_fewer_than_three_replies():
     assert {key for key, *_ in group_replies(replies).values()} == {"other"}
 
 
+def test_the_prefilter_never_skips_an_aspect_that_matches():
+    from listener.theme_groups import normalise
+    from listener.theme_lexicon import _PATTERNS, candidates
+
+    texts = [normalise(r["text"]) for r in generate_replies(random.Random(9), 500)] + [
+        normalise(t) for group in PLANTED.values() for t in group]
+    for text in texts:
+        matching = {key for key, weighted in _PATTERNS if any(regex.search(text) for _, regex in weighted)}
+        assert matching <= candidates(text), text
+
+
 def test_never_mixes_languages():
     texts = PLANTED["on hold / can't get through"] + GERMAN + ["La hotline ne répond jamais, c'est compliqué."]
     out = group_replies([(i, t, None) for i, t in enumerate(texts)])
