@@ -11,6 +11,7 @@ many replies keep a theme of the same name when one more day of replies arrives.
 """
 
 import csv
+import os
 import random
 import resource
 import sys
@@ -85,7 +86,7 @@ def synthetic(rows, n, rng):
 
 
 def speed(rows, sizes):
-    print("\n## speed (one core)")
+    print(f"\n## speed (one core; load average now {os.getloadavg()[0]:.1f})")
     rng = random.Random(1)
     for n in sizes:
         texts = synthetic(rows, n, rng)
@@ -94,6 +95,34 @@ def speed(rows, sizes):
         took = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{n:>7} replies: {took:6.2f} s, peak memory {peak:6.0f} MB (whole process)")
+
+
+def stored_speed(rows, n):
+    """The whole `compute_themes` for one question of `n` replies: read, group, store, in SQLite."""
+    import tempfile
+    from datetime import datetime, timezone
+
+    from listener.db import open_db, transaction
+    from listener.themes import Span, compute_themes
+
+    texts = synthetic(rows, n, random.Random(3))
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_db(Path(folder) / "bench.db")
+        with transaction(db):
+            db.execute("INSERT INTO questions (id, text, created_at, updated_at) VALUES ('q', '?', 'n', 'n')")
+            db.execute("INSERT INTO publications (question_id, occurrence_at, channel, account, idempotency_key, "
+                       "text, created_at, updated_at) VALUES ('q', 't', 'x', 'a', 'k', '?', 'n', 'n')")
+            db.conn.executemany(
+                "INSERT INTO replies (publication_id, channel, remote_id, text, created_at, first_seen_at, "
+                "last_seen_at, label) VALUES (1, 'x', ?, ?, '2026-11-24T09:00:00Z', 'x', 'x', 'negative')",
+                [(str(i), t) for i, t in enumerate(texts)])
+        span = Span("2026-W48", "2026-11-23T00:00:00Z", "2026-11-30T00:00:00Z", "2026-W47")
+        start = time.perf_counter()
+        compute_themes(db, "q", span, datetime(2026, 11, 27, tzinfo=timezone.utc))
+        took = time.perf_counter() - start
+        db.conn.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{n:>7} replies, read + group + store in SQLite: {took:6.2f} s, peak memory {peak:6.0f} MB")
 
 
 def stability(rows, days=7):
@@ -117,7 +146,10 @@ def main(argv):
     quality(rows)
     quality(rows, keep_cant_tell=True)
     stability(rows)
-    speed(rows, [10_000] if "--quick" in argv else [10_000, 100_000])
+    sizes = [10_000] if "--quick" in argv else [10_000, 100_000]
+    speed(rows, sizes)
+    for n in sizes:
+        stored_speed(rows, n)
 
 
 if __name__ == "__main__":

@@ -369,6 +369,7 @@ def digest(cfg, preview, send, due, week, out):
 def themes(ctx, cfg, question_id, week, start, end, as_json):
     """What people said to each question, grouped into themes: computes, stores and prints them.
 
+    \b
     Examples: listener themes --question how-easy --week 2026-W48
               listener themes --from 2026-11-01 --to 2026-11-14 --json
               listener themes rename 12 "invoice portal" --by maria

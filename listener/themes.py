@@ -139,9 +139,10 @@ def change_of(replies, previous):
 
 
 def pick_quotes(members):
-    """The most representative replies: a clear lexicon match (long rambles match many aspects, so
-    the weight counts up to 3), then a readable length, then id."""
-    ranked = sorted(members, key=lambda m: (-min(m["weight"], 3), abs(len(m["text"]) - 90), m["id"]))
+    """The most representative replies: not too long to read, a clear lexicon match (the weight
+    counts up to 3: long rambles match everything), then a length near a tweet's, then id."""
+    ranked = sorted(members, key=lambda m: (len(m["text"]) > QUOTE_CHARS, -min(m["weight"], 3),
+                                            abs(len(m["text"]) - 90), m["id"]))
     picked, seen = [], set()
     for m in ranked:
         words = " ".join(m["text"].lower().split())

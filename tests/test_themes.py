@@ -309,3 +309,21 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_short_benchmark_beats_the_baseline_on_one_airline():
+    """The short version of benchmarks/themes.py: one airline, our themes against TF-IDF + k-means."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import themes as bench
+
+    if not bench.DATA.exists():
+        pytest.skip(f"{bench.DATA} is missing (the shared data folder sits beside the repository)")
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    rows = [r for r in bench.load() if r["airline"] == "Southwest" and r["complaint_reason"] not in ("", "Can't Tell")]
+    texts, reasons = [r["text"] for r in rows], [r["complaint_reason"] for r in rows]
+    keys, labels = bench.our_themes(texts)
+    named = sum(bench.label_names_reason(lab, rea) for lab, rea in zip(labels, reasons)) / len(rows)
+    ours, baseline = nmi(reasons, keys), nmi(reasons, bench.baseline(texts, len(set(reasons))))
+    assert ours > baseline + 0.1 and ours > 0.3, (ours, baseline)
+    assert named > 0.5
