@@ -336,7 +336,7 @@ def m014_themes(db):
         )""",
         "CREATE INDEX themes_period ON themes(period, question_id)",
         """CREATE TABLE reply_themes (
-            reply_id INTEGER NOT NULL REFERENCES replies(id),
+            reply_id INTEGER NOT NULL REFERENCES replies(id) ON DELETE CASCADE,
             theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
             PRIMARY KEY (reply_id, theme_id)
         ) WITHOUT ROWID""",
@@ -348,7 +348,7 @@ def m014_themes(db):
             from_key TEXT,                  -- rename, merge: the theme changed
             to_key TEXT,                    -- merge, move: the theme that receives the replies
             label TEXT,                     -- rename: the new label; merge, move: the target's label
-            reply_id INTEGER REFERENCES replies(id),  -- move
+            reply_id INTEGER,               -- move (no foreign key: the history outlives a purged reply)
             by TEXT NOT NULL,
             at TEXT NOT NULL,
             undone_at TEXT

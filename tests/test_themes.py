@@ -273,7 +273,7 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
     cfg = load_config(environ={}, overrides={"database.path": str(path)})
     themes.refresh_recent(db, cfg, datetime.now(timezone.utc))  # the hostile replies join a theme too
     theme_id, label = db.execute("SELECT t.id, t.label FROM themes t JOIN reply_themes rt ON rt.theme_id = t.id "
-                                 "JOIN replies r ON r.id = rt.reply_id WHERE r.text LIKE '%__pwned%' "
+                                 "JOIN replies r ON r.id = rt.reply_id WHERE r.text LIKE '<script>%' "
                                  "LIMIT 1").fetchone()
     db.conn.close()
     port = free_port()
@@ -327,3 +327,10 @@ def test_short_benchmark_beats_the_baseline_on_one_airline():
     ours, baseline = nmi(reasons, keys), nmi(reasons, bench.baseline(texts, len(set(reasons))))
     assert ours > baseline + 0.1 and ours > 0.3, (ours, baseline)
     assert named > 0.5
+
+
+def test_purging_a_reply_takes_it_out_of_its_theme(tdb, tcfg):
+    ids = add_replies(tdb, planted_texts())
+    themes.compute_themes(tdb, "q", week(tcfg), NOW)
+    tdb.execute("DELETE FROM replies WHERE id = ?", [ids[0]])
+    assert not tdb.execute("SELECT 1 FROM reply_themes WHERE reply_id = ?", [ids[0]]).fetchone()
