@@ -336,15 +336,16 @@ def digest(cfg, preview, send, due, week, out):
         raise click.UsageError("pass one of --preview, --send or --due")
     if due and week:
         raise click.UsageError("--due picks the week itself: drop --week")
+    from . import themes as themes_mod
+
     db = open_configured_db(cfg)
     now = utcnow()
     if due:
+        themes_mod.refresh_week(db, digest_mod.due_period(cfg, now), now)  # the digest leads with themes
         click.echo(mail.send_if_due(db, cfg, now).message)
         return
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
-    from . import themes as themes_mod
-
-    themes_mod.refresh_week(db, period, now)  # the digest leads with the week's themes
+    themes_mod.refresh_week(db, period, now)
     if send:
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
