@@ -65,11 +65,9 @@ def parse_day(text, option):
 
 def range_span(first, last, zone):
     """first..last (whole days, inclusive) in `zone`; the previous period is as long, just before."""
-    days = (last - first).days + 1
+    key = f"{first}..{last}"
     midnight = lambda day: iso(datetime.combine(day, time(0), ZoneInfo(zone)))  # noqa: E731
-    before = first - timedelta(days=days)
-    return Span(f"{first}..{last}", midnight(first), midnight(last + timedelta(days=1)),
-                f"{before}..{first - timedelta(days=1)}")
+    return Span(key, midnight(first), midnight(last + timedelta(days=1)), previous_key(key))
 
 
 # ---------------------------------------------------------------- compute and store
@@ -290,16 +288,22 @@ def record_fix(db, action, question_id, by, now, *, from_key=None, to_key=None, 
 
 
 def recompute_question(db, question_id, now):
-    """Recompute every stored period of the question (after a fix)."""
+    """Recompute every stored period of the question (after a fix), earliest first."""
     for period, start, end in db.execute("SELECT period, start, end FROM theme_runs WHERE question_id = ? "
-                                         "ORDER BY start", [question_id]).fetchall():
-        compute_themes(db, question_id, Span(period, start, end, previous_key(db, question_id, period, start)), now)
+                                         "ORDER BY start, period", [question_id]).fetchall():
+        compute_themes(db, question_id, Span(period, start, end, previous_key(period)), now)
 
 
-def previous_key(db, question_id, period, start):
-    row = db.execute("SELECT period FROM theme_runs WHERE question_id = ? AND end = ? ORDER BY period LIMIT 1",
-                     [question_id, start]).fetchone()
-    return row[0] if row else ""
+def previous_key(period):
+    """The key of the period before: '2026-W48' -> '2026-W47', a range -> the as-long range before it."""
+    if ".." in period:
+        first, last = (date.fromisoformat(d) for d in period.split(".."))
+        days = (last - first).days + 1
+        return f"{first - timedelta(days=days)}..{first - timedelta(days=1)}"
+    year, week = (int(part) for part in period.split("-W"))
+    monday = date.fromisocalendar(year, week, 1) - timedelta(days=7)
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def rename_theme(db, theme_id, label, by, now):

@@ -334,3 +334,9 @@ def test_purging_a_reply_takes_it_out_of_its_theme(tdb, tcfg):
     themes.compute_themes(tdb, "q", week(tcfg), NOW)
     tdb.execute("DELETE FROM replies WHERE id = ?", [ids[0]])
     assert not tdb.execute("SELECT 1 FROM reply_themes WHERE reply_id = ?", [ids[0]]).fetchone()
+
+
+def test_previous_periods():
+    assert themes.previous_key("2026-W48") == "2026-W47"
+    assert themes.previous_key("2027-W01") == "2026-W53"
+    assert themes.previous_key("2026-11-08..2026-11-14") == "2026-11-01..2026-11-07"
