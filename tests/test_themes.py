@@ -3,8 +3,10 @@
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -280,7 +282,7 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
     proc = subprocess.Popen([str(Path(sys.executable).with_name("listener")), "serve", "--db", str(path),
                              "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -288,7 +290,6 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
                 urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
                 break
             except OSError:
-                import time
                 time.sleep(0.1)
         errors = []
         with sync_playwright() as p:
@@ -307,7 +308,7 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
             browser.close()
         assert not errors, errors
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)  # `listener serve` runs datasette as a child: stop both
         proc.wait(10)
 
 
