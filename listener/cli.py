@@ -15,6 +15,7 @@ from .config import load_config
 from .db import open_db
 from .errors import ListenerError
 from .times import utcnow
+from .users import local_name
 
 
 class ListenerGroup(click.Group):
@@ -188,21 +189,25 @@ def score(cfg, rescore):
 @cli.command()
 @click.argument("reply_id", type=int)
 @click.argument("label", type=click.Choice(["negative", "neutral", "positive", "clear"]))
-@click.option("--by", default="someone", show_default=True, help="who made the correction")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who made the correction")
 @common
 def label(cfg, reply_id, label, by):
     """Correct a reply's sentiment label; the score stays, views and the digest use the correction.
 
+    Recorded as an event (who, when, what it replaced), like a correction in the inbox.
+
     Example: listener label 42 negative --by maria
     """
+    from . import inbox
+
     db = open_configured_db(cfg)
-    scoring.set_label(db, reply_id, label, by, utcnow())
-    click.echo(f"reply {reply_id}: label {label}")
+    event_id = inbox.act(db, reply_id, "label", label, by, utcnow())
+    click.echo(f"reply {reply_id}: label {label} by {by} (event {event_id})")
 
 
 @cli.command()
 @click.argument("question_id")
-@click.option("--by", required=True, help="who approves")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who approves")
 @common
 def approve(cfg, question_id, by):
     """Approve a question so it gets published (a later change of its text takes it back to draft).
@@ -353,3 +358,38 @@ def digest(cfg, preview, send, due, week, out):
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
         click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)
+
+
+@cli.group()
+def users():
+    """Logins for `listener serve`: LISTENER_USERS="name:role:HASH,..." (roles viewer, editor).
+
+    Example: listener users hash
+    """
+
+
+@users.command("hash")
+def users_hash():
+    """Print the hash of a password (asked twice, on the terminal), for LISTENER_USERS.
+
+    Example: export LISTENER_USERS="maria:editor:$(listener users hash)"
+    """
+    from .users import make_hash
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    click.echo(make_hash(password))
+
+
+@users.command("list")
+def users_list():
+    """The configured logins and their roles (never the hashes).
+
+    Example: listener users list
+    """
+    from .users import load_users
+
+    configured = load_users()
+    for user in configured.values():
+        click.echo(f"{user.name}\t{user.role}")
+    if not configured:
+        click.echo("no logins configured: on 127.0.0.1 the local user acts; set LISTENER_USERS to add people")
