@@ -79,7 +79,8 @@ def team_time_zone(cfg):
 def serve(cfg, host=None, port=None):
     host = host or cfg["serve"]["host"]
     port = port or cfg["serve"]["port"]
-    if not is_loopback(host) and not load_users():
+    users = load_users()  # a malformed entry stops here, with its fix
+    if not is_loopback(host) and not users:
         raise ConfigError(
             f"refusing to serve on {host} without logins: set LISTENER_USERS (or the older LISTENER_PASSWORD_HASH; "
             "see README) or use --host 127.0.0.1"

@@ -320,3 +320,19 @@ def test_filters_pick_the_rows_they_name(db_path, monkeypatch):
             page += 1
 
     assert run(go()) == expected and expected
+
+
+def test_a_broken_users_setting_stops_serve_and_locks_a_running_server(db_path, monkeypatch, tmp_path):
+    from listener.serve import serve
+
+    monkeypatch.setenv("LISTENER_USERS", "maria:boss:x")
+    with pytest.raises(ConfigError, match="role viewer or editor"):
+        serve(load_config(environ={}), host="127.0.0.1", port=8001)
+    monkeypatch.delenv("LISTENER_USERS")
+    monkeypatch.setenv("LISTENER_USERS_FILE", str(tmp_path / "gone"))  # e.g. removed while serving
+    ds = make_datasette(db_path)
+
+    async def go():
+        return [(await ds.client.get(p)).status_code for p in ["/-/inbox", "/"]]
+
+    assert run(go()) == [403, 403]

@@ -9,18 +9,10 @@
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from listener.errors import ConfigError
 from listener.serve import is_loopback
-from listener.users import Throttle, check_password, load_users
+from listener.users import Throttle, check_password, serving_users
 
 THROTTLE = Throttle(limit=5, window=60.0)
-
-
-def configured_users():
-    try:
-        return load_users()
-    except ConfigError:
-        return {"": None}  # a broken users setting locks everyone out rather than opening up
 
 
 def secure_request(request):
@@ -30,7 +22,7 @@ def secure_request(request):
 
 
 async def login(request, datasette):
-    users = configured_users()
+    users = serving_users()
     error, status = None, 200
     name = ""
     if request.method == "POST":
@@ -40,7 +32,7 @@ async def login(request, datasette):
         if THROTTLE.blocked(key):
             return Response.text("Too many failed logins for this user from your address: wait a minute and try again.",
                                  status=429)
-        user = check_password(users, name, password) if None not in users.values() else None
+        user = check_password(users, name, password)
         if user:
             THROTTLE.succeeded(key)
             response = Response.redirect(datasette.urls.path("/-/inbox"))
@@ -72,7 +64,7 @@ def register_routes():
 
 @hookimpl
 def permission_allowed(actor):
-    users = configured_users()
+    users = serving_users()
     if users and (actor or {}).get("id") not in users:
         return False
     return None

@@ -19,7 +19,7 @@ from listener import inbox
 from listener.db import open_db
 from listener.errors import ListenerError
 from listener.times import iso, parse_iso, utcnow
-from listener.users import identify, load_users
+from listener.users import identify, serving_users
 
 PAGE_SIZE = 50
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -47,8 +47,8 @@ def team_zone():
         return ZoneInfo("UTC")
 
 
-def who(datasette, request):
-    return identify(load_users(), request.actor, request.scope)
+def who(request):
+    return identify(serving_users(), request.actor, request.scope)
 
 
 def local_time(stamp, zone, now):
@@ -118,7 +118,7 @@ async def has_tables(db, *names):
 
 async def inbox_page(request, datasette):
     await datasette.ensure_permissions(request.actor, ["view-instance"])
-    name, role = who(datasette, request)
+    name, role = who(request)
     db = database(datasette)
     zone, now = team_zone(), utcnow()
     args = {key: (request.args.get(key) or "").strip() for key in FILTERS}
@@ -138,7 +138,7 @@ async def inbox_page(request, datasette):
                             + " GROUP BY sentiment ORDER BY sentiment", mix_params)).rows
     context = {
         "rows": rows[:PAGE_SIZE], "more": len(rows) > PAGE_SIZE, "page": page, "args": args,
-        "user": name, "role": role, "can_act": role == "editor", "local": name is not None and not load_users(),
+        "user": name, "role": role, "can_act": role == "editor", "local": name is not None and not serving_users(),
         "counts": await db.execute_fn(inbox.counts), "mix": [dict(r) for r in mix],
         "questions": (await db.execute("SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows,
         "channels": [r[0] for r in (await db.execute("SELECT DISTINCT channel FROM publications ORDER BY 1")).rows],
@@ -162,7 +162,7 @@ async def act(request, datasette):
     wants_json = "application/json" in (request.headers.get("accept") or "")
     if request.method != "POST":
         return refuse("Actions are POST requests from the inbox page: open /-/inbox", 405, wants_json)
-    name, role = who(datasette, request)
+    name, role = who(request)
     if name is None:
         return refuse("Log in to act: /-/login", 403, wants_json)
     if role != "editor":
