@@ -31,7 +31,7 @@ from listener.db import copy_database  # noqa: E402
 from listener.serve import REPO_DASHBOARDS, datasette_settings  # noqa: E402
 
 OUR_INDEXES = ["replies_thread", "replies_publication_created", "replies_sentiment", "replies_channel",
-               "replies_week_compound", "replies_needs_attention", "replies_created", "replies_compound"]
+               "replies_week_compound", "replies_needs_attention", "replies_created", "replies_compound", "replies_language_created"]
 
 
 def pages(name):

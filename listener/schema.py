@@ -311,7 +311,8 @@ def m015_inbox(db):
     events: who did what to which reply, when; payload (JSON) holds what the action set and what it
     replaced, so it can be undone (undone_at/undone_by). reply_triage: one row per reply someone
     touched: status (NULL = open), assignee and note count, updated in the same transaction as
-    the event. Two indexes let the inbox page its newest and most negative replies at a million.
+    the event. Three indexes let the inbox page its newest, most negative and per-language replies
+    at a million.
     """
     for sql in [
         """CREATE TABLE events (
@@ -339,5 +340,6 @@ def m015_inbox(db):
         "CREATE INDEX reply_triage_assignee ON reply_triage(assignee)",
         "CREATE INDEX replies_created ON replies(created_at)",
         "CREATE INDEX replies_compound ON replies(compound)",
+        "CREATE INDEX replies_language_created ON replies(language, created_at)",  # a rare language, newest first
     ]:
         db.execute(sql)
