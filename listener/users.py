@@ -95,8 +95,9 @@ class Throttle:
         self.limit, self.window, self.clock, self.failures = limit, window, clock, {}
 
     def blocked(self, key):
-        recent = [t for t in self.failures.get(key, []) if t > self.clock() - self.window]
-        self.failures[key] = recent
+        recent = [t for t in self.failures.pop(key, []) if t > self.clock() - self.window]
+        if recent:  # keys with no recent failure are dropped: guessed names cannot pile up
+            self.failures[key] = recent
         return len(recent) >= self.limit
 
     def failed(self, key):

@@ -178,7 +178,7 @@ def test_throttle_blocks_after_five_failures_a_minute():
         throttle.failed("k")
     assert throttle.blocked("k") and not throttle.blocked("other")
     clock[0] = 61
-    assert not throttle.blocked("k")
+    assert not throttle.blocked("k") and throttle.failures == {}
 
 
 def test_only_a_loopback_server_without_logins_lets_the_local_user_act():
@@ -246,6 +246,18 @@ def test_editor_acts_viewer_and_anonymous_get_403(db_path, team):
     db = open_db(db_path)
     assert db.execute("SELECT who, action FROM events").fetchall() == [("maria", "status")]
     assert db.execute("SELECT count(*) FROM reply_triage WHERE status IS NOT NULL").fetchone()[0] == 1
+
+
+def test_the_login_cookie_is_secure_beyond_loopback(db_path, team):
+    ds = make_datasette(db_path)
+
+    async def go():
+        return [(await ds.client.post("/-/login", data={"username": "maria", "password": PASSWORDS["maria"]},
+                                      headers=headers)).headers["set-cookie"]
+                for headers in ({}, {"host": "listener.example.org"}, {"x-forwarded-proto": "https"})]
+
+    local, public, https = run(go())
+    assert "Secure" not in local and "Secure" in public and "Secure" in https
 
 
 def test_password_guessing_is_throttled(db_path, team):
