@@ -85,8 +85,8 @@ def serve(cfg, host=None, port=None):
             f"refusing to serve on {host} without logins: set LISTENER_USERS (or the older LISTENER_PASSWORD_HASH; "
             "see README) or use --host 127.0.0.1"
         )
-    print(f"Datasette on http://{host}:{port}/ ; overview: http://{host}:{port}/-/dashboards/overview "
-          "(Ctrl-C to stop)", flush=True)
+    print(f"Datasette on http://{host}:{port}/ ; overview: http://{host}:{port}/-/dashboards/overview ; "
+          f"inbox: http://{host}:{port}/-/inbox (Ctrl-C to stop)", flush=True)
     try:
         env = os.environ.copy()
         env["LISTENER_SERVE_TIME_ZONE"] = team_time_zone(cfg)
