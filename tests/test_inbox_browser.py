@@ -1,6 +1,7 @@
 """The inbox in a real headless Chromium on `listener serve`, with real logins: click and keyboard triage."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,7 +32,8 @@ def served(filled_db, tmp_path):
     env["LISTENER_SERVE_TIME_ZONE"] = "Europe/Berlin"
     listener = Path(sys.executable).with_name("listener")
     proc = subprocess.Popen([str(listener), "serve", "--db", str(path), "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # `listener serve` runs datasette as a child: stop both
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -44,7 +46,7 @@ def served(filled_db, tmp_path):
             raise AssertionError(proc.stdout.read1().decode())
         yield base, path, env
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
 
 
