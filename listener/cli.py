@@ -15,6 +15,7 @@ from .config import load_config
 from .db import open_db
 from .errors import ListenerError
 from .times import utcnow
+from .users import local_name
 
 
 class ListenerGroup(click.Group):
@@ -188,21 +189,25 @@ def score(cfg, rescore):
 @cli.command()
 @click.argument("reply_id", type=int)
 @click.argument("label", type=click.Choice(["negative", "neutral", "positive", "clear"]))
-@click.option("--by", default="someone", show_default=True, help="who made the correction")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who made the correction")
 @common
 def label(cfg, reply_id, label, by):
     """Correct a reply's sentiment label; the score stays, views and the digest use the correction.
 
+    Recorded as an event (who, when, what it replaced), like a correction in the inbox.
+
     Example: listener label 42 negative --by maria
     """
+    from . import inbox
+
     db = open_configured_db(cfg)
-    scoring.set_label(db, reply_id, label, by, utcnow())
-    click.echo(f"reply {reply_id}: label {label}")
+    event_id = inbox.act(db, reply_id, "label", label, by, utcnow())
+    click.echo(f"reply {reply_id}: label {label} by {by} (event {event_id})")
 
 
 @cli.command()
 @click.argument("question_id")
-@click.option("--by", required=True, help="who approves")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who approves")
 @common
 def approve(cfg, question_id, by):
     """Approve a question so it gets published (a later change of its text takes it back to draft).
@@ -403,7 +408,7 @@ def themes(ctx, cfg, question_id, week, start, end, as_json):
 @themes.command("rename")
 @click.argument("theme_id", type=int)
 @click.argument("label")
-@click.option("--by", default="someone", show_default=True, help="who renamed it")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who renamed it")
 @common
 def themes_rename(cfg, theme_id, label, by):
     """Give a theme a better name; it keeps it in every week and recompute.
@@ -419,7 +424,7 @@ def themes_rename(cfg, theme_id, label, by):
 @themes.command("merge")
 @click.argument("source_id", type=int)
 @click.argument("target_id", type=int)
-@click.option("--by", default="someone", show_default=True, help="who merged them")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who merged them")
 @common
 def themes_merge(cfg, source_id, target_id, by):
     """Put one theme's replies into another (of the same question), now and in every recompute.
@@ -435,7 +440,7 @@ def themes_merge(cfg, source_id, target_id, by):
 @themes.command("move")
 @click.argument("reply_id", type=int)
 @click.argument("theme_id", type=int)
-@click.option("--by", default="someone", show_default=True, help="who moved it")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who moved it")
 @common
 def themes_move(cfg, reply_id, theme_id, by):
     """Put one reply into another theme of its question, now and in every recompute.
@@ -460,3 +465,36 @@ def themes_undo(cfg, fix_id):
 
     themes_mod.undo_fix(open_configured_db(cfg), fix_id, utcnow())
     click.echo(f"theme fix {fix_id}: undone")
+@cli.group()
+def users():
+    """Logins for `listener serve`: LISTENER_USERS="name:role:HASH,..." (roles viewer, editor).
+
+    Example: listener users hash
+    """
+
+
+@users.command("hash")
+def users_hash():
+    """Print the hash of a password (asked twice, on the terminal), for LISTENER_USERS.
+
+    Example: export LISTENER_USERS="maria:editor:$(listener users hash)"
+    """
+    from .users import make_hash
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    click.echo(make_hash(password))
+
+
+@users.command("list")
+def users_list():
+    """The configured logins and their roles (never the hashes).
+
+    Example: listener users list
+    """
+    from .users import load_users
+
+    configured = load_users()
+    for user in configured.values():
+        click.echo(f"{user.name}\t{user.role}")
+    if not configured:
+        click.echo("no logins configured: on 127.0.0.1 the local user acts; set LISTENER_USERS to add people")

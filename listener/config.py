@@ -48,6 +48,7 @@ DEFAULTS = {
         "port": 8001,
         "base_url": "http://127.0.0.1:8001",
         "dashboards_dir": "dashboards",
+        "time_zone": "",
     },
     "digest": {
         "recipients": [],

@@ -39,16 +39,22 @@ class transaction:
     """`with transaction(db):` runs BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error).
 
     IMMEDIATE takes the write lock up front so two workers never interleave a read-then-write.
+    Inside an open transaction it joins it: the outer one commits or rolls back the whole.
     """
 
     def __init__(self, db):
         self.conn = db.conn
+        self.outer = False
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outer = True
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
+        if not self.outer:
+            return False
         if exc_type is None:
             self.conn.execute("COMMIT")
         else:

@@ -363,5 +363,41 @@ def m014_themes(db):
             computed_at TEXT NOT NULL,
             PRIMARY KEY (question_id, period)
         ) WITHOUT ROWID""",
+def m015_inbox(db):
+    """People's actions in the inbox (issue 14): every action is an event; reply_triage is the current state.
+
+    events: who did what to which reply, when; payload (JSON) holds what the action set and what it
+    replaced, so it can be undone (undone_at/undone_by). reply_triage: one row per reply someone
+    touched: status (NULL = open), assignee and note count, updated in the same transaction as
+    the event. Three indexes let the inbox page its newest, most negative and per-language replies
+    at a million.
+    """
+    for sql in [
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,               -- UTC time of the action
+            who TEXT NOT NULL,              -- the login name (or the OS user on the command line)
+            action TEXT NOT NULL,           -- label, status, assign, note, theme
+            reply_id INTEGER REFERENCES replies(id),
+            payload TEXT NOT NULL DEFAULT '{}',   -- JSON: what was set and what it replaced
+            undone_at TEXT,
+            undone_by TEXT
+        )""",
+        "CREATE INDEX events_reply ON events(reply_id, id)",
+        "CREATE INDEX events_who ON events(who, id)",
+        """CREATE TABLE reply_triage (
+            reply_id INTEGER PRIMARY KEY REFERENCES replies(id),
+            status TEXT CHECK (status IN ('handled', 'follow_up', 'ignored')),   -- NULL: open
+            assignee TEXT,
+            notes INTEGER NOT NULL DEFAULT 0,
+            last_note TEXT,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        )""",
+        "CREATE INDEX reply_triage_status ON reply_triage(status)",
+        "CREATE INDEX reply_triage_assignee ON reply_triage(assignee)",
+        "CREATE INDEX replies_created ON replies(created_at)",
+        "CREATE INDEX replies_compound ON replies(compound)",
+        "CREATE INDEX replies_language_created ON replies(language, created_at)",  # a rare language, newest first
     ]:
         db.execute(sql)

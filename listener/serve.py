@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError
+from .users import load_users
 
 REPO_DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
 
@@ -64,25 +65,33 @@ def make_datasette(db_path, folder=REPO_DASHBOARDS):
     from datasette.app import Datasette
 
     metadata = yaml.safe_load((Path(folder) / "metadata.yaml").read_text(encoding="utf-8"))
-    plugins = Path(folder) / "plugins"
+    plugins, templates = Path(folder) / "plugins", Path(folder) / "templates"
     return Datasette([str(db_path)], metadata=metadata, settings=SETTINGS,
-                     plugins_dir=str(plugins) if plugins.is_dir() else None)
+                     plugins_dir=str(plugins) if plugins.is_dir() else None,
+                     template_dir=str(templates) if templates.is_dir() else None)
+
+
+def team_time_zone(cfg):
+    """The zone the inbox shows times in: [serve] time_zone, else the digest's."""
+    return cfg["serve"]["time_zone"] or cfg["digest"]["time_zone"]
 
 
 def serve(cfg, host=None, port=None):
     host = host or cfg["serve"]["host"]
     port = port or cfg["serve"]["port"]
-    if not is_loopback(host) and not cfg.secret("serve", "password_hash"):
+    users = load_users()  # a malformed entry stops here, with its fix
+    if not is_loopback(host) and not users:
         raise ConfigError(
-            f"refusing to serve on {host} without authentication: set LISTENER_PASSWORD_HASH "
-            "(see README) or use --host 127.0.0.1"
+            f"refusing to serve on {host} without logins: set LISTENER_USERS (or the older LISTENER_PASSWORD_HASH; "
+            "see README) or use --host 127.0.0.1"
         )
-    print(f"Datasette on http://{host}:{port}/ ; overview: http://{host}:{port}/-/dashboards/overview "
-          "(Ctrl-C to stop)", flush=True)
+    print(f"Datasette on http://{host}:{port}/ ; overview: http://{host}:{port}/-/dashboards/overview ; "
+          f"inbox: http://{host}:{port}/-/inbox (Ctrl-C to stop)", flush=True)
     try:
         env = os.environ.copy()
+        env["LISTENER_SERVE_TIME_ZONE"] = team_time_zone(cfg)
         password_hash = cfg.secret("serve", "password_hash")
-        if password_hash:  # metadata.yaml reads it with $env; the plugin then requires a login
+        if password_hash:  # dashboards/plugins/auth.py: user "listener"
             env["LISTENER_PASSWORD_HASH"] = password_hash
         subprocess.run(datasette_args(cfg, host, port), check=False, env=env)
     except KeyboardInterrupt:

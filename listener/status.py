@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from .harvest import question_cost
+from .inbox import counts as inbox_counts
 from .times import iso, parse_iso
 
 
@@ -62,6 +63,8 @@ def summary(db, cfg, now):
             for qid, reads, posts in q("SELECT question_id, sum(reads), sum(posts) FROM publications "
                                        "WHERE channel = 'x' GROUP BY question_id ORDER BY question_id")
         ],
+        "inbox": {**inbox_counts(db), "corrected": q("SELECT count(*) FROM replies WHERE label_override IS NOT NULL")[0][0],
+                  "assigned": q("SELECT count(*) FROM reply_triage WHERE assignee IS NOT NULL")[0][0]},
         "budget_per_question_usd": cfg["cost"]["budget_per_question_usd"],
         "now": iso(now),
     }
@@ -110,6 +113,9 @@ def format_summary(data):
             f"  {row['channel']:<8} {row['replies']} replies, {row['scored']} scored: "
             f"{row['negative'] / total:.0%} negative, {row['neutral'] / total:.0%} neutral, "
             f"{row['positive'] / total:.0%} positive" + (f", {row['deleted']} deleted" if row["deleted"] else ""))
+    box = data["inbox"]
+    lines.append(f"inbox: {box['open']} open, {box['handled']} handled, {box['follow_up']} follow-up, "
+                 f"{box['ignored']} ignored; {box['assigned']} assigned, {box['corrected']} label(s) corrected")
     if data["needs_attention"]:
         lines.append("needs attention:")
         for row in data["needs_attention"]:

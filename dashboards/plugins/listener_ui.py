@@ -3,14 +3,12 @@
 - metadata.yaml describes the database under the key "*" (the served file's name is not known in
   advance): at startup that template is copied to every database served, and every dashboard chart
   or filter with `db: "*"` is pointed at the (first) database.
-- When LISTENER_PASSWORD_HASH is set (required to serve beyond 127.0.0.1), anonymous visitors are
-  denied everything: they must log in at /-/login (datasette-auth-passwords, user "listener").
+- Logins and roles live in auth.py; the inbox (triage actions) in inbox.py.
 - Every response carries a Content-Security-Policy that allows nothing beyond this server, so a
   page can never load or send anything elsewhere, and frames are refused.
 """
 
 import copy
-import os
 
 from datasette import hookimpl
 
@@ -46,13 +44,6 @@ def startup(datasette):
         for item in items:
             if item.get("db") == TEMPLATE and names:
                 item["db"] = names[0]
-
-
-@hookimpl
-def permission_allowed(actor, action):
-    if os.environ.get("LISTENER_PASSWORD_HASH") and not actor:
-        return False
-    return None
 
 
 @hookimpl
