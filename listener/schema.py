@@ -363,6 +363,11 @@ def m014_themes(db):
             computed_at TEXT NOT NULL,
             PRIMARY KEY (question_id, period)
         ) WITHOUT ROWID""",
+    ]:
+        db.execute(sql)
+
+
+@migration
 def m015_inbox(db):
     """People's actions in the inbox (issue 14): every action is an event; reply_triage is the current state.
 
