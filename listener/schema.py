@@ -302,3 +302,59 @@ def m010_understanding(db):
     """
     db.execute("ALTER TABLE replies ADD COLUMN label_confidence REAL")
     db.execute("ALTER TABLE replies ADD COLUMN language TEXT")
+
+
+@migration
+def m016_alerts(db):
+    """Alerts between digests (issue 16): incidents, their notices per delivery channel, opt-outs.
+
+    One `alerts` row per incident: a (question, channel, kind, subject) signal that crossed its
+    threshold; updated while it lasts, closed when it falls back, reopened within the cooldown.
+    `alert_deliveries` holds one row per incident and delivery channel (mail, webhook), claimed
+    before sending, so each channel delivers one notice per incident. questions.alerts is the
+    question file's [alerts] table as JSON (enabled, quiet_hours).
+    """
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('negative_share', 'volume', 'theme')),
+            subject TEXT NOT NULL DEFAULT '',   -- the theme id for kind 'theme', else ''
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            opened_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_signal_at TEXT NOT NULL,
+            closed_at TEXT,
+            reopened INTEGER NOT NULL DEFAULT 0,    -- times it crossed again within the cooldown
+            current REAL,                   -- the signal's count at the last tick it was on
+            peak REAL NOT NULL,             -- highest count while open
+            baseline REAL,                  -- the count expected from the question's own history
+            trigger TEXT NOT NULL,          -- one line for people
+            samples TEXT NOT NULL DEFAULT '[]',     -- JSON [{id, text, author, url}]
+            notice_status TEXT NOT NULL DEFAULT 'pending',
+            notice_sent_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX alerts_open ON alerts(question_id, channel, kind, subject, closed_at)")
+    db.execute(
+        """
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id),
+            via TEXT NOT NULL CHECK (via IN ('mail', 'webhook')),
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'gave_up')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT,
+            error TEXT,
+            UNIQUE (alert_id, via)
+        )
+        """
+    )
+    db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
+    db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")
