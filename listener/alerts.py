@@ -294,53 +294,68 @@ def check(db, cfg, now):
     return report
 
 
+PRIORITY = {"negative_share": 0, "theme": 1, "volume": 2}
+
+
 def apply_signals(db, cfg, a, question_id, channel, found, now, prefs, tz, report):
-    """The state machine for one question and channel: open, update, close, reopen."""
-    by_key = {(s.kind, s.subject): s for s in found}
+    """The state machine for one question and channel: open, update, close, reopen.
+
+    A question and channel has at most one open incident: every signal that is on is part of it
+    (a complaints spike usually raises the volume too), so a spike is one notice, not three.
+    """
+    found = sorted(found, key=lambda s: (PRIORITY[s.kind], -s.value))
     with transaction(db):
-        open_rows = db.execute("SELECT id, kind, subject, peak FROM alerts WHERE question_id = ? AND channel = ? "
-                               "AND status = 'open'", [question_id, channel]).fetchall()
-        for alert_id, kind, subject, peak in open_rows:
-            signal = by_key.pop((kind, subject), None)
-            if signal is None:
-                db.execute("UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
-                           [iso(now), iso(now), alert_id])
-                report.closed += 1
-            else:
-                update(db, alert_id, signal, peak, question_id, channel, now, a)
-                report.updated += 1
-        for (kind, subject), signal in by_key.items():
+        row = db.execute("SELECT id, kind, peak FROM alerts WHERE question_id = ? AND channel = ? "
+                         "AND status = 'open'", [question_id, channel]).fetchone()
+        if row and not found:
+            db.execute("UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
+                       [iso(now), iso(now), row[0]])
+            report.closed += 1
+        elif row:
+            update(db, row, found, question_id, channel, now, a)
+            report.updated += 1
+        elif found:
             recent = db.execute(
-                "SELECT id, peak FROM alerts WHERE question_id = ? AND channel = ? AND kind = ? AND subject = ? "
-                "AND status = 'closed' AND closed_at >= ? ORDER BY closed_at DESC LIMIT 1",
-                [question_id, channel, kind, subject, iso(now - a["cooldown"])]).fetchone()
+                "SELECT id, kind, peak FROM alerts WHERE question_id = ? AND channel = ? AND status = 'closed' "
+                "AND closed_at >= ? ORDER BY closed_at DESC LIMIT 1",
+                [question_id, channel, iso(now - a["cooldown"])]).fetchone()
             if recent:
                 db.execute("UPDATE alerts SET status = 'open', closed_at = NULL, reopened = reopened + 1 "
                            "WHERE id = ?", [recent[0]])
-                update(db, recent[0], signal, recent[1], question_id, channel, now, a)
+                update(db, recent, found, question_id, channel, now, a)
                 report.reopened += 1
             else:
-                report.opened.append(open_incident(db, cfg, a, question_id, channel, signal, now, prefs, tz))
+                report.opened.append(open_incident(db, cfg, a, question_id, channel, found, now, prefs, tz))
 
 
-def update(db, alert_id, signal, peak, question_id, channel, now, a):
-    """The incident goes on: its numbers and samples follow the signal; no notice is sent again."""
-    columns = {"updated_at": iso(now), "last_signal_at": iso(now), "current": signal.value,
-               "baseline": signal.baseline}
-    if signal.value > peak:
-        samples = sample_replies(db, question_id, channel, now, a["window"], signal.kind, signal.subject)
-        columns.update(peak=signal.value, trigger=signal.trigger, samples=json.dumps(samples, ensure_ascii=False))
+def trigger_text(found):
+    return "; ".join(s.trigger for s in found)
+
+
+def update(db, row, found, question_id, channel, now, a):
+    """The incident goes on: its numbers and samples follow the signals; no notice is sent again.
+
+    peak is the highest count of the kind that opened the incident (any kind when that one is off).
+    """
+    alert_id, kind, peak = row
+    main = next((s for s in found if s.kind == kind), found[0])
+    columns = {"updated_at": iso(now), "last_signal_at": iso(now), "current": main.value,
+               "baseline": main.baseline, "trigger": trigger_text(found)}
+    if main.value > peak:
+        samples = sample_replies(db, question_id, channel, now, a["window"], main.kind, main.subject)
+        columns.update(peak=main.value, samples=json.dumps(samples, ensure_ascii=False))
     sets = ", ".join(f"{name} = ?" for name in columns)
     db.execute(f"UPDATE alerts SET {sets} WHERE id = ?", [*columns.values(), alert_id])
 
 
-def open_incident(db, cfg, a, question_id, channel, signal, now, prefs, tz):
+def open_incident(db, cfg, a, question_id, channel, found, now, prefs, tz):
+    signal = found[0]
     samples = sample_replies(db, question_id, channel, now, a["window"], signal.kind, signal.subject)
     alert_id = db.execute(
         "INSERT INTO alerts (question_id, channel, kind, subject, opened_at, updated_at, last_signal_at, current, "
         "peak, baseline, trigger, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [question_id, channel, signal.kind, signal.subject, iso(now), iso(now), iso(now), signal.value,
-         signal.value, signal.baseline, signal.trigger, json.dumps(samples, ensure_ascii=False)]).lastrowid
+         signal.value, signal.baseline, trigger_text(found), json.dumps(samples, ensure_ascii=False)]).lastrowid
     from .notify import delivery_channels
 
     via = delivery_channels(cfg)

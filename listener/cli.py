@@ -353,3 +353,53 @@ def digest(cfg, preview, send, due, week, out):
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
         click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@common
+@click.option("--open", "only_open", is_flag=True, help="only incidents still open")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def alerts(cfg, only_open, as_json):
+    """Incidents between digests: spikes of complaints, reply volume or a theme, newest first.
+
+    The worker checks every tick and sends one notice per incident (mail and/or webhook);
+    see docs/alerts.md.
+
+    Examples: listener alerts --open
+              listener alerts test
+    """
+    if click.get_current_context().invoked_subcommand:
+        return
+    from . import alerts as alerts_mod
+
+    db = open_configured_db(cfg)
+    found = alerts_mod.incidents(db, only_open=only_open)
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json else alerts_mod.format_incidents(found))
+
+
+@alerts.command("check")
+@common
+def alerts_check(cfg):
+    """Detect incidents now and deliver due notices (what the worker does every tick; for cron).
+
+    Example: listener alerts check
+    """
+    from . import alerts as alerts_mod
+
+    db = open_configured_db(cfg)
+    click.echo(alerts_mod.check_and_deliver(db, cfg, utcnow()) or "no change, nothing to send")
+
+
+@alerts.command("test")
+@common
+@click.option("--via", type=click.Choice(["mail", "webhook"]), help="only this channel")
+def alerts_test(cfg, via):
+    """Send a test notice through the configured channels (mail, webhook); stores nothing.
+
+    Example: listener alerts test --via webhook
+    """
+    from . import notify
+
+    db = open_configured_db(cfg)
+    sent = notify.send_test(db, cfg, utcnow(), only=via)
+    click.echo(f"sent a test notice by {', '.join(sent)}")

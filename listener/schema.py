@@ -308,8 +308,9 @@ def m010_understanding(db):
 def m016_alerts(db):
     """Alerts between digests (issue 16): incidents, their notices per delivery channel, opt-outs.
 
-    One `alerts` row per incident: a (question, channel, kind, subject) signal that crossed its
-    threshold; updated while it lasts, closed when it falls back, reopened within the cooldown.
+    One `alerts` row per incident: a question and channel whose signals crossed their thresholds
+    (kind: the one that opened it; subject: its theme id for 'theme'); updated while it lasts,
+    closed when it falls back, reopened within the cooldown.
     `alert_deliveries` holds one row per incident and delivery channel (mail, webhook), claimed
     before sending, so each channel delivers one notice per incident. questions.alerts is the
     question file's [alerts] table as JSON (enabled, quiet_hours).
@@ -338,7 +339,7 @@ def m016_alerts(db):
         )
         """
     )
-    db.execute("CREATE INDEX alerts_open ON alerts(question_id, channel, kind, subject, closed_at)")
+    db.execute("CREATE INDEX alerts_question ON alerts(question_id, channel, status)")
     db.execute(
         """
         CREATE TABLE alert_deliveries (
