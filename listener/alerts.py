@@ -4,7 +4,7 @@ Every tick, per question and channel, the last [alerts] window (1 h) is compared
 question's own history over the previous [alerts] baseline_days (see docs/alerts.md):
 
 - negative_share: the window's negative replies against the share the question usually gets
-  (a binomial z-score against the baseline share), with at least min_negative of them, so that
+  (a z-score against the baseline share, allowing for clumped replies), with at least min_negative of them, so that
   2 negatives out of 3 replies never alarm and a busy new post with its usual mix does not either.
 - volume: replies to posts older than a day against the same hour of the previous days (mean and
   spread), at least volume_min and volume_factor times the usual. A new post's first day of
@@ -33,6 +33,9 @@ from .times import iso, parse_duration, parse_iso
 DAY = 86400
 PRIOR_SHARE = 0.3     # a question with little history is assumed to get this share of negatives ...
 PRIOR_WEIGHT = 20     # ... worth this many replies
+# Replies in an hour are not independent (an argument in a thread, a bad day for a post): the
+# binomial variance is inflated by 1 + (n - 1) * DISPERSION. Chosen on benchmarks/alerts.py's tuning seed.
+DISPERSION = 0.05
 FRESH_SECONDS = DAY   # a post's first day of answers is expected volume
 SAMPLES = 3           # sample replies kept with an incident
 QUIET = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -162,15 +165,24 @@ def window_stats(db, question_id, channel, now, window, days):
     return stats
 
 
+def usual_share(stats):
+    """The question's negative share before the window, pulled towards PRIOR_SHARE when history is thin."""
+    return (stats.history_negative + PRIOR_SHARE * PRIOR_WEIGHT) / (stats.history_replies + PRIOR_WEIGHT)
+
+
+def share_z(stats, dispersion=DISPERSION):
+    """How far the window's negatives are above what the usual share explains (overdispersed binomial z)."""
+    share, n = usual_share(stats), stats.replies
+    variance = n * share * (1 - share) * (1 + (n - 1) * dispersion)
+    return (stats.negative - n * share) / math.sqrt(max(variance, 1e-9))
+
+
 def share_signal(stats, a):
-    """negative_share: more negatives than the question's usual share explains (binomial z)."""
-    if stats.negative < a["min_negative"]:
+    """negative_share: at least min_negative negatives, share_z above the question's usual share."""
+    if stats.negative < a["min_negative"] or share_z(stats) < a["share_z"]:
         return None
-    share = (stats.history_negative + PRIOR_SHARE * PRIOR_WEIGHT) / (stats.history_replies + PRIOR_WEIGHT)
+    share = usual_share(stats)
     expected = stats.replies * share
-    z = (stats.negative - expected) / math.sqrt(max(stats.replies * share * (1 - share), 1e-9))
-    if z < a["share_z"]:
-        return None
     return Signal("negative_share", "", stats.negative, round(expected, 1),
                   f"{stats.negative} of {stats.replies} replies negative in the last {describe(a['window'])} "
                   f"(usually {round(100 * share)}%, about {expected:.1f})")
