@@ -247,7 +247,7 @@ def describe(delta):
 
 
 def sample_replies(db, question_id, channel, now, window, kind, subject):
-    """The most negative replies of the window (of the theme, for a theme incident)."""
+    """The most negative different replies of the window (of the theme, for a theme incident)."""
     theme = "AND r.id IN (SELECT reply_id FROM reply_themes WHERE theme_id = :subject)" if kind == "theme" else ""
     rows = db.execute(
         f"""
@@ -257,9 +257,15 @@ def sample_replies(db, question_id, channel, now, window, kind, subject):
         ORDER BY r.sentiment = 'negative' DESC, r.compound IS NULL, r.compound, r.id LIMIT :n
         """,
         {"q": question_id, "ch": channel, "since": iso(now - window), "now": iso(now), "subject": subject,
-         "n": SAMPLES},
+         "n": SAMPLES * 10},
     ).fetchall()
-    return [{"id": i, "text": text, "author": author, "url": url} for i, text, author, url in rows]
+    picked, seen = [], set()
+    for i, text, author, url in rows:
+        key = " ".join(text.lower().split())
+        if key not in seen:  # the same words twice say nothing new
+            seen.add(key)
+            picked.append({"id": i, "text": text, "author": author, "url": url})
+    return picked[:SAMPLES]
 
 
 # ---------------------------------------------------------------- incidents

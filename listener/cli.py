@@ -262,18 +262,22 @@ def serve(cfg, host, port):
 @click.option("--serve/--no-serve", default=True, help="serve Datasette afterwards (default) or just summarise")
 @click.option("--port", default=8001, show_default=True)
 @click.option("--posts", "posts_dir", default="posts", show_default=True, type=click.Path(file_okay=False))
-def demo(db_path, replies, seed, serve, port, posts_dir):
+@click.option("--spike", is_flag=True, help="then a burst of complaints in the last hour: shows an alert incident")
+def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """Run the whole loop offline against the fake platform, then serve Datasette.
 
     Starts the fake X and Reddit on 127.0.0.1, publishes the approved questions in posts/, lets
     the fake produce realistic replies, harvests and scores them. Running it again on the same
     file adds no duplicates.
 
+    With --spike the fake then sends a burst of complaints to one question, and the demo shows
+    the alert incident it opens and its notice.
+
     Example: listener demo --no-serve --db /tmp/demo.db --replies 500 --seed 7
     """
     from .demo import run_demo
 
-    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo)
+    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo, spike=spike)
     if serve:
         from .serve import serve as run_serve
 

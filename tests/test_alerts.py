@@ -2,10 +2,12 @@
 
 import email
 import hashlib
+import importlib.util
 import hmac
 import json
 import random
 import socket
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -21,7 +23,7 @@ from listener.errors import QuestionError
 from listener.questions import parse_question
 from listener.scoring import score_columns
 
-from conftest import write_question
+from conftest import REPO, write_question
 
 UTC = timezone.utc
 START = datetime(2026, 10, 1, tzinfo=UTC)      # the question is published
@@ -405,3 +407,26 @@ def test_cli_lists_incidents_and_sends_a_test_notice(db, acfg, smtp, receiver):
     assert receiver.received[0]["test"] is True
     bad = runner.invoke(cli, ["alerts", "test"], env={**env, "LISTENER_ALERTS_WEBHOOK_URL": "ftp://x"})
     assert bad.exit_code == 1 and "webhook_url must be an http(s) URL" in bad.output
+
+
+# ---------------------------------------------------------------- the benchmark, short
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("bench_alerts", REPO / "benchmarks" / "alerts.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_short_benchmark_detects_spikes_with_few_false_alarms_and_mirrors_the_sql(cfg):
+    bench = load_benchmark()
+    a = alerts.settings(cfg)
+    chosen = (a["min_negative"], a["share_z"], alerts.DISPERSION)
+    results, quiet, _ = bench.run(7, 6, a, [chosen])
+    alarms, found = results[chosen]
+    assert bench.rate(found, 10) >= 0.85
+    assert sum(alarms) / 6 <= 1.5
+    assert bench.check_against_sql(quiet[:2], random.Random(7), int(a["window"].total_seconds()),
+                                   a["baseline_days"], ticks=15) == 15
