@@ -5,12 +5,15 @@ import hashlib
 import importlib.util
 import hmac
 import json
+import os
 import random
 import socket
+import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from email import policy
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -207,7 +210,8 @@ def test_a_spike_opens_one_incident_and_sends_one_notice(db, acfg, smtp, receive
     assert incident["notice_status"] == "sent"
     assert len(smtp.envelopes) == 1 and len(receiver.received) == 1
     assert receiver.received[0]["incident"]["id"] == incident["id"]
-    assert all(s["text"] == NEGATIVE for s in receiver.received[0]["incident"]["samples"])
+    samples = receiver.received[0]["incident"]["samples"]
+    assert [s["text"] for s in samples[:1]] == [NEGATIVE] and len({s["text"] for s in samples}) == len(samples)
 
 
 def test_a_long_incident_sends_one_notice_and_updates_quietly(db, acfg, smtp, receiver):
@@ -266,7 +270,7 @@ def test_a_new_theme_opens_a_theme_incident_when_themes_exist(db, acfg):
     db.execute("CREATE TABLE reply_themes (reply_id INTEGER, theme_id INTEGER)")
     db.execute("INSERT INTO themes VALUES (1, 'effort', 'login page <loops>')")
     for i in range(6):
-        reply = add_reply(db, acfg, pub, NEUTRAL, SPIKE + timedelta(minutes=5 * i))
+        reply = add_reply(db, acfg, pub, f"The login page loops, try {i}", SPIKE + timedelta(minutes=5 * i))
         db.execute("INSERT INTO reply_themes VALUES (?, 1)", [reply])
     alerts.check(db, acfg, SPIKE + timedelta(minutes=40))
     (incident,) = alerts.incidents(db)
@@ -407,6 +411,22 @@ def test_cli_lists_incidents_and_sends_a_test_notice(db, acfg, smtp, receiver):
     assert receiver.received[0]["test"] is True
     bad = runner.invoke(cli, ["alerts", "test"], env={**env, "LISTENER_ALERTS_WEBHOOK_URL": "ftp://x"})
     assert bad.exit_code == 1 and "webhook_url must be an http(s) URL" in bad.output
+
+
+def test_the_demo_spike_opens_an_incident_and_prints_its_notice(tmp_path):
+    listener = str(Path(sys.executable).with_name("listener"))
+    db_path = tmp_path / "demo.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
+    result = subprocess.run([listener, "demo", "--no-serve", "--spike", "--db", str(db_path), "--replies", "120"],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "spike: the fake platform produced 40 complaints" in result.stdout
+    assert "OPEN customer-effort on x (negative_share)" in result.stdout
+    assert "Incident: http://127.0.0.1:8001/demo/alerts/1" in result.stdout
+    from listener.db import open_db
+
+    (incident,) = alerts.open_incidents(open_db(db_path))
+    assert incident["notice_status"] == "no channel configured" and incident["peak"] >= 30
 
 
 # ---------------------------------------------------------------- the benchmark, short
