@@ -450,3 +450,24 @@ def test_short_benchmark_detects_spikes_with_few_false_alarms_and_mirrors_the_sq
     assert sum(alarms) / 6 <= 1.5
     assert bench.check_against_sql(quiet[:2], random.Random(7), int(a["window"].total_seconds()),
                                    a["baseline_days"], ticks=15) == 15
+
+
+def test_dashboard_lists_open_incidents_with_the_trigger_escaped(db, cfg):
+    import yaml
+    from datasette_dashboards import replace_opts_in_query
+
+    pub = add_question(db)
+    quiet_history(db, cfg, pub, SPIKE)
+    db.execute("CREATE TABLE themes (id INTEGER PRIMARY KEY, question_id TEXT, label TEXT)")
+    db.execute("CREATE TABLE reply_themes (reply_id INTEGER, theme_id INTEGER)")
+    db.execute("INSERT INTO themes VALUES (1, 'effort', '<img src=x onerror=alert(1)>')")
+    for i in range(6):
+        db.execute("INSERT INTO reply_themes VALUES (?, 1)",
+                   [add_reply(db, cfg, pub, f"reply {i}", SPIKE + timedelta(minutes=i))])
+    alerts.check(db, cfg, SPIKE + timedelta(minutes=30))
+    metadata = yaml.safe_load((REPO / "dashboards" / "metadata.yaml").read_text())
+    chart = metadata["plugins"]["datasette-dashboards"]["overview"]["charts"]["open-incidents"]
+    (row,) = db.execute(replace_opts_in_query(chart["query"], {}), {}).fetchall()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in row[4] and "<img" not in row[4]
+    query = metadata["databases"]["*"]["queries"]["alerts"]["sql"]
+    assert [r[0] for r in db.execute(query, {"question": "effort"}).fetchall()] == [row[0]]
