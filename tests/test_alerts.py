@@ -471,3 +471,18 @@ def test_dashboard_lists_open_incidents_with_the_trigger_escaped(db, cfg):
     assert "&lt;img src=x onerror=alert(1)&gt;" in row[4] and "<img" not in row[4]
     query = metadata["databases"]["*"]["queries"]["alerts"]["sql"]
     assert [r[0] for r in db.execute(query, {"question": "effort"}).fetchall()] == [row[0]]
+
+
+def test_the_worker_tick_runs_the_alerts_step(db, acfg, smtp, receiver):
+    from listener.worker import tick
+
+    now = spike(db, acfg)
+    write_question(Path(acfg["posts"]["dir"]), "effort", text="How easy are we to do business with?",
+                   at="2026-10-01T00:00", status="approved", approved_by="maria")
+    acfg["alerts"]["recipients"], acfg["digest"]["recipients"] = ["ops@example.com"], []  # no digest this time
+    report = tick(db, acfg, {}, now, harvest_budget=1)
+    assert report.alerts == "1 opened, 0 reopened, 0 updated, 0 closed; sent mail #1, webhook #1"
+    assert "alerts 1 opened" in report.line() and not [e for e in report.errors if e.startswith("alerts")]
+    assert tick(db, acfg, {}, now + timedelta(minutes=1), harvest_budget=1).alerts is None
+    assert len(smtp.envelopes) == 1 and len(receiver.received) == 1
+    assert [e.rcpt_tos for e in smtp.envelopes] == [["ops@example.com"]] and len(receiver.received) == 1
