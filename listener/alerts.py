@@ -38,8 +38,8 @@ PRIOR_WEIGHT = 20     # ... worth this many replies
 DISPERSION = 0.05
 FRESH_SECONDS = DAY   # a post's first day of answers is expected volume
 SAMPLES = 3           # sample replies kept with an incident
+PRIORITY = {"negative_share": 0, "theme": 1, "volume": 2}   # which signal names an incident
 QUIET = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-KINDS = ("negative_share", "volume", "theme")
 
 
 @dataclass
@@ -304,15 +304,12 @@ def check(db, cfg, now):
     if not a["enabled"]:
         return report
     for question_id, channel, prefs, tz in watched(db):
-        if prefs.get("enabled") is False:
-            continue
-        stats = window_stats(db, question_id, channel, now, a["window"], a["baseline_days"])
-        found = signals_for(stats, a) + theme_signals(db, question_id, channel, now, a)
+        found = []  # an opted-out question detects nothing (and an incident it had closes)
+        if prefs.get("enabled") is not False:
+            stats = window_stats(db, question_id, channel, now, a["window"], a["baseline_days"])
+            found = signals_for(stats, a) + theme_signals(db, question_id, channel, now, a)
         apply_signals(db, cfg, a, question_id, channel, found, now, prefs, tz, report)
     return report
-
-
-PRIORITY = {"negative_share": 0, "theme": 1, "volume": 2}
 
 
 def apply_signals(db, cfg, a, question_id, channel, found, now, prefs, tz, report):
@@ -407,10 +404,7 @@ def incidents(db, *, only_open=False, limit=50):
     where = "WHERE status = 'open'" if only_open else ""
     rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM alerts {where} "
                       "ORDER BY status = 'open' DESC, opened_at DESC, id DESC LIMIT ?", [limit]).fetchall()
-    found = [dict(zip(COLUMNS, row)) for row in rows]
-    for item in found:
-        item["samples"] = json.loads(item["samples"])
-    return found
+    return as_dicts(rows)
 
 
 def open_incidents(db):
@@ -434,6 +428,10 @@ def format_incidents(items):
 def incidents_by_id(db, ids):
     rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM alerts WHERE id IN ({', '.join('?' * len(ids))})",
                       list(ids)).fetchall()
+    return as_dicts(rows)
+
+
+def as_dicts(rows):
     found = [dict(zip(COLUMNS, row)) for row in rows]
     for item in found:
         item["samples"] = json.loads(item["samples"])

@@ -27,7 +27,7 @@ from email.utils import format_datetime
 
 from .db import transaction
 from .digest import database_name, instance_id, safe_url, trim
-from .errors import ConfigError, ListenerError
+from .errors import ConfigError, ListenerError, NoticeError
 from .mail import check_settings, smtp_send
 from .serve import is_loopback
 from .times import iso
@@ -36,10 +36,6 @@ STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = timedelta(hours=1)
 KIND_NAMES = {"negative_share": "Complaints spike", "volume": "Reply volume spike", "theme": "Theme spike"}
-
-
-class NoticeError(ListenerError):
-    """A notice could not be delivered (the webhook or SMTP server failed); it is retried."""
 
 
 @dataclass

@@ -484,5 +484,4 @@ def test_the_worker_tick_runs_the_alerts_step(db, acfg, smtp, receiver):
     assert report.alerts == "1 opened, 0 reopened, 0 updated, 0 closed; sent mail #1, webhook #1"
     assert "alerts 1 opened" in report.line() and not [e for e in report.errors if e.startswith("alerts")]
     assert tick(db, acfg, {}, now + timedelta(minutes=1), harvest_budget=1).alerts is None
-    assert len(smtp.envelopes) == 1 and len(receiver.received) == 1
     assert [e.rcpt_tos for e in smtp.envelopes] == [["ops@example.com"]] and len(receiver.received) == 1
