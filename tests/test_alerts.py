@@ -485,3 +485,36 @@ def test_the_worker_tick_runs_the_alerts_step(db, acfg, smtp, receiver):
     assert "alerts 1 opened" in report.line() and not [e for e in report.errors if e.startswith("alerts")]
     assert tick(db, acfg, {}, now + timedelta(minutes=1), harvest_budget=1).alerts is None
     assert [e.rcpt_tos for e in smtp.envelopes] == [["ops@example.com"]] and len(receiver.received) == 1
+
+
+def test_quiet_hours_may_cross_midnight_and_follow_the_zone():
+    berlin = alerts.zone("Europe/Berlin", "test")
+    quiet = alerts.parse_quiet_hours("22:00-07:00", "test")
+    at = lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC)  # noqa: E731
+    assert alerts.quiet_until(at("2026-11-18T22:30:00"), quiet, berlin) == at("2026-11-19T06:00:00")
+    assert alerts.quiet_until(at("2026-11-19T03:00:00"), quiet, berlin) == at("2026-11-19T06:00:00")
+    assert alerts.quiet_until(at("2026-11-19T06:00:00"), quiet, berlin) is None
+    assert alerts.quiet_until(at("2026-11-19T12:00:00"), quiet, berlin) is None
+
+
+def test_global_quiet_hours_and_bad_settings(db, acfg, smtp):
+    acfg["alerts"].update(quiet_hours="14:00-15:30", time_zone="UTC")
+    alerts.check_and_deliver(db, acfg, spike(db, acfg))
+    assert alerts.incidents(db)[0]["notice_status"] == "held until 2026-11-18T15:30:00Z" and smtp.envelopes == []
+    acfg["alerts"]["quiet_hours"] = "all night"
+    with pytest.raises(alerts.ConfigError, match=r'\[alerts\] quiet_hours .* must look like "22:00-07:00"'):
+        alerts.check(db, acfg, SPIKE)
+    acfg["alerts"].update(quiet_hours="", window="90")
+    with pytest.raises(alerts.ConfigError, match=r"\[alerts\] window/cooldown: '90' is not a duration"):
+        alerts.check(db, acfg, SPIKE)
+
+
+def test_cli_check_runs_detection_and_every_command_has_an_example(db, acfg, smtp, receiver):
+    spike(db, acfg)
+    env = cli_env(acfg, smtp.port)
+    runner = CliRunner()
+    quiet = runner.invoke(cli, ["alerts", "check"], env=env)  # now is long after the generated spike
+    assert quiet.exit_code == 0 and "no change, nothing to send" in quiet.output
+    for args in (["alerts", "--help"], ["alerts", "check", "--help"], ["alerts", "test", "--help"],
+                 ["demo", "--help"]):
+        assert "Example" in runner.invoke(cli, args).output
