@@ -228,13 +228,30 @@ def run(seed, questions, a, grid):
             return (row[1] >= min_negative and row[2][dispersion] >= z) or row[3]
         alarms = [episodes([(row[0], on(row)) for row in s], cooldown) for s in quiet_sweeps]
         found = {size: [0, 0] for size in SIZES}
+        subsets = {}  # (subset, label) -> [hits, incidents] for incidents with >= 10 negatives
         for tl, rows in incident_sweeps:
             for s, size in tl.incidents:
                 hit = any(on(rows[t]) for t in rows if s < t <= s + window)
                 found[size][0] += hit
                 found[size][1] += 1
-        results[(min_negative, z, dispersion)] = (alarms, found)
+                if size >= 10:
+                    for key in incident_subsets(tl, s):
+                        subsets.setdefault(key, [0, 0])
+                        subsets[key][0] += hit
+                        subsets[key][1] += 1
+        results[(min_negative, z, dispersion)] = (alarms, found, subsets)
     return results, quiet, noisy
+
+
+def traffic(tl):
+    per_day = (len(tl.times) - sum(size for _, size in tl.incidents)) / (WARMUP_DAYS + DAYS)  # without injections
+    return "quieter question (< 30 replies/day)" if per_day < 30 else "busier question (>= 30 replies/day)"
+
+
+def incident_subsets(tl, start):
+    post = tl.posts[max(0, bisect.bisect_right(tl.posts, start) - 1)]
+    return [("traffic", traffic(tl)),
+            ("timing", "in a post's first day" if start - post < DAY else "a post older than a day")]
 
 
 def rate(found, at_least):
@@ -246,7 +263,7 @@ def rate(found, at_least):
 def print_curve(results, questions):
     print(f"{'disp':>5} {'min_neg':>7} {'share_z':>7} {'FA/q/month':>10} {'max FA':>6} {'det>=10':>8}  "
           + " ".join(f"{s:>5}" for s in SIZES))
-    for (min_negative, z, dispersion), (alarms, found) in sorted(results.items(), key=lambda i: (i[0][2], i[0][:2])):
+    for (min_negative, z, dispersion), (alarms, found, _) in sorted(results.items(), key=lambda i: (i[0][2], i[0][:2])):
         print(f"{dispersion:>5} {min_negative:>7} {z:>7.1f} {sum(alarms) / questions / (DAYS / 30):>10.2f} {max(alarms):>6} "
               f"{100 * rate(found, 10):>7.1f}%  "
               + " ".join(f"{100 * h / n:>4.0f}%" if n else "    -" for size, (h, n) in found.items()))
@@ -276,9 +293,14 @@ def main(argv=None):
     chosen = (a["min_negative"], a["share_z"], alerts.DISPERSION)
     print(f"\nReport seed {args.seed}, configured defaults min_negative={chosen[0]}, share_z={chosen[1]}, "
           f"DISPERSION={chosen[2]}:")
-    reported, _, _ = run(args.seed, args.questions, a, [chosen])
+    reported, quiet, _ = run(args.seed, args.questions, a, [chosen])
     print_curve(reported, args.questions)
-    alarms, found = reported[chosen]
+    alarms, found, subsets = reported[chosen]
+    print("\nper subset: detection of incidents with >= 10 negatives; false alarms per question per month")
+    for (_, label), (hit, total) in sorted(subsets.items()):
+        group = [n for tl, n in zip(quiet, alarms) if traffic(tl) == label]
+        extra = f", {sum(group) / len(group):.2f} false alarms ({len(group)} questions)" if group else ""
+        print(f"  {label:<34} {100 * hit / total:5.1f}% of {total}{extra}")
     false_alarms = sum(alarms) / args.questions / (DAYS / 30)
     detected = rate(found, 10)
     ok = detected >= 0.95 and false_alarms <= 1.0

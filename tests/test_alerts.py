@@ -445,7 +445,7 @@ def test_short_benchmark_detects_spikes_with_few_false_alarms_and_mirrors_the_sq
     a = alerts.settings(cfg)
     chosen = (a["min_negative"], a["share_z"], alerts.DISPERSION)
     results, quiet, _ = bench.run(7, 6, a, [chosen])
-    alarms, found = results[chosen]
+    alarms, found, _ = results[chosen]
     assert bench.rate(found, 10) >= 0.85
     assert sum(alarms) / 6 <= 1.5
     assert bench.check_against_sql(quiet[:2], random.Random(7), int(a["window"].total_seconds()),
