@@ -267,18 +267,22 @@ def serve(cfg, host, port):
 @click.option("--serve/--no-serve", default=True, help="serve Datasette afterwards (default) or just summarise")
 @click.option("--port", default=8001, show_default=True)
 @click.option("--posts", "posts_dir", default="posts", show_default=True, type=click.Path(file_okay=False))
-def demo(db_path, replies, seed, serve, port, posts_dir):
+@click.option("--spike", is_flag=True, help="then a burst of complaints in the last hour: shows an alert incident")
+def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """Run the whole loop offline against the fake platform, then serve Datasette.
 
     Starts the fake X and Reddit on 127.0.0.1, publishes the approved questions in posts/, lets
     the fake produce realistic replies, harvests and scores them. Running it again on the same
     file adds no duplicates.
 
+    With --spike the fake then sends a burst of complaints to one question, and the demo shows
+    the alert incident it opens and its notice.
+
     Example: listener demo --no-serve --db /tmp/demo.db --replies 500 --seed 7
     """
     from .demo import run_demo
 
-    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo)
+    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo, spike=spike)
     if serve:
         from .serve import serve as run_serve
 
@@ -498,3 +502,53 @@ def users_list():
         click.echo(f"{user.name}\t{user.role}")
     if not configured:
         click.echo("no logins configured: on 127.0.0.1 the local user acts; set LISTENER_USERS to add people")
+
+
+@cli.group(invoke_without_command=True)
+@common
+@click.option("--open", "only_open", is_flag=True, help="only incidents still open")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def alerts(cfg, only_open, as_json):
+    """Incidents between digests: spikes of complaints, reply volume or a theme, newest first.
+
+    The worker checks every tick and sends one notice per incident (mail and/or webhook);
+    see docs/alerts.md.
+
+    Examples: listener alerts --open
+              listener alerts test
+    """
+    if click.get_current_context().invoked_subcommand:
+        return
+    from . import alerts as alerts_mod
+
+    db = open_configured_db(cfg)
+    found = alerts_mod.incidents(db, only_open=only_open)
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json else alerts_mod.format_incidents(found))
+
+
+@alerts.command("check")
+@common
+def alerts_check(cfg):
+    """Detect incidents now and deliver due notices (what the worker does every tick; for cron).
+
+    Example: listener alerts check
+    """
+    from . import alerts as alerts_mod
+
+    db = open_configured_db(cfg)
+    click.echo(alerts_mod.check_and_deliver(db, cfg, utcnow()) or "no change, nothing to send")
+
+
+@alerts.command("test")
+@common
+@click.option("--via", type=click.Choice(["mail", "webhook"]), help="only this channel")
+def alerts_test(cfg, via):
+    """Send a test notice through the configured channels (mail, webhook); stores nothing.
+
+    Example: listener alerts test --via webhook
+    """
+    from . import notify
+
+    db = open_configured_db(cfg)
+    sent = notify.send_test(db, cfg, utcnow(), only=via)
+    click.echo(f"sent a test notice by {', '.join(sent)}")

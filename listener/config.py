@@ -63,6 +63,24 @@ DEFAULTS = {
         "smtp_timeout": 30.0,
     },
     "worker": {"tick_seconds": 60},
+    "alerts": {
+        "enabled": True,
+        "window": "1h",
+        "baseline_days": 28,
+        "min_negative": 9,
+        "share_z": 2.5,
+        "volume_min": 20,
+        "volume_factor": 3.0,
+        "volume_z": 4.0,
+        "theme_min": 5,
+        "theme_factor": 3.0,
+        "cooldown": "2h",
+        "quiet_hours": "",
+        "time_zone": "UTC",
+        "recipients": [],
+        "webhook_url": "",
+        "webhook_timeout": 10.0,
+    },
 }
 
 # Each secret and the environment variable it comes from. Never stored anywhere else.
@@ -81,6 +99,7 @@ SECRETS = {
     },
     "digest": {"smtp_username": "SMTP_USERNAME", "smtp_password": "SMTP_PASSWORD"},
     "serve": {"password_hash": "LISTENER_PASSWORD_HASH"},
+    "alerts": {"webhook_secret": "LISTENER_ALERTS_WEBHOOK_SECRET"},
 }
 
 CONFIG_ENV = "LISTENER_CONFIG"

@@ -48,8 +48,12 @@ def fake_posts(base_url):
         return json.loads(response.read())["posts"]
 
 
-def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
-    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used."""
+def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spike=False):
+    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used.
+
+    With `spike`, the fake then gets a burst of complaints to one question in the last hour and
+    the alerts check runs: the incident is stored and its notice printed (see show_spike).
+    """
     db_path = Path(db_path)
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
     try:
@@ -81,6 +85,8 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
         echo(f"grouped replies into themes for {refresh_recent(db, cfg, now)} question-week(s): "
              f"listener themes --db {db_path}")
         echo(format_summary(summary(db, cfg, now)))
+        if spike:
+            show_spike(server.base_url, db, cfg, channels, echo)
         return cfg
     finally:
         stop_server(server)
@@ -103,3 +109,40 @@ def add_replies(base_url, db, total, seed, echo):
         control(base_url, "/_fake/replies", {"channel": channel, "post_id": remote_id, "count": count,
                                               "seed": seed * 1000 + i, "spread_seconds": 3 * 3600})
     echo(f"the fake platform produced {total} replies to {len(targets)} post(s)")
+
+
+SPIKE_TEXTS = (  # written for the demo
+    "The app is down again and I cannot log in. Terrible, awful service.",
+    "Checkout is broken again and I was charged twice. Awful!",
+    "Your site keeps failing, this is ridiculous and frustrating.",
+    "Worst outage ever, nothing works, I'm furious.",
+    "Still broken. Support is useless and nobody answers. Horrible.",
+)
+
+
+def show_spike(base_url, db, cfg, channels, echo, count=40):
+    """A burst of `count` complaints to the first published post in the last hour, then alerts."""
+    from . import alerts, notify
+
+    row = db.execute("SELECT channel, remote_id, question_id FROM publications WHERE state = 'published' "
+                     "ORDER BY id LIMIT 1").fetchone()
+    if not row:
+        echo("spike: no published post to reply to")
+        return
+    channel, remote_id, question_id = row
+    now = utcnow()
+    start = now.timestamp() - 55 * 60
+    burst = [{"text": SPIKE_TEXTS[i % len(SPIKE_TEXTS)], "author": f"angry_customer_{i}",
+              "created_at": start + i * 50 * 60 / count} for i in range(count)]
+    control(base_url, "/_fake/replies", {"channel": channel, "post_id": remote_id, "replies": burst})
+    harvest.make_all_due(db, now)
+    harvest.harvest_due(db, cfg, channels, now, pages_per_run=10**6)
+    echo(f"spike: the fake platform produced {count} complaints to {question_id} on {channel} in the last hour")
+    alerts.check_and_deliver(db, cfg, now)
+    found = [i for i in alerts.open_incidents(db) if i["question_id"] == question_id]
+    if not found:
+        echo("spike: no incident opened (see docs/alerts.md for the thresholds)")
+        return
+    echo(alerts.format_incidents(found))
+    echo("the notice (set [alerts] recipients or webhook_url to deliver it):")
+    echo(notify.text_body(found[0], notify.links(cfg, db, found[0])))

@@ -43,3 +43,7 @@ class NotFound(ChannelError):
 
 class DigestError(ListenerError):
     """The digest could not be sent (SMTP settings, server unreachable); the period stays due."""
+
+
+class NoticeError(ListenerError):
+    """An alert notice could not be delivered (the webhook failed); it is retried with a backoff."""

@@ -80,8 +80,8 @@ def check_settings(cfg, *, sending=True):
         raise ConfigError("[digest] smtp_timeout must be a positive number of seconds")
 
 
-def smtp_send(cfg, msg):
-    """Deliver `msg` to [digest] recipients; every socket operation has [digest] smtp_timeout."""
+def smtp_send(cfg, msg, recipients=None):
+    """Deliver `msg` to `recipients` (default [digest] recipients); every socket operation has [digest] smtp_timeout."""
     s = cfg["digest"]
     host, port, security, timeout = s["smtp_host"], s["smtp_port"], s["smtp_security"], s["smtp_timeout"]
     username, password = cfg.secret("digest", "smtp_username"), cfg.secret("digest", "smtp_password")
@@ -101,7 +101,7 @@ def smtp_send(cfg, msg):
                 client.starttls(context=ssl.create_default_context())
             if username:
                 client.login(username, password)
-            refused = client.send_message(msg, from_addr=s["sender"], to_addrs=list(s["recipients"]))
+            refused = client.send_message(msg, from_addr=s["sender"], to_addrs=list(recipients or s["recipients"]))
     except smtplib.SMTPAuthenticationError as exc:
         raise DigestError(f"{where} refused the login ({_reply(exc)}): check SMTP_USERNAME and SMTP_PASSWORD") from None
     except smtplib.SMTPNotSupportedError as exc:

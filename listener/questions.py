@@ -20,7 +20,7 @@ from .times import iso
 CHANNEL_NAMES = ("x", "reddit")
 STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
-        "count", "time_zone", "x", "reddit"}
+        "count", "time_zone", "x", "reddit", "alerts"}
 VARIANT_KEYS = {"x": {"text"}, "reddit": {"text", "title", "subreddit"}}
 X_MAX_LENGTH = 280
 DATE_PLACEHOLDER = "{date}"  # replaced by the occurrence's local date when published
@@ -98,6 +98,7 @@ def parse_question(path):
     if "x" in channels and rrule and DATE_PLACEHOLDER not in x_text:
         fail(x_key, "a recurring question on X needs {date} in its text (X refuses the same text twice): "
              'e.g. [x] text = "... ({date})"')
+    alerts = alert_prefs(data.get("alerts", {}), fail)
     row = {
         "id": path.stem,
         "text": text,
@@ -113,11 +114,33 @@ def parse_question(path):
         "count": count,
         "time_zone": zone_name,
         "source_file": str(path),
+        "alerts": json.dumps(alerts, sort_keys=True),
     }
     row["content_hash"] = content_hash(row)
     row["file_status"] = status
     row["file_approved_by"] = approved_by
     return row
+
+
+def alert_prefs(value, fail):
+    """`alerts = false` or an [alerts] table with enabled and quiet_hours (local, in time_zone)."""
+    from .alerts import parse_quiet_hours
+    from .errors import ConfigError
+
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if not isinstance(value, dict):
+        fail("alerts", 'must be false or a table [alerts] with enabled = false, quiet_hours = "22:00-07:00"')
+    bad = sorted(set(value) - {"enabled", "quiet_hours"})
+    if bad:
+        fail(f"alerts.{bad[0]}", "unknown key: use enabled, quiet_hours")
+    if "enabled" in value and not isinstance(value["enabled"], bool):
+        fail("alerts.enabled", "must be true or false")
+    try:
+        parse_quiet_hours(value.get("quiet_hours", ""), "quiet_hours")
+    except ConfigError:
+        fail("alerts.quiet_hours", 'must look like "22:00-07:00" (local time in time_zone, may cross midnight)')
+    return dict(value)
 
 
 def schedule_fields(data, fail):

@@ -406,3 +406,60 @@ def m015_inbox(db):
         "CREATE INDEX replies_language_created ON replies(language, created_at)",  # a rare language, newest first
     ]:
         db.execute(sql)
+
+
+@migration
+def m016_alerts(db):
+    """Alerts between digests (issue 16): incidents, their notices per delivery channel, opt-outs.
+
+    One `alerts` row per incident: a question and channel whose signals crossed their thresholds
+    (kind: the one that opened it; subject: its theme id for 'theme'); updated while it lasts,
+    closed when it falls back, reopened within the cooldown.
+    `alert_deliveries` holds one row per incident and delivery channel (mail, webhook), claimed
+    before sending, so each channel delivers one notice per incident. questions.alerts is the
+    question file's [alerts] table as JSON (enabled, quiet_hours).
+    """
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('negative_share', 'volume', 'theme')),
+            subject TEXT NOT NULL DEFAULT '',   -- the theme id for kind 'theme', else ''
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            opened_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_signal_at TEXT NOT NULL,
+            closed_at TEXT,
+            reopened INTEGER NOT NULL DEFAULT 0,    -- times it crossed again within the cooldown
+            current REAL,                   -- the signal's count at the last tick it was on
+            peak REAL NOT NULL,             -- highest count while open
+            baseline REAL,                  -- the count expected from the question's own history
+            trigger TEXT NOT NULL,          -- one line for people
+            samples TEXT NOT NULL DEFAULT '[]',     -- JSON [{id, text, author, url}]
+            notice_status TEXT NOT NULL DEFAULT 'pending',
+            notice_sent_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX alerts_question ON alerts(question_id, channel, status)")
+    db.execute(
+        """
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id),
+            via TEXT NOT NULL CHECK (via IN ('mail', 'webhook')),
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'gave_up')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT,
+            error TEXT,
+            UNIQUE (alert_id, via)
+        )
+        """
+    )
+    db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
+    db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")

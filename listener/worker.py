@@ -72,6 +72,7 @@ class TickReport:
     new_replies: int = 0
     themes: int = 0                 # question-weeks whose themes were recomputed
     digest: str | None = None
+    alerts: str | None = None
     errors: list = field(default_factory=list)
     stopped: bool = False
 
@@ -87,6 +88,8 @@ class TickReport:
             parts.append(f"themes of {self.themes} question-week(s)")
         if self.digest:
             parts.append(f"digest {self.digest}")
+        if self.alerts:
+            parts.append(f"alerts {self.alerts}")
         if self.missed:
             parts.append(f"MISSED {len(self.missed)} ({'; '.join(self.missed)}): see `listener status`")
         if self.errors:
@@ -158,6 +161,10 @@ def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, s
         return
     with step(report, "digest"):
         report.digest = send_digest(db, cfg, now)
+    if stopped(report, stop):
+        return
+    with step(report, "alerts"):
+        report.alerts = check_alerts(db, cfg, now)
 
 
 class step:
@@ -232,6 +239,13 @@ def send_digest(db, cfg, now):
     if not result:
         return None
     return result if isinstance(result, str) else "sent"
+
+
+def check_alerts(db, cfg, now):
+    """Open, update and close incidents, then deliver due notices (listener/alerts.py)."""
+    from .alerts import check_and_deliver
+
+    return check_and_deliver(db, cfg, now)
 
 
 # -- the single-instance lock ------------------------------------------------------------------
