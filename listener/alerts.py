@@ -9,8 +9,8 @@ question's own history over the previous [alerts] baseline_days (see docs/alerts
 - volume: replies to posts older than a day against the same hour of the previous days (mean and
   spread), at least volume_min and volume_factor times the usual. A new post's first day of
   answers is expected, so it does not count here.
-- theme: a theme (tables `themes`/`reply_themes`, when they exist) that is new in the window or
-  volume_factor times its usual hourly count.
+- theme: a theme (`listener.themes`, followed across weeks by its key) that is new in the window or
+  theme_factor times its usual hourly count.
 
 An incident opens when a signal crosses, is updated (never re-sent) while the signal lasts, closes
 when it falls back, and is reopened (still one incident, one notice) if it crosses again within
@@ -207,30 +207,33 @@ def signals_for(stats, a):
 
 
 def theme_signals(db, question_id, channel, now, a):
-    """theme: new in the window, or theme_factor times its usual hourly count. [] without themes."""
-    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
-    if not {"themes", "reply_themes"} <= names:
-        return []
+    """theme: new in the window, or theme_factor times its usual hourly count.
+
+    A theme is followed across weeks by its key (each ISO week has its own `themes` row); date-range
+    themes computed on demand are left out so that no reply counts twice. "other" never alarms.
+    """
     window, days = a["window"], a["baseline_days"]
     rows = db.execute(
         """
-        SELECT t.id, t.label, sum(r.created_at >= :since), sum(r.created_at < :since)
+        SELECT t.key, max(t.id), sum(r.created_at >= :since), sum(r.created_at < :since)
         FROM themes t JOIN reply_themes rt ON rt.theme_id = t.id
           JOIN replies r ON r.id = rt.reply_id
           JOIN publications p ON p.id = r.publication_id
-        WHERE t.question_id = :q AND p.channel = :ch AND r.deleted_at IS NULL
+        WHERE t.question_id = :q AND p.channel = :ch AND r.deleted_at IS NULL AND t.key != 'other'
+          AND t.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
           AND r.created_at >= :start AND r.created_at < :now
-        GROUP BY t.id
+        GROUP BY t.key
         """,
         {"q": question_id, "ch": channel, "since": iso(now - window), "now": iso(now),
          "start": iso(now - window - timedelta(days=days))},
     ).fetchall()
     periods = timedelta(days=days) / window
     found = []
-    for theme_id, label, recent, before in rows:
+    for _, theme_id, recent, before in rows:
         mean = (before or 0) / periods
         if recent < a["theme_min"] or recent < a["theme_factor"] * mean:
             continue
+        label = db.execute("SELECT label FROM themes WHERE id = ?", [theme_id]).fetchone()[0]
         how = "new theme" if not before else f"theme grows ({recent} vs usually {mean:.1f})"
         found.append(Signal("theme", str(theme_id), recent, round(mean, 1),
                             f"{how} \u201c{trim(label or '?', 80)}\u201d: {recent} replies in the last "

@@ -263,12 +263,18 @@ def test_unscored_replies_are_not_negative(db, acfg):
     assert not [i for i in alerts.incidents(db) if i["kind"] == "negative_share"]
 
 
+def add_theme(db, label):
+    """Theme 1 of question effort in SPIKE's week, as listener.themes stores it."""
+    db.execute("INSERT INTO themes (id, question_id, period, key, label, language, replies, share, negative, "
+               "neutral, positive, unscored, change, quotes, computed_at, method_version) "
+               "VALUES (1, 'effort', '2026-W47', 'login', ?, 'en', 6, 1, 6, 0, 0, 0, 'new', '[]', "
+               "'2026-11-18T15:00:00Z', 'test')", [label])
+
+
 def test_a_new_theme_opens_a_theme_incident_when_themes_exist(db, acfg):
     pub = add_question(db)
     quiet_history(db, acfg, pub, SPIKE)
-    db.execute("CREATE TABLE themes (id INTEGER PRIMARY KEY, question_id TEXT, label TEXT)")
-    db.execute("CREATE TABLE reply_themes (reply_id INTEGER, theme_id INTEGER)")
-    db.execute("INSERT INTO themes VALUES (1, 'effort', 'login page <loops>')")
+    add_theme(db, "login page <loops>")
     for i in range(6):
         reply = add_reply(db, acfg, pub, f"The login page loops, try {i}", SPIKE + timedelta(minutes=5 * i))
         db.execute("INSERT INTO reply_themes VALUES (?, 1)", [reply])
@@ -458,9 +464,7 @@ def test_dashboard_lists_open_incidents_with_the_trigger_escaped(db, cfg):
 
     pub = add_question(db)
     quiet_history(db, cfg, pub, SPIKE)
-    db.execute("CREATE TABLE themes (id INTEGER PRIMARY KEY, question_id TEXT, label TEXT)")
-    db.execute("CREATE TABLE reply_themes (reply_id INTEGER, theme_id INTEGER)")
-    db.execute("INSERT INTO themes VALUES (1, 'effort', '<img src=x onerror=alert(1)>')")
+    add_theme(db, "<img src=x onerror=alert(1)>")
     for i in range(6):
         db.execute("INSERT INTO reply_themes VALUES (?, 1)",
                    [add_reply(db, cfg, pub, f"reply {i}", SPIKE + timedelta(minutes=i))])
