@@ -5,6 +5,7 @@ posts and replies: it publishes nothing again, and its harvest adds no duplicate
 """
 
 import json
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from . import harvest, publish, questions
 from .bulk import BULK_THRESHOLD, bulk_replies
 from .channels import open_channel
 from .config import load_config
-from .db import open_db
+from .db import open_db, transaction
 from .fake import start_server, stop_server
 from .status import format_summary, summary
 from .times import utcnow
@@ -47,8 +48,12 @@ def fake_posts(base_url):
         return json.loads(response.read())["posts"]
 
 
-def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
-    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used."""
+def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, datasette_url=None):
+    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used.
+
+    The demo's posts and replies exist only on the fake platform, whose port closes when the demo
+    ends: their links are pointed at their rows in Datasette (`datasette_url`, default [serve] base_url).
+    """
     db_path = Path(db_path)
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
     try:
@@ -77,10 +82,20 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
         echo(f"harvested {result.fetched} replies in {result.requests} request(s), {result.new} new")
         for message in report.messages + result.messages:
             echo(f"  {message}")
+        link_rows(db, datasette_url or cfg["serve"]["base_url"], db_path.stem)
         echo(format_summary(summary(db, cfg, now)))
         return cfg
     finally:
         stop_server(server)
+
+
+def link_rows(db, datasette_url, dbname):
+    """Point every stored post and reply link at its row in Datasette (see run_demo)."""
+    base = f"{datasette_url.rstrip('/')}/{urllib.parse.quote(dbname)}"
+    with transaction(db):
+        for table in ("publications", "replies"):
+            db.execute(f"UPDATE {table} SET url = ? || '/{table}/' || id WHERE url IS NOT NULL "
+                       f"AND url IS NOT ? || '/{table}/' || id", [base, base])
 
 
 def add_replies(base_url, db, total, seed, echo):

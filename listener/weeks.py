@@ -1,0 +1,137 @@
+"""This week against last week, per question: what the dashboard panel and a question's page show.
+
+A week runs Monday to Sunday in UTC, the weeks the reply_daily rollup and replies.week count in
+(so a page reads a few hundred rollup rows, never a million replies). The digest counts in the
+team's time zone instead; near midnight on a Sunday the two may differ by a few replies.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .errors import ListenerError
+
+QUOTES = 3
+
+
+class WeekError(ListenerError):
+    pass
+
+
+def monday_of(day):
+    return day - timedelta(days=day.weekday())
+
+
+def parse_monday(text, now):
+    """'2026-11-25' -> the Monday of that week; '' or None -> the Monday of `now`'s week (UTC)."""
+    if not text:
+        return monday_of(now.date())
+    try:
+        return monday_of(date.fromisoformat(text.strip()))
+    except ValueError:
+        raise WeekError(f"week {text!r} is not a day: use YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+def iso_week(monday):
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class Mix:
+    """Live replies of one week by the label people see ('unscored' kept apart)."""
+
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+    @property
+    def scored(self):
+        return self.total - self.counts.get("unscored", 0)
+
+    @property
+    def unscored(self):
+        return self.counts.get("unscored", 0)
+
+    def share(self, label):
+        """Percent of the scored replies with `label`, or None when none is scored."""
+        return round(100.0 * self.counts.get(label, 0) / self.scored, 1) if self.scored else None
+
+
+def week_mixes(db, monday, question_id=None):
+    """{question_id: (this week's Mix, last week's Mix)} from reply_daily."""
+    last = monday - timedelta(days=7)
+    sql = ("SELECT question_id, week, sentiment, sum(replies) FROM reply_daily WHERE week IN (?, ?)"
+           + (" AND question_id = ?" if question_id is not None else "") + " GROUP BY 1, 2, 3")
+    params = [monday.isoformat(), last.isoformat()] + ([question_id] if question_id is not None else [])
+    out = {}
+    for qid, week, sentiment, n in db.execute(sql, params).fetchall():
+        pair = out.setdefault(qid, (Mix(), Mix()))
+        pair[0 if week == monday.isoformat() else 1].counts[sentiment] = n
+    return out
+
+
+def change(this, last):
+    """'+12', '-3' or '0' (replies); percent points when given floats; '' when either is unknown."""
+    if this is None or last is None:
+        return ""
+    diff = round(this - last, 1)
+    text = f"{diff:+.1f}" if isinstance(diff, float) else f"{diff:+d}"
+    return "0" if diff == 0 else text
+
+
+def has_table(db, name, columns=()):
+    found = {row[1] for row in db.execute(f"PRAGMA table_info([{name}])").fetchall()}
+    return bool(found) and set(columns) <= found
+
+
+THEME_COLUMNS = ("question_id", "period", "label", "replies", "change", "quotes")
+
+
+def top_themes(db, question_id, monday, limit=5):
+    """The question's biggest themes this week with their change and quotes; [] without a themes table."""
+    if not has_table(db, "themes", THEME_COLUMNS):
+        return []
+    rows = db.execute(
+        "SELECT label, replies, change, quotes FROM themes WHERE question_id = ? AND period = ? "
+        "ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
+    themes = []
+    for label, replies, delta, quotes in rows:
+        try:
+            parsed = json.loads(quotes) if quotes else []
+        except ValueError:
+            parsed = []
+        texts = [q.get("text", "") if isinstance(q, dict) else str(q) for q in parsed if q]
+        themes.append({"label": label, "replies": replies, "change": delta, "quotes": texts[:QUOTES]})
+    return themes
+
+
+def quotes(db, question_id, monday, label):
+    """The most negative (or positive) live replies to the question written that week."""
+    order = "r.compound" if label == "negative" else "r.compound DESC"
+    return [dict(zip(("id", "author", "text", "compound", "channel", "url", "post_url"), row)) for row in db.execute(
+        "SELECT r.id, r.author, r.text, r.compound, r.channel, r.url, p.url FROM replies r "
+        "JOIN publications p ON p.id = r.publication_id "
+        "WHERE r.week = ? AND r.deleted_at IS NULL AND r.sentiment = ? AND p.question_id = ? "
+        f"ORDER BY {order}, r.id LIMIT ?", [monday.isoformat(), label, question_id, QUOTES]).fetchall()]
+
+
+def question_week(db, question_id, monday):
+    """Everything a question's page shows about `monday`'s week against the week before."""
+    row = db.execute("SELECT id, text, goal, status, channels, rrule, schedule_at, time_zone FROM questions "
+                     "WHERE id = ?", [question_id]).fetchone()
+    if row is None:
+        raise WeekError(f"no question {question_id!r}: pick one on the questions table")
+    this, last = week_mixes(db, monday, question_id).get(question_id, (Mix(), Mix()))
+    return {
+        "question": dict(zip(("id", "text", "goal", "status", "channels", "rrule", "schedule_at", "time_zone"), row)),
+        "monday": monday, "last_monday": monday - timedelta(days=7), "period": iso_week(monday),
+        "this": this, "last": last,
+        "replies_change": change(this.total, last.total),
+        "negative_change": change(this.share("negative"), last.share("negative")),
+        "themes": top_themes(db, question_id, monday),
+        "negative": quotes(db, question_id, monday, "negative"),
+        "positive": quotes(db, question_id, monday, "positive"),
+    }
