@@ -68,8 +68,8 @@ def test_every_saved_query_and_chart_answers(which, empty_db, filled_db):
         "/", f"/{path.stem}", f"/{path.stem}/replies", f"/{path.stem}/replies?_search=easy",
         f"/{path.stem}/reply_daily", f"/{path.stem}/publications", f"/{path.stem}/questions",
         "/-/dashboards", "/-/dashboards/overview", "/-/dashboards/overview?" + urllib.parse.urlencode(FILTERS),
-        "/-/question", "/-/question/customer-effort", "/-/question/customer-effort?week=2020-01-06", "/-/columns",
-    ] + [f"/-/dashboards/overview/{slug}" for slug in dashboard()["charts"]]
+        "/-/question", "/-/columns",
+    ] + (["/-/question/customer-effort", "/-/question/customer-effort?week=2020-01-06"] if which == "filled" else []) + [f"/-/dashboards/overview/{slug}" for slug in dashboard()["charts"]]
     for path_, response in zip(paths, fetch_all(path, paths)):
         assert response.status_code == 200, (path_, response.text[:500])
         if ".json" in path_:
