@@ -191,7 +191,7 @@ async def columns_page(datasette, request):
 TITLE = '''{% extends "base.html" %}{% block extra_head %}<style>
 .muted { color: #666; } .week-vs-week td, .week-vs-week th { text-align: right; padding: 0.3em 0.8em; }
 .week-vs-week th[scope=row] { text-align: left; } blockquote { margin: 0.2em 0 0.2em 1em; white-space: pre-wrap; }
-.question-picker select { max-width: 40em; } .quotes li { margin-bottom: 0.8em; } .column-help dt { font-weight: bold; }
+.question-picker label { display: block; width: auto; margin: 0.4em 0; } .question-picker select { width: auto; max-width: 60em; } .quotes li { margin-bottom: 0.8em; } .column-help dt { font-weight: bold; }
 </style>{% endblock %}{% block title %}'''
 
 LIST_TEMPLATE = TITLE + """Questions{% endblock %}
