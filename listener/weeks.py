@@ -108,14 +108,36 @@ def top_themes(db, question_id, monday, limit=5):
     return themes
 
 
-def quotes(db, question_id, monday, label):
-    """The most negative (or positive) live replies to the question written that week."""
-    order = "r.compound" if label == "negative" else "r.compound DESC"
-    return [dict(zip(("id", "author", "text", "compound", "channel", "url", "post_url"), row)) for row in db.execute(
-        "SELECT r.id, r.author, r.text, r.compound, r.channel, r.url, p.url FROM replies r "
-        "JOIN publications p ON p.id = r.publication_id "
-        "WHERE r.week = ? AND r.deleted_at IS NULL AND r.sentiment = ? AND p.question_id = ? "
-        f"ORDER BY {order}, r.id LIMIT ?", [monday.isoformat(), label, question_id, QUOTES]).fetchall()]
+def quotes(db, question_id, monday, label, in_question):
+    """The most negative (or positive) live replies to the question written that week.
+
+    Two plans, picked by the rollup's counts so that a page never reads more than about a thousand
+    replies at a million: walk the whole week's replies in score order until QUOTES of this question
+    turn up (cheap when the question has many of them), or read all of the question's replies of
+    that week and sort them (cheap when it has few). The unary + keeps SQLite off the other index.
+    """
+    if not in_question:
+        return []
+    in_week = db.execute("SELECT coalesce(sum(replies), 0) FROM reply_daily WHERE week = ? AND sentiment = ?",
+                         [monday.isoformat(), label]).fetchone()[0]
+    walk = QUOTES * in_week / in_question < in_question
+    order = "r.compound, r.id" if label == "negative" else "r.compound DESC, r.id DESC"  # the index's order
+    where = ("r.week = ? AND +r.publication_id IN (SELECT id FROM publications WHERE question_id = ?)" if walk else
+             "+r.week = ? AND r.publication_id IN (SELECT id FROM publications WHERE question_id = ?) "
+             "AND r.created_at >= ? AND r.created_at < ? AND +r.sentiment = ?")
+    params = [monday.isoformat(), question_id] + ([] if walk else [monday.isoformat(),
+                                                                   (monday + timedelta(days=7)).isoformat()])
+    rows = db.execute(
+        "SELECT r.id, r.author, r.text, r.compound, r.channel, r.url FROM replies r "
+        f"WHERE {where} AND r.deleted_at IS NULL {'AND r.sentiment = ?' if walk else ''} ORDER BY {order} LIMIT ?",
+        params + [label, QUOTES * 10]).fetchall()
+    picked, seen = [], set()
+    for row in rows:  # the same words twice say nothing new
+        key = " ".join(row[2].lower().split())
+        if key not in seen and len(picked) < QUOTES:
+            seen.add(key)
+            picked.append(dict(zip(("id", "author", "text", "compound", "channel", "url"), row)))
+    return picked
 
 
 def question_week(db, question_id, monday):
@@ -132,6 +154,6 @@ def question_week(db, question_id, monday):
         "replies_change": change(this.total, last.total),
         "negative_change": change(this.share("negative"), last.share("negative")),
         "themes": top_themes(db, question_id, monday),
-        "negative": quotes(db, question_id, monday, "negative"),
-        "positive": quotes(db, question_id, monday, "positive"),
+        "negative": quotes(db, question_id, monday, "negative", this.counts.get("negative", 0)),
+        "positive": quotes(db, question_id, monday, "positive", this.counts.get("positive", 0)),
     }
