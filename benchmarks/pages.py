@@ -10,6 +10,7 @@ and the ratio printed. Pages that hit Datasette's 3 s SQL limit on the copy coun
 """
 
 import argparse
+import datetime
 import socket
 import sqlite3
 import statistics
@@ -48,6 +49,7 @@ def pages(name):
         "sentiment trend": f"/{name}/sentiment_trend?question=",
         "replies by question": f"/{name}/replies_by_question",
     }
+    out.update(week_view_pages(name))
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
@@ -58,6 +60,21 @@ def pages(name):
             out[f"chart {slug}"] = f"/{name}.json?" + q({"sql": sql, "question": "customer-effort",
                                                          "_shape": "objects"})
     return out
+
+
+def week_view_pages(name):
+    """The question pages and readable tables (issue 14, week vs week); the panel is a chart above."""
+    today = datetime.date.today()
+    last_monday = today - datetime.timedelta(days=today.weekday() + 7)
+    return {
+        "question page": "/-/question/customer-effort",
+        "question page, last week": f"/-/question/customer-effort?week={last_monday}",
+        "question page, no replies": "/-/question/recommend",
+        "questions list": "/-/question",
+        "column help": "/-/columns",
+        "questions table (words)": f"/{name}/questions",
+        "reply link (to its row)": "/-/reply/1",
+    }
 
 
 def free_port():

@@ -5,17 +5,21 @@ Pure functions; the Datasette plugin (dashboards/plugins/question_page.py) and t
 
 import json
 import re
+from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .times import parse_iso
 
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z$")
 DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
         "SA": "Saturday", "SU": "Sunday"}
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 FREQS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
 
 
+@lru_cache(maxsize=16)
 def zone_or_utc(name):
     try:
         return ZoneInfo(name or "UTC")
@@ -24,11 +28,14 @@ def zone_or_utc(name):
 
 
 def local_time(text, zone):
-    """'2026-11-24T08:14:00Z' -> 'Tue 24 Nov 09:14' in `zone` (a ZoneInfo); None if not a stored time."""
+    """'2026-11-24T08:14:00Z' -> 'Tue 24 Nov 09:14' in `zone` (a ZoneInfo); None if not a stored time.
+
+    Called for every cell of a page, so it avoids strftime (and is English, like the rest of the UI).
+    """
     if not isinstance(text, str) or not STORED_TIME.match(text):
         return None
-    when = parse_iso(text).astimezone(zone)
-    return f"{when:%a} {when.day} {when:%b %H:%M}"
+    when = datetime.fromisoformat(text[:-1] + "+00:00").astimezone(zone)
+    return f"{WEEKDAYS[when.weekday()]} {when.day} {MONTHS[when.month - 1]} {when.hour:02d}:{when.minute:02d}"
 
 
 def list_words(text):

@@ -27,7 +27,7 @@ from listener.display import list_words, local_time, rrule_words, zone_or_utc
 from listener.times import utcnow
 from listener.weeks import WeekError, parse_monday, question_week
 
-PAGES_JS = Path(__file__).with_name("pages.js")
+PAGES_SCRIPT = Path(__file__).with_name("pages.js").read_text(encoding="utf-8")
 LIST_COLUMNS = {"tags", "channels"}
 # Columns people read first, per table; the rest keep their order, then the ids listed last.
 FRONT = {
@@ -60,15 +60,18 @@ def script_json(value):
 
 @hookimpl
 def render_cell(value, column):
+    if not isinstance(value, str) or len(value) < 2:  # most cells: numbers, short words
+        return None
     if column == "rrule":
         words = rrule_words(value)
         return Markup('<span title="{}">{}</span>').format(value, words) if words else None
     if column in LIST_COLUMNS:
         words = list_words(value)
         return escape(words) if words else None
-    shown = local_time(value, team_zone())
+    shown = local_time(value, team_zone()) if len(value) == 20 and value[-1] == "Z" else None
     if shown:
-        return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(value, value, shown)
+        # value matched listener.display.STORED_TIME (digits, -, :, T, Z): nothing to escape
+        return Markup(f'<time datetime="{value}" title="{value} UTC">{shown}</time>')
     return None
 
 
@@ -84,7 +87,7 @@ def extra_body_script(template, table, datasette):
                     "SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text, id")).rows]
         config = {"questions": questions, "front": FRONT.get(table, []), "back": BACK.get(table, []),
                   "zone": os.environ.get("LISTENER_TIME_ZONE") or "UTC"}
-        return f"window.listenerPages = {script_json(config)};\n" + PAGES_JS.read_text(encoding="utf-8")
+        return f"window.listenerPages = {script_json(config)};\n" + PAGES_SCRIPT
 
     return inner
 
