@@ -213,3 +213,11 @@ def test_reply_links_lead_to_the_row_and_the_post(seeded):
     assert row.status_code == 302 and row.headers["location"] == f"/{name}/replies/3"
     assert post.status_code == 302 and post.headers["location"] == "https://x.com/i/status/post1"
     assert none.status_code == 404
+
+
+def test_new_pages_need_a_login_when_exposed(seeded, monkeypatch):
+    from datasette_auth_passwords.utils import hash_password
+
+    monkeypatch.setenv("LISTENER_PASSWORD_HASH", hash_password("correct horse"))
+    paths = ["/-/question", "/-/question/q1", "/-/columns", "/-/reply/1", "/-/reply/1/post"]
+    assert [r.status_code for r in get(seeded, *paths)] == [403] * len(paths)

@@ -167,11 +167,15 @@ class Conn:
 
 
 async def reply_row(datasette, request):
+    if not await allowed(datasette, request):
+        return Response.text("Forbidden: log in at /-/login", status=403)
     name, _ = database(datasette)
     return Response.redirect(f"/{urllib.parse.quote(name)}/replies/{int(request.url_vars['reply_id'])}")
 
 
 async def reply_post(datasette, request):
+    if not await allowed(datasette, request):
+        return Response.text("Forbidden: log in at /-/login", status=403)
     name, db = database(datasette)
     row = (await db.execute("SELECT p.id, p.url FROM replies r JOIN publications p ON p.id = r.publication_id "
                             "WHERE r.id = ?", [int(request.url_vars["reply_id"])])).first()
