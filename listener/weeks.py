@@ -91,20 +91,27 @@ THEME_COLUMNS = ("question_id", "period", "label", "replies", "change", "quotes"
 
 
 def top_themes(db, question_id, monday, limit=5):
-    """The question's biggest themes this week with their change and quotes; [] without a themes table."""
+    """The question's biggest themes that week with their change and quotes; [] without a themes table.
+
+    Reads the table listener.themes writes (issue 13): change is 'new', 'growing', 'shrinking' or
+    'steady', previous_replies the count the week before, quotes JSON [{id, text, url}].
+    """
     if not has_table(db, "themes", THEME_COLUMNS):
         return []
+    previous = "previous_replies" if has_table(db, "themes", ["previous_replies"]) else "NULL"
     rows = db.execute(
-        "SELECT label, replies, change, quotes FROM themes WHERE question_id = ? AND period = ? "
+        f"SELECT label, replies, change, {previous}, quotes FROM themes WHERE question_id = ? AND period = ? "
         "ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
     themes = []
-    for label, replies, delta, quotes in rows:
+    for label, replies, delta, before, quotes in rows:
         try:
             parsed = json.loads(quotes) if quotes else []
         except ValueError:
             parsed = []
-        texts = [q.get("text", "") if isinstance(q, dict) else str(q) for q in parsed if q]
-        themes.append({"label": label, "replies": replies, "change": delta, "quotes": texts[:QUOTES]})
+        picked = [q if isinstance(q, dict) else {"text": str(q)} for q in parsed if q][:QUOTES]
+        themes.append({"label": label, "replies": replies, "change": delta, "previous": before,
+                       "quotes": [{"id": q.get("id") if isinstance(q.get("id"), int) else None,
+                                   "text": str(q.get("text", ""))} for q in picked]})
     return themes
 
 

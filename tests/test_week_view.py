@@ -129,17 +129,20 @@ def test_question_page_shows_the_numbers_escaped(seeded):
 
 def test_question_page_shows_themes_when_the_table_exists(seeded):
     db = open_db(seeded)
-    db.execute("CREATE TABLE themes (id INTEGER PRIMARY KEY, question_id TEXT, period TEXT, label TEXT, "
-               "replies INTEGER, change INTEGER, quotes TEXT)")
-    db.execute("INSERT INTO themes (question_id, period, label, replies, change, quotes) VALUES "
-               "('q1', '2026-W48', ?, 5, 3, ?), ('q1', '2026-W48', 'billing', 9, -2, '[]'), "
-               "('q1', '2026-W47', 'stale-theme', 50, 0, '[]')",
-               ["<b>refunds</b>", json.dumps([{"text": HOSTILE[0]}, "plain quote"])])
+    # The shape listener.themes (issue 13) writes; the page reads only some of the columns.
+    db.execute("CREATE TABLE themes (id INTEGER PRIMARY KEY, question_id TEXT, period TEXT, key TEXT, label TEXT, "
+               "replies INTEGER, change TEXT, previous_replies INTEGER, quotes TEXT)")
+    db.execute("INSERT INTO themes (question_id, period, key, label, replies, change, previous_replies, quotes) "
+               "VALUES ('q1', '2026-W48', 'r', ?, 5, 'growing', 2, ?), "
+               "('q1', '2026-W48', 'b', 'billing', 9, 'shrinking', 11, '[]'), "
+               "('q1', '2026-W47', 's', 'stale-theme', 50, 'steady', 50, '[]')",
+               ["<b>refunds</b>", json.dumps([{"id": 1, "text": HOSTILE[0], "url": None}, "plain quote"])])
     db.conn.close()
     html = get(seeded, f"/-/question/q1?week={MONDAY}")[0].text
     assert "Top themes" in html and "billing" in html and "stale-theme" not in html
     assert html.index("billing") < html.index("&lt;b&gt;refunds&lt;/b&gt;")  # biggest first
     assert "&lt;img src=x onerror=" in html and "<img src=x" not in html and "plain quote" in html
+    assert "growing (from 2)" in html and "shrinking (from 11)" in html and 'href="/-/reply/1"' in html
 
 
 def week_panel(db_path, **filters):

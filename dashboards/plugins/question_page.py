@@ -250,8 +250,9 @@ PAGE_TEMPLATE = TITLE + """{{ question.text|truncate(60) }}{% endblock %}
 <thead><tr><th>Theme</th><th>Replies</th><th>Change</th><th>What people said</th></tr></thead>
 <tbody>
 {% for theme in themes %}
-<tr><td>{{ theme.label }}</td><td>{{ theme.replies }}</td><td>{{ theme.change if theme.change is not none else "" }}</td>
-<td>{% for q in theme.quotes %}<blockquote>{{ q|truncate(280) }}</blockquote>{% endfor %}</td></tr>
+<tr><td>{{ theme.label }}</td><td>{{ theme.replies }}</td>
+<td>{{ theme.change if theme.change is not none else "" }}{% if theme.previous is not none %} (from {{ theme.previous }}){% endif %}</td>
+<td>{% for q in theme.quotes %}<blockquote>{{ q.text|truncate(280) }}{% if q.id %} <a href="/-/reply/{{ q.id }}">reply</a>{% endif %}</blockquote>{% endfor %}</td></tr>
 {% endfor %}
 </tbody></table>
 {% endif %}
