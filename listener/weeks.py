@@ -60,17 +60,14 @@ class Mix:
         return round(100.0 * self.counts.get(label, 0) / self.scored, 1) if self.scored else None
 
 
-def week_mixes(db, monday, question_id=None):
-    """{question_id: (this week's Mix, last week's Mix)} from reply_daily."""
-    last = monday - timedelta(days=7)
-    sql = ("SELECT question_id, week, sentiment, sum(replies) FROM reply_daily WHERE week IN (?, ?)"
-           + (" AND question_id = ?" if question_id is not None else "") + " GROUP BY 1, 2, 3")
-    params = [monday.isoformat(), last.isoformat()] + ([question_id] if question_id is not None else [])
-    out = {}
-    for qid, week, sentiment, n in db.execute(sql, params).fetchall():
-        pair = out.setdefault(qid, (Mix(), Mix()))
-        pair[0 if week == monday.isoformat() else 1].counts[sentiment] = n
-    return out
+def week_mixes(db, monday, question_id):
+    """(this week's Mix, last week's Mix) of one question, from reply_daily."""
+    this, last = Mix(), Mix()
+    for week, sentiment, n in db.execute(
+            "SELECT week, sentiment, sum(replies) FROM reply_daily WHERE question_id = ? AND week IN (?, ?) "
+            "GROUP BY 1, 2", [question_id, monday.isoformat(), (monday - timedelta(days=7)).isoformat()]).fetchall():
+        (this if week == monday.isoformat() else last).counts[sentiment] = n
+    return this, last
 
 
 def change(this, last):
@@ -153,7 +150,7 @@ def question_week(db, question_id, monday):
                      "WHERE id = ?", [question_id]).fetchone()
     if row is None:
         raise WeekError(f"no question {question_id!r}: pick one on the questions table")
-    this, last = week_mixes(db, monday, question_id).get(question_id, (Mix(), Mix()))
+    this, last = week_mixes(db, monday, question_id)
     return {
         "question": dict(zip(("id", "text", "goal", "status", "channels", "rrule", "schedule_at", "time_zone"), row)),
         "monday": monday, "last_monday": monday - timedelta(days=7), "period": iso_week(monday),

@@ -143,27 +143,16 @@ async def question_page(datasette, request):
     question_id = urllib.parse.unquote(request.url_vars["question_id"])
     try:
         monday = parse_monday(request.args.get("week"), utcnow())
-        week = await db.execute_fn(lambda conn: question_week(Conn(conn), question_id, monday))
+        week = await db.execute_fn(lambda conn: question_week(conn, question_id, monday))
     except WeekError as exc:
         return Response.html(await datasette.render_template(
             datasette.jinja_env.from_string(ERROR_TEMPLATE), {"message": str(exc)}, request=request), status=404)
     questions = (await db.execute("SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows
     context = {**week, "database": name, "questions": questions,
                "schedule": rrule_words(week["question"]["rrule"]) or week["question"]["schedule_at"] or "",
-               "channels": list_words(week["question"]["channels"]) or "",
-               "quote": urllib.parse.quote}
+               "channels": list_words(week["question"]["channels"]) or ""}
     return Response.html(await datasette.render_template(
         datasette.jinja_env.from_string(PAGE_TEMPLATE), context, request=request))
-
-
-class Conn:
-    """listener.weeks reads through db.execute(sql, params).fetchall(), as on listener.db's Database."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def execute(self, sql, params=()):
-        return self.conn.execute(sql, params)
 
 
 async def reply_row(datasette, request):
