@@ -140,6 +140,11 @@ def test_week_view_pickers_and_columns_in_chromium(server, filled_db):
         assert first_row[0].startswith("col-text"), first_row
         assert page.query_selector("dl.column-descriptions") is None
         page.screenshot(path=str(REPO / "test-artifacts" / "replies.png"))
+        for url in [f"{server}/-/question", f"{server}/-/columns", f"{server}/{name}/questions",
+                    f"{server}/{name}/publications"]:
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+        assert "every month on the first Monday at 09:00" in page.goto(f"{server}/{name}/questions").text()
         assert page.evaluate("window.__pwned") is None
         browser.close()
     assert not errors, errors
