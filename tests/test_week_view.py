@@ -205,7 +205,10 @@ def test_saved_queries_hide_sql_and_have_titles(seeded):
     page = get(seeded, f"/{name}/needs_attention?question=")[0]
     title = re.search(r"<title>(.*?)</title>", page.text, re.S).group(1).strip()
     assert title == "Needs attention"
-    assert "select r.id" not in page.text
+    assert "select r.text" not in page.text
+    headers = re.findall(r'<th class="col-([\w-]+)"', page.text)
+    assert headers[0] == "text" and headers.index("reply") > headers.index("created_at"), headers
+    assert re.search(r'<a href="/-/reply/\d+">\d+</a>', page.text)
     # The picker lists the questions by their text (the script turns the box into a select).
     assert json.dumps(EVIL_QUESTION).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") in page.text
 

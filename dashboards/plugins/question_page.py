@@ -59,7 +59,9 @@ def script_json(value):
 
 
 @hookimpl
-def render_cell(value, column):
+def render_cell(value, column, table):
+    if column == "reply" and table is None and isinstance(value, int):  # saved queries: the reply's row
+        return Markup(f'<a href="/-/reply/{value}">{value}</a>')
     if not isinstance(value, str) or len(value) < 2:  # most cells: numbers, short words
         return None
     if column == "rrule":
