@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def server(filled_db, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
     listener = Path(sys.executable).with_name("listener")
     proc = subprocess.Popen([str(listener), "serve", "--db", str(filled_db), "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # its own group: the datasette it starts stops with it
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -43,7 +45,7 @@ def server(filled_db, tmp_path):
             raise AssertionError(proc.stdout.read1().decode())
         yield base
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
 
 
