@@ -12,6 +12,7 @@ and the ratio printed. Pages that hit Datasette's 3 s SQL limit on the copy coun
 import argparse
 import os
 import re
+import datetime
 import socket
 import sqlite3
 import statistics
@@ -51,6 +52,7 @@ def pages(name):
         "replies by question": f"/{name}/replies_by_question",
     }
     out.update(inbox_pages())
+    out.update(week_view_pages(name))
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
@@ -104,6 +106,21 @@ def measure_actions(base, n):
         times.sort()
         results[title] = times[max(0, int(round(0.95 * len(times))) - 1)], statistics.median(times)
     return results
+
+
+def week_view_pages(name):
+    """The question pages and readable tables (issue 14, week vs week); the panel is a chart above."""
+    today = datetime.date.today()
+    last_monday = today - datetime.timedelta(days=today.weekday() + 7)
+    return {
+        "question page": "/-/question/customer-effort",
+        "question page, last week": f"/-/question/customer-effort?week={last_monday}",
+        "question page, no replies": "/-/question/recommend",
+        "questions list": "/-/question",
+        "column help": "/-/columns",
+        "questions table (words)": f"/{name}/questions",
+        "reply link (to its row)": "/-/reply/1",
+    }
 
 
 def free_port():

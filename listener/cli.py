@@ -282,7 +282,8 @@ def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """
     from .demo import run_demo
 
-    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo, spike=spike)
+    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo, spike=spike,
+                   datasette_url=f"http://127.0.0.1:{port}")
     if serve:
         from .serve import serve as run_serve
 

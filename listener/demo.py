@@ -5,6 +5,7 @@ posts and replies: it publishes nothing again, and its harvest adds no duplicate
 """
 
 import json
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from . import harvest, publish, questions
 from .bulk import BULK_THRESHOLD, bulk_replies
 from .channels import open_channel
 from .config import load_config
-from .db import open_db
+from .db import open_db, transaction
 from .fake import start_server, stop_server
 from .status import format_summary, summary
 from .themes import refresh_recent
@@ -48,11 +49,14 @@ def fake_posts(base_url):
         return json.loads(response.read())["posts"]
 
 
-def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spike=False):
+def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spike=False, datasette_url=None):
     """Publish, let the fake reply, harvest, score; print a summary. Returns the config used.
 
     With `spike`, the fake then gets a burst of complaints to one question in the last hour and
-    the alerts check runs: the incident is stored and its notice printed (see show_spike).
+    the alerts check runs: the incident is stored and its notice printed (see add_spike).
+
+    The demo's posts and replies exist only on the fake platform, whose port closes when the demo
+    ends: their links are pointed at their rows in Datasette (`datasette_url`, default [serve] base_url).
     """
     db_path = Path(db_path)
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
@@ -82,14 +86,25 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spi
         echo(f"harvested {result.fetched} replies in {result.requests} request(s), {result.new} new")
         for message in report.messages + result.messages:
             echo(f"  {message}")
+        spiked = add_spike(server.base_url, db, cfg, channels, echo) if spike else None
+        link_rows(db, datasette_url or cfg["serve"]["base_url"], db_path.stem)
         echo(f"grouped replies into themes for {refresh_recent(db, cfg, now)} question-week(s): "
              f"listener themes --db {db_path}")
         echo(format_summary(summary(db, cfg, now)))
-        if spike:
-            show_spike(server.base_url, db, cfg, channels, echo)
+        if spiked:
+            show_incident(db, cfg, spiked, echo)
         return cfg
     finally:
         stop_server(server)
+
+
+def link_rows(db, datasette_url, dbname):
+    """Point every stored post and reply link at its row in Datasette (see run_demo)."""
+    base = f"{datasette_url.rstrip('/')}/{urllib.parse.quote(dbname)}"
+    with transaction(db):
+        for table in ("publications", "replies"):
+            db.execute(f"UPDATE {table} SET url = ? || '/{table}/' || id WHERE url IS NOT NULL "
+                       f"AND url IS NOT ? || '/{table}/' || id", [base, base])
 
 
 def add_replies(base_url, db, total, seed, echo):
@@ -120,15 +135,16 @@ SPIKE_TEXTS = (  # written for the demo
 )
 
 
-def show_spike(base_url, db, cfg, channels, echo, count=40):
-    """A burst of `count` complaints to the first published post in the last hour, then alerts."""
-    from . import alerts, notify
+def add_spike(base_url, db, cfg, channels, echo, count=40):
+    """A burst of `count` complaints to the first published post in the last hour, harvested.
 
+    Returns the question answered (None without a published post); show_incident shows the alert.
+    """
     row = db.execute("SELECT channel, remote_id, question_id FROM publications WHERE state = 'published' "
                      "ORDER BY id LIMIT 1").fetchone()
     if not row:
         echo("spike: no published post to reply to")
-        return
+        return None
     channel, remote_id, question_id = row
     now = utcnow()
     start = now.timestamp() - 55 * 60
@@ -138,7 +154,14 @@ def show_spike(base_url, db, cfg, channels, echo, count=40):
     harvest.make_all_due(db, now)
     harvest.harvest_due(db, cfg, channels, now, pages_per_run=10**6)
     echo(f"spike: the fake platform produced {count} complaints to {question_id} on {channel} in the last hour")
-    alerts.check_and_deliver(db, cfg, now)
+    return question_id
+
+
+def show_incident(db, cfg, question_id, echo):
+    """Run the alerts check and print the incident the spike opened, with its notice."""
+    from . import alerts, notify
+
+    alerts.check_and_deliver(db, cfg, utcnow())
     found = [i for i in alerts.open_incidents(db) if i["question_id"] == question_id]
     if not found:
         echo("spike: no incident opened (see docs/alerts.md for the thresholds)")

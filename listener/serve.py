@@ -93,6 +93,7 @@ def serve(cfg, host=None, port=None):
         password_hash = cfg.secret("serve", "password_hash")
         if password_hash:  # dashboards/plugins/auth.py: user "listener"
             env["LISTENER_PASSWORD_HASH"] = password_hash
+        env["LISTENER_TIME_ZONE"] = cfg["digest"]["time_zone"]  # the pages show times in the team's zone
         subprocess.run(datasette_args(cfg, host, port), check=False, env=env)
     except KeyboardInterrupt:
         pass
