@@ -81,7 +81,7 @@ def test_question_week_counts_this_week_against_last(seeded):
     assert week["replies_change"] == "+3" and week["negative_change"] == "+15.0"
     assert [q["text"] for q in week["negative"]][0] == HOSTILE[1]  # the most negative live reply
     assert all(q["id"] != 7 for q in week["negative"])  # the deleted one is not quoted
-    assert week["themes"] == []  # no themes table yet
+    assert week["themes"] == []  # no themes computed yet
     quiet = question_week(db, "q3", MONDAY)
     assert quiet["this"].total == 0 and quiet["this"].share("negative") is None and quiet["negative_change"] == ""
     with pytest.raises(WeekError, match="no question"):
@@ -129,14 +129,15 @@ def test_question_page_shows_the_numbers_escaped(seeded):
 
 def test_question_page_shows_themes_when_the_table_exists(seeded):
     db = open_db(seeded)
-    # The shape listener.themes (issue 13) writes; the page reads only some of the columns.
-    db.execute("CREATE TABLE themes (id INTEGER PRIMARY KEY, question_id TEXT, period TEXT, key TEXT, label TEXT, "
-               "replies INTEGER, change TEXT, previous_replies INTEGER, quotes TEXT)")
-    db.execute("INSERT INTO themes (question_id, period, key, label, replies, change, previous_replies, quotes) "
-               "VALUES ('q1', '2026-W48', 'r', ?, 5, 'growing', 2, ?), "
-               "('q1', '2026-W48', 'b', 'billing', 9, 'shrinking', 11, '[]'), "
-               "('q1', '2026-W47', 's', 'stale-theme', 50, 'steady', 50, '[]')",
-               ["<b>refunds</b>", json.dumps([{"id": 1, "text": HOSTILE[0], "url": None}, "plain quote"])])
+    columns = ("question_id, period, key, label, language, replies, share, negative, neutral, positive, unscored, "
+               "change, previous_replies, quotes, computed_at, method_version")
+    rows = [("q1", "2026-W48", "r", "<b>refunds</b>", 5, "growing", 2,
+             json.dumps([{"id": 1, "text": HOSTILE[0], "url": None}, "plain quote"])),
+            ("q1", "2026-W48", "b", "billing", 9, "shrinking", 11, "[]"),
+            ("q1", "2026-W47", "s", "stale-theme", 50, "steady", 50, "[]")]
+    for question, period, key, label, replies, change, previous, quotes in rows:
+        db.execute(f"INSERT INTO themes ({columns}) VALUES (?, ?, ?, ?, 'en', ?, 0.5, 0, 0, 0, 0, ?, ?, ?, "
+                   "'2026-11-25T00:00:00Z', 'test')", [question, period, key, label, replies, change, previous, quotes])
     db.conn.close()
     html = get(seeded, f"/-/question/q1?week={MONDAY}")[0].text
     assert "Top themes" in html and "billing" in html and "stale-theme" not in html

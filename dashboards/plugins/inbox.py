@@ -68,7 +68,13 @@ def utc_bound(day, zone, end=False):
     return iso(start + timedelta(days=1) if end else start)
 
 
-def build_query(args, zone, has_themes):
+WEEK_GLOB = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
+# Each ISO week has its own themes rows; a theme is its key within a question, named by its latest week.
+LATEST_THEMES = (f"SELECT id, question_id, label FROM themes WHERE id IN (SELECT max(id) FROM themes "
+                 f"WHERE period GLOB '{WEEK_GLOB}' AND key != 'other' GROUP BY question_id, key) ORDER BY label")
+
+
+def build_query(args, zone):
     where, params = ["r.deleted_at IS NULL"], []
     status = args.get("status") or "open"
     triage_join = "LEFT JOIN reply_triage t ON t.reply_id = r.id"
@@ -93,8 +99,10 @@ def build_query(args, zone, has_themes):
         elif args.get(key):
             where.append(term)
             params.append(args[key])
-    if has_themes and (args.get("theme") or "").isdigit():
-        where.append("r.id IN (SELECT reply_id FROM reply_themes WHERE theme_id = ?)")
+    if (args.get("theme") or "").isdigit():  # a theme in any week: the same key of the same question
+        where.append("r.id IN (SELECT rt.reply_id FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
+                     "JOIN themes picked ON picked.id = ? AND th.question_id = picked.question_id "
+                     "AND th.key = picked.key)")
         params.append(int(args["theme"]))
     for key, op, end in (("from", ">=", False), ("to", "<", True)):
         bound = utc_bound(args.get(key) or "", zone, end)
@@ -103,19 +111,13 @@ def build_query(args, zone, has_themes):
             params.append(bound)
     order = "r.compound ASC, r.id" if negative_first else "r.created_at DESC, r.id DESC"
     theme = ("(SELECT group_concat(th.label, ', ') FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
-             "WHERE rt.reply_id = r.id)" if has_themes else "NULL")
+             f"WHERE rt.reply_id = r.id AND th.period GLOB '{WEEK_GLOB}')")
     sql = f"""SELECT r.id, r.author, r.text, r.sentiment, r.label_confidence, r.compound, r.language, r.created_at,
         r.url, r.channel, p.question_id, q.text AS question_text, p.url AS post_url, t.status, t.assignee, t.notes,
         t.last_note, r.label_override_by, {theme} AS theme
         FROM replies r JOIN publications p ON p.id = r.publication_id LEFT JOIN questions q ON q.id = p.question_id
         {triage_join} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"""
     return sql, params
-
-
-async def has_tables(db, *names):
-    rows = await db.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                            f"({', '.join('?' for _ in names)})", list(names))
-    return rows.first()[0] == len(names)
 
 
 async def inbox_page(request, datasette):
@@ -125,8 +127,7 @@ async def inbox_page(request, datasette):
     zone, now = team_zone(), utcnow()
     args = {key: (request.args.get(key) or "").strip() for key in FILTERS}
     page = max(int(request.args.get("page") or 1) if (request.args.get("page") or "1").isdigit() else 1, 1)
-    has_themes = await has_tables(db, "themes", "reply_themes")
-    sql, params = build_query(args, zone, has_themes)
+    sql, params = build_query(args, zone)
     rows = [dict(row) for row in (await db.execute(sql, params + [PAGE_SIZE + 1, (page - 1) * PAGE_SIZE])).rows]
     for row in rows:
         row["when"] = local_time(row["created_at"], zone, now)
@@ -146,7 +147,7 @@ async def inbox_page(request, datasette):
         "channels": [r[0] for r in (await db.execute("SELECT DISTINCT channel FROM publications ORDER BY 1")).rows],
         "assignees": [r[0] for r in (await db.execute(
             "SELECT DISTINCT assignee FROM reply_triage WHERE assignee IS NOT NULL ORDER BY 1")).rows],
-        "themes": (await db.execute("SELECT id, label FROM themes ORDER BY label")).rows if has_themes else [],
+        "themes": (await db.execute(LATEST_THEMES)).rows,
         "statuses": inbox.STATUSES, "keys": KEYS, "zone": str(zone.key), "database": db.name,
         "here": request.path + ("?" + request.query_string if request.query_string else ""),
         "page_url": lambda n: request.path + "?" + urlencode({**{k: v for k, v in args.items() if v}, "page": n}),
