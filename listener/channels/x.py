@@ -28,6 +28,9 @@ REPLY_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_
 # "&amp;lt;" (a literal "&lt;" typed by someone) comes back as "&lt;": unescaped exactly once.
 X_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 LINK = re.compile(r"https?://\S+")
+# X starts a reply's text with the handles it answers; X's apps show them as "Replying to @...",
+# not as the reply's words, so they are not stored (nor scored) as what the person said.
+REPLY_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
 
 
 class BaseURLAdapter(HTTPAdapter):
@@ -65,7 +68,7 @@ def reply_records(payload, root_id):
             remote_id=str(tweet["id"]),
             parent_remote_id=str(parent) if parent else str(root_id),
             author=author,
-            text=tweet_text(tweet),
+            text=REPLY_MENTIONS.sub("", tweet_text(tweet), count=1),
             created_at=x_time_to_iso(tweet.get("created_at")),
             url=f"https://x.com/{author or 'i'}/status/{tweet['id']}",
             like_count=tweet.get("public_metrics", {}).get("like_count"),
