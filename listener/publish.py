@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from .claims import process_gone
 from .db import transaction
 from .errors import ChannelError, DuplicateContent, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
 from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
@@ -220,28 +221,6 @@ def recover_stale_claims(db, now):
             db.execute("UPDATE publications SET state = 'unknown', error = 'interrupted while publishing', "
                        "updated_at = ? WHERE id = ? AND state = 'publishing'", [iso(now), pub_id])
     return stale
-
-
-def process_gone(pid):
-    """True when no process `pid` exists on this machine (our own process is never gone)."""
-    if not pid or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # exists, owned by someone else
-    return is_zombie(pid)
-
-
-def is_zombie(pid):
-    """A killed child not yet reaped still has a pid: it is dead all the same (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return False
 
 
 def reconcile(db, cfg, channels, now, report):
