@@ -36,8 +36,14 @@ def x_stored_text(text, salt):
                      "display_url": display if len(display) <= 26 else display[:25] + "…"})
         return short
 
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return LINK.sub(shorten, escaped), urls
+    def escape(part):
+        return part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    parts, at = [], 0
+    for match in LINK.finditer(text):  # links are found in the words as typed, the rest escaped
+        parts += [escape(text[at:match.start()]), shorten(match)]
+        at = match.end()
+    return "".join(parts) + escape(text[at:]), urls
 
 
 def to_base36(number):
