@@ -302,7 +302,10 @@ class XChannel(Channel):
         self.reads += 1
         if "data" not in payload:
             raise NotFound(f"X post {remote_id} is gone (deleted or never existed)")
-        return payload["data"].get("public_metrics", {}).get("reply_count")
+        try:
+            return (payload["data"].get("public_metrics") or {}).get("reply_count")
+        except AttributeError:
+            raise ChannelError(f"X sent an unexpected answer for post {remote_id}: will try again later") from None
 
     def fetch_replies(self, remote_id, cursor=None):
         state = json.loads(cursor) if cursor else {}
