@@ -219,6 +219,19 @@ def test_reddit_short_morechildren_batches_are_walked_to_the_end(cfg, db, contro
     assert control.get("/_fake/stats")["requests"]["reddit.morechildren"] >= 10  # 20 per call
 
 
+def test_reddit_without_rate_limit_headers_is_harvested_in_full(cfg, db, control):
+    channels = open_channels(cfg, ["reddit"])
+    cfg["x"]["enabled"] = False
+    setup_question(cfg, db)
+    publish_past_window(db, cfg, channels, now_utc())
+    pub = publication(db, "reddit")
+    ids = control.add_replies("reddit", pub["remote_id"], count=300, seed=5)
+    control.post("/_fake/config", {"quirks": ["no_limit_headers"]})
+    fresh = open_channels(cfg, ["reddit"])
+    report = harvest_all(db, cfg, fresh, now_utc())
+    assert report.new == 300 and {r[0] for r in db.execute("SELECT remote_id FROM replies")} == set(ids)
+
+
 @pytest.mark.parametrize("channel", ["x", "reddit"])
 def test_replies_to_a_deleted_comment_keep_their_thread(cfg, db, control, channel):
     channels = open_channels(cfg, [channel])

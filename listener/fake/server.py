@@ -64,7 +64,7 @@ DEFAULT_LIMITS = {
     "x.timeline": (900, 900),
     "x.me": (75, 900),
     "reddit": (1000, 600),  # one budget for every Reddit OAuth route
-    "reddit.token": (300, 600),  # the login endpoint has a budget of its own
+    "reddit.token": (600, 600),  # the login endpoint has a budget of its own
 }
 # html_body: an error status with an HTML page (a proxy's); text_body: the same as text/plain;
 # captive_portal: 200 with an HTML login page (a hotel's Wi-Fi) where JSON was expected.
