@@ -166,8 +166,9 @@ def test_reconcile_reads_only_since_the_claim_and_counts_them(cfg, db, control):
     pub = publication(db, "x")
     assert pub["state"] == "published"
     assert pub["reads"] == 1  # our post only: the 41 older ones are before the claim
-    cost = status.summary(db, cfg, now)["cost"]
-    assert cost[0]["x_reads"] == 1 and cost[0]["usd"] > cfg["cost"]["x_post_usd"]
+    data = status.summary(db, cfg, now)
+    assert data["cost"][0]["x_reads"] == 1 and data["cost"][0]["usd"] > cfg["cost"]["x_post_usd"]
+    assert "1 reads, 1 posts" in status.format_status(data)
 
 
 # -- clock skew ---------------------------------------------------------------------------------
