@@ -352,7 +352,7 @@ def test_two_harvesters_at_once_read_each_publication_once(cfg, db, control):
     control.add_replies("x", pub["remote_id"], count=50, seed=2)
     now = now_utc()
     harvest.make_all_due(db, now)
-    control.fault("x.search", "slow", delay=1.0)  # the first page takes a while: the walks overlap
+    control.fault("x.search", "slow", delay=0.6)  # the first page takes a while (timeout 1 s): the walks overlap
     before = control.get("/_fake/stats")["requests"].get("x.search", 0)
     errors = []
 
@@ -364,7 +364,7 @@ def test_two_harvesters_at_once_read_each_publication_once(cfg, db, control):
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     threads[0].start()
-    time.sleep(0.3)
+    time.sleep(0.2)
     threads[1].start()
     for t in threads:
         t.join()
