@@ -208,6 +208,9 @@ class XChannel(Channel):
             raise ChannelError(f"the connection to X dropped during {route}: will try again later") from None
         except requests.exceptions.Timeout:
             raise ChannelError(f"X did not answer {route} in time: will try again later") from None
+        except requests.exceptions.RequestException as exc:  # a broken body, a bad redirect...
+            raise ChannelError(f"X's answer to {route} was broken ({type(exc).__name__}): "
+                               "will try again later") from None
         self.note_limits(route, response)
         return response
 
@@ -258,6 +261,8 @@ class XChannel(Channel):
             raise OutcomeUnknown("the connection to X dropped during the post: it may exist") from None
         except requests.exceptions.Timeout:
             raise OutcomeUnknown("X did not answer the post in time: it may exist") from None
+        except requests.exceptions.RequestException as exc:  # sent, then the answer broke
+            raise OutcomeUnknown(f"X's answer to the post was broken ({type(exc).__name__}): it may exist") from None
         self.note_limits(route, response)
         try:
             data = response.json()["data"]
