@@ -463,3 +463,21 @@ def m016_alerts(db):
     )
     db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
     db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")
+
+
+@migration
+def m011_harvest_claims(db):
+    """Two `listener harvest` processes never walk one publication at once (X bills every read).
+
+    A harvest claims its publication like a publish does: when, and by which process; a claim
+    whose process is gone, or older than any run lasts, is stale.
+    """
+    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_at TEXT")
+    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_pid INTEGER")
+
+
+@migration
+def m011_reply_placeholders(db):
+    """A reply whose parent was deleted keeps its thread: the parent is stored as a placeholder
+    (placeholder = 1, deleted_at set, text as the platform shows it, '[deleted]', or empty)."""
+    db.execute("ALTER TABLE replies ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0")

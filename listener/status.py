@@ -180,7 +180,8 @@ def format_status(data):
     if not data["rate_limits"]:
         lines.append("  none seen yet")
     budget = data.get("budget_per_question_usd") or 0
-    lines.append("X cost (estimated)" + (f", budget ${budget:.2f} per question:" if budget else ":"))
+    lines.append("X cost (estimated; reads are the posts read by harvests and by reconciles)"
+                 + (f", budget ${budget:.2f} per question:" if budget else ":"))
     for row in data["cost"]:
         spent = f" ({row['usd'] / budget:.0%} of budget)" if budget else ""
         lines.append(f"  {row['question'][:40]:<40} {row['x_reads']} reads, {row['x_posts']} posts, "
