@@ -307,6 +307,7 @@ def run(cfg, once):
     """The worker: every [worker] tick_seconds sync, plan, publish, harvest and send the digest.
 
     One per database (a second one exits with an error). Ctrl-C or SIGTERM stops it cleanly.
+    With --once, the exit code is 1 when a step failed, naming the step(s).
     Occurrences later than [publish] missed_grace_minutes are marked missed, never burst-posted.
 
     Example: listener run          (or from cron: listener run --once)
@@ -314,7 +315,11 @@ def run(cfg, once):
     from . import worker
 
     worker.setup_logging()
-    worker.run(cfg, open_channels, once=once)
+    report = worker.run(cfg, open_channels, once=once)
+    failed = sorted({error.split(":", 1)[0] for error in report.errors}) if report else []
+    if failed:  # cron alerts on a non-zero exit
+        click.echo(f"Error: step(s) failed: {', '.join(failed)} (see the log above)", err=True)
+        sys.exit(1)
 
 
 @cli.command()

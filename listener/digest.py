@@ -17,14 +17,14 @@ import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .chart import COLORS, stacked_bars
 from .errors import ConfigError
 from .status import coverage_text
-from .times import iso
+from .times import iso, zone_or_none
 
 LABELS = ("negative", "neutral", "positive")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -103,10 +103,8 @@ def period_of(day, zone):
 
 def digest_zone(cfg):
     name = cfg["digest"]["time_zone"]
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[digest] time_zone {name!r} is not an IANA time zone: use e.g. \"Europe/Berlin\"") from None
+    if zone_or_none(name) is None:
+        raise ConfigError(f"[digest] time_zone {name!r} is not an IANA time zone: use e.g. \"Europe/Berlin\"")
     return name
 
 

@@ -9,13 +9,12 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrulestr
 
 from .db import transaction
 from .errors import ListenerError, QuestionError
-from .times import iso
+from .times import iso, zone_or_none
 
 CHANNEL_NAMES = ("x", "reddit")
 STATUSES = ("draft", "approved", "paused", "archived")
@@ -69,9 +68,7 @@ def parse_question(path):
     if status == "approved" and not approved_by:
         fail("approved_by", 'an approved question needs approved_by = "name" (or run listener approve)')
     zone_name = data.get("time_zone", "UTC")
-    try:
-        ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    if zone_or_none(zone_name) is None:
         fail("time_zone", f"{zone_name!r} is not an IANA time zone: use e.g. Europe/Berlin")
     variants = {}
     for channel in CHANNEL_NAMES:

@@ -280,6 +280,7 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
     """The worker process: lock, then tick every [worker] tick_seconds until SIGTERM/Ctrl-C.
 
     `open_channels(cfg)` returns {name: channel}; it is called after the lock is taken.
+    With `once`, returns that tick's TickReport (its `errors` name the failed steps).
     """
     db_path = cfg["database"]["path"]
     with WorkerLock(db_path):
@@ -289,8 +290,7 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
         previous = {sig: signal.signal(sig, stopper.request) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             if once:
-                tick(db, cfg, channels, clock(), stopper=stopper)
-                return
+                return tick(db, cfg, channels, clock(), stopper=stopper)
             log.info("worker started on %s (pid %d): a tick every %ss; stop with Ctrl-C or SIGTERM",
                      db_path, os.getpid(), cfg["worker"]["tick_seconds"])
             loop(db, cfg, channels, stopper, clock)
