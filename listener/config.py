@@ -34,7 +34,6 @@ DEFAULTS = {
         "reconcile_window_minutes": 30,
         "missed_grace_minutes": 60,
         "min_interval_minutes": 60,
-        "max_posts_per_question_per_run": 1,
     },
     "harvest": {
         "schedule": ["15m", "1h", "6h", "1d", "3d", "6d"],
@@ -215,7 +214,6 @@ CHECKS = {
     ("publish", "reconcile_window_minutes"): _at_least(1, "minutes"),
     ("publish", "missed_grace_minutes"): _at_least(0, "minutes"),
     ("publish", "min_interval_minutes"): _at_least(1, "minutes"),
-    ("publish", "max_posts_per_question_per_run"): _at_least(1, "posts"),
     ("harvest", "schedule"): _durations, ("harvest", "page_size"): _at_least(1, "replies"),
     ("harvest", "max_pages_per_run"): _at_least(1, "pages"),
     ("cost", "x_read_usd"): _at_least(0, "dollars"), ("cost", "x_post_usd"): _at_least(0, "dollars"),

@@ -302,3 +302,9 @@ def m010_understanding(db):
     """
     db.execute("ALTER TABLE replies ADD COLUMN label_confidence REAL")
     db.execute("ALTER TABLE replies ADD COLUMN language TEXT")
+
+
+@migration
+def m012_publication_retried_at(db):
+    """When `listener retry` put a failed publication back: its missed grace counts from then."""
+    db.execute("ALTER TABLE publications ADD COLUMN retried_at TEXT")

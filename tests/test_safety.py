@@ -1,0 +1,160 @@
+"""Issue 11: no post at the wrong time, operator safety (exit codes, read-only commands, backoff)."""
+
+import socket
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import write_question
+from listener import publish, questions, worker
+from listener.channels import open_channel
+from listener.config import load_config
+from listener.errors import ConfigError
+
+LISTENER = str(Path(sys.executable).with_name("listener"))
+UTC = timezone.utc
+T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def cli(args, env, check=True, timeout=120, cwd=None):
+    result = subprocess.run([LISTENER, *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd)
+    if check and result.returncode != 0:
+        raise AssertionError(f"listener {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def channels_for(cfg, names=("x", "reddit")):
+    return {name: open_channel(name, cfg) for name in names}
+
+
+def states(db):
+    return dict(db.execute("SELECT channel, state FROM publications").fetchall())
+
+
+def approved(posts, name, text, **fields):
+    fields.setdefault("time_zone", "UTC")
+    return write_question(posts, name, text=text, status="approved", approved_by="maria", **fields)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- a planned post that got late is missed, whichever way it got late -------------------------
+
+
+def test_a_rate_limited_post_left_planned_for_days_is_missed_not_posted(cfg, db, control, tmp_path):
+    approved(tmp_path / "posts", "effort", "How easy are we to do business with?", at="2026-12-01T09:00",
+             channels=["x"])
+    control.fault("x.create", "429", count=1, reset=60)
+    first = worker.tick(db, cfg, channels_for(cfg, ["x"]), T)
+    assert first.deferred == 1 and control.posts() == []
+    three_days = worker.tick(db, cfg, channels_for(cfg, ["x"]), T + timedelta(days=3))
+    assert three_days.published == 0 and control.posts() == []
+    state, error = db.execute("SELECT state, error FROM publications").fetchone()
+    assert state == "missed"
+    assert error.startswith("not posted within the grace period") and "; last: " in error  # why it was late
+    assert len(three_days.missed) == 1
+
+
+def test_a_post_left_planned_by_a_stop_is_missed_after_the_grace(cfg, db, control, tmp_path):
+    approved(tmp_path / "posts", "effort", "How easy are we to do business with?", at="2026-12-01T09:00")
+    questions.sync(db, tmp_path / "posts", T)
+    publish.plan(db, cfg, T)  # planned, then the worker was stopped before publishing
+    late = T + timedelta(minutes=cfg["publish"]["missed_grace_minutes"] + 5)
+    report = publish.plan(db, cfg, late)
+    assert report.missed == 2
+    publish.publish_due(db, cfg, channels_for(cfg), late)
+    assert control.posts() == [] and set(states(db).values()) == {"missed"}
+
+
+def test_a_retried_post_gets_its_grace_from_the_retry(cfg, db, control, tmp_path):
+    approved(tmp_path / "posts", "effort", "How easy are we to do business with?", at="2026-12-01T09:00",
+             channels=["x"])
+    questions.sync(db, tmp_path / "posts", T)
+    publish.plan(db, cfg, T)
+    db.execute("UPDATE publications SET state = 'failed'")
+    later = T + timedelta(days=2)
+    assert publish.retry(db, 1, later)
+    publish.plan(db, cfg, later)
+    publish.publish_due(db, cfg, channels_for(cfg, ["x"]), later)
+    assert len(control.posts()) == 1
+
+
+def test_a_backlog_of_one_question_is_never_burst_posted(cfg, db, control, tmp_path):
+    approved(tmp_path / "posts", "hourly", "Quick pulse: how are we doing today? ({date})",
+             rrule="FREQ=HOURLY;INTERVAL=2;BYMINUTE=0", starts="2026-12-01T01:00", channels=["reddit"])
+    first = worker.tick(db, cfg, channels_for(cfg, ["reddit"]), T + timedelta(minutes=1))
+    assert first.published == 1
+    # two occurrences planned within the grace (a stop left them), then one run: one post only
+    db.execute("INSERT INTO publications (question_id, occurrence_at, channel, account, state, idempotency_key, "
+               "text, title, target, created_at, updated_at) SELECT question_id, '2026-12-01T09:30:00Z', channel, "
+               "account, 'planned', 'k2', text || ' again', title, target, created_at, updated_at FROM publications")
+    db.execute("INSERT INTO publications (question_id, occurrence_at, channel, account, state, idempotency_key, "
+               "text, title, target, created_at, updated_at) SELECT question_id, '2026-12-01T09:40:00Z', channel, "
+               "account, 'planned', 'k3', text || ' once more', title, target, created_at, updated_at "
+               "FROM publications WHERE id = 1")
+    report = publish.publish_due(db, cfg, channels_for(cfg, ["reddit"]), T + timedelta(minutes=45))
+    assert len(report.published) == 1 and len(control.posts()) == 2
+
+
+# -- run --once tells cron when a step failed ------------------------------------------------------
+
+
+def test_run_once_exits_non_zero_naming_the_failed_step(env_for_cli, control, tmp_path):
+    env = dict(env_for_cli, LISTENER_DIGEST_RECIPIENTS="cx@example.com",
+               LISTENER_DIGEST_SMTP_PORT=str(free_port()), LISTENER_DIGEST_SMTP_TIMEOUT="2")
+    result = cli(["run", "--once"], env, check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "Error: step(s) failed: digest (see the log above)"
+    healthy = cli(["run", "--once"], env_for_cli, check=False)
+    assert healthy.returncode == 0, healthy.stderr
+
+
+# -- the fake's control API stays on loopback ------------------------------------------------------
+
+
+def test_the_fake_refuses_a_public_host_unless_allowed():
+    refused = subprocess.run([sys.executable, "-m", "listener.fake", "--host", "0.0.0.0"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1 and "--allow-remote" in refused.stderr
+
+
+# -- config values: one line for every bad value ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("LISTENER_X_BASE_URL", "api.twitter.com", "[x] base_url"),
+    ("LISTENER_REDDIT_AUTH_URL", "ftp://reddit.com", "[reddit] auth_url"),
+    ("LISTENER_X_TIMEOUT", "0", "[x] timeout"),
+    ("LISTENER_DIGEST_SMTP_TIMEOUT", "-1", "[digest] smtp_timeout"),
+    ("LISTENER_HARVEST_SCHEDULE", "15x", "'15x' is not a duration"),
+    ("LISTENER_HARVEST_MAX_PAGES_PER_RUN", "-1", "[harvest] max_pages_per_run"),
+    ("LISTENER_SERVE_PORT", "0", "[serve] port"),
+    ("LISTENER_DIGEST_SMTP_PORT", "70000", "[digest] smtp_port"),
+    ("LISTENER_DIGEST_HOUR", "24", "[digest] hour"),
+    ("LISTENER_DIGEST_WEEKDAY", "funday", "[digest] weekday"),
+    ("LISTENER_DIGEST_TIME_ZONE", "Europe", "[digest] time_zone"),
+    ("LISTENER_PUBLISH_MIN_INTERVAL_MINUTES", "0", "[publish] min_interval_minutes"),
+    ("LISTENER_WORKER_TICK_SECONDS", "0", "[worker] tick_seconds"),
+])
+def test_bad_config_values_are_one_line_naming_setting_and_source(name, value, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={name: value})
+    message = str(caught.value)
+    assert expected in message and name in message and "\n" not in message
+
+
+def test_bad_config_value_in_the_file_names_the_file(tmp_path, env_for_cli):
+    path = tmp_path / "listener.toml"
+    path.write_text('[harvest]\nschedule = ["15m", "1 day"]\n', encoding="utf-8")
+    result = cli(["status", "--config", str(path)], env_for_cli, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: [harvest] schedule = ['15m', '1 day'] (from ") and str(path) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
