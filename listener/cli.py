@@ -104,12 +104,14 @@ def init(path):
 def sync(cfg, posts_dir):
     """Load posts/*.toml into the questions table. Bad files are reported; the rest still load.
 
+    Says what is new, changed and waiting for approval, and the posts of the next 7 days with
+    their X cost. Rules faster than [publish] min_interval_minutes are refused.
+
     Example: listener sync --posts posts/
     """
     db = open_configured_db(cfg)
-    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow())
-    click.echo(f"synced {len(result.loaded)} question(s)" +
-               (f", archived {len(result.removed)} whose file is gone" if result.removed else ""))
+    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow(), cfg)
+    click.echo(questions_mod.format_sync(result, cfg))
     for error in result.errors:
         click.echo(f"Error: {error}", err=True)
     if result.errors:

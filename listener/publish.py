@@ -14,7 +14,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from .db import transaction
-from .errors import ChannelError, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
+from .errors import ChannelError, OutcomeUnknown, QuestionError, RateLimited, Unreachable, UsageCapReached
 from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
 from .questions import DATE_PLACEHOLDER
 from .recurrence import occurrences
@@ -79,7 +79,14 @@ def plan(db, cfg, now, *, catch_up=False):
     horizon_start = now - timedelta(days=400)
     for values in questions:
         question = dict(zip(columns, values))
-        due = occurrences(question, horizon_start, now + timedelta(seconds=1))
+        start = horizon_start
+        if question["rrule"] and question["approved_at"] and not catch_up:
+            start = max(start, parse_iso(question["approved_at"]) - grace)
+        try:
+            due = occurrences(question, start, now + timedelta(seconds=1))
+        except QuestionError as exc:  # one bad rule never blocks the other questions
+            report.messages.append(str(exc))
+            continue
         if catch_up and due:
             due = due[-1:]
             late = []

@@ -308,3 +308,9 @@ def m010_understanding(db):
 def m012_publication_retried_at(db):
     """When `listener retry` put a failed publication back: its missed grace counts from then."""
     db.execute("ALTER TABLE publications ADD COLUMN retried_at TEXT")
+
+
+@migration
+def m012_question_file_status(db):
+    """The status the question's file said at the last sync: a change in the file wins over the CLI."""
+    db.execute("ALTER TABLE questions ADD COLUMN file_status TEXT")

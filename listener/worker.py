@@ -116,7 +116,7 @@ def tick(db, cfg, channels, now, *, should_stop=None, stopper=None, harvest_budg
 
 def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, started):
     with step(report, "sync"):
-        result = questions.sync(db, cfg["posts"]["dir"], now)
+        result = questions.sync(db, cfg["posts"]["dir"], now, cfg)
         report.synced = len(result.loaded)
         report.sync_errors = list(result.errors)
         for error in result.errors:
