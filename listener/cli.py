@@ -12,9 +12,10 @@ from . import publish as publish_mod
 from . import questions as questions_mod
 from . import scoring, status as status_mod
 from .config import load_config
-from .db import open_db
+from .db import open_db, open_existing_db
 from .errors import ListenerError
-from .times import utcnow
+from .display import display_text
+from .times import parse_iso, utcnow
 
 
 class ListenerGroup(click.Group):
@@ -24,7 +25,7 @@ class ListenerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ListenerError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {display_text(exc)}", err=True)
             sys.exit(1)
 
 
@@ -54,8 +55,9 @@ def common(fn):
     return wrapper
 
 
-def open_configured_db(cfg):
-    return open_db(cfg["database"]["path"])
+def open_configured_db(cfg, *, create=True):
+    """The configured database; read-only commands pass create=False and never create the file."""
+    return open_db(cfg["database"]["path"]) if create else open_existing_db(cfg["database"]["path"])
 
 
 def open_channels(cfg, only=None):
@@ -77,7 +79,7 @@ def open_channels(cfg, only=None):
 
 def echo_messages(messages):
     for message in messages:
-        click.echo(f"  {message}")
+        click.echo(f"  {display_text(message)}")
 
 
 @cli.command()
@@ -111,9 +113,9 @@ def sync(cfg, posts_dir):
     """
     db = open_configured_db(cfg)
     result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow(), cfg)
-    click.echo(questions_mod.format_sync(result, cfg))
+    click.echo(display_text(questions_mod.format_sync(result, cfg)))
     for error in result.errors:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {display_text(error)}", err=True)
     if result.errors:
         sys.exit(1)
 
@@ -233,11 +235,12 @@ def pause(cfg, question_id):
 @common
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(cfg, as_json):
-    """Publications by state, coverage, next harvests, rate limits and X cost.
+    """Publications by state, coverage, next harvests, rate limits, X cost, and per channel
+    whether its credentials are set (never their values). Creates nothing.
 
     Example: listener status --json
     """
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     data = status_mod.summary(db, cfg, utcnow())
     click.echo(json.dumps(data, indent=2) if as_json else status_mod.format_status(data))
 
@@ -290,16 +293,20 @@ def demo(db_path, replies, seed, serve, port, posts_dir):
 def calendar(cfg, start, days, as_json):
     """Upcoming occurrences of approved questions, per channel, in local time and UTC.
 
-    Reads the questions table: run `listener sync` first to see changes in posts/.
+    Reads the questions table: run `listener sync` first to see changes in posts/. Drafts and
+    paused questions that would post in the window are named at the end, with why.
 
     Example: listener calendar --from 2026-12-01 --days 31
     """
     from . import calendar as calendar_mod
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     first = calendar_mod.parse_from(start, utcnow())
     entries = calendar_mod.upcoming(db, cfg, first, days)
-    click.echo(json.dumps(entries, indent=2) if as_json else calendar_mod.format_calendar(entries, first, days))
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+    else:
+        click.echo(display_text(calendar_mod.format_calendar(entries, first, days, calendar_mod.absent(db, first, days))))
 
 
 @cli.command()
@@ -328,10 +335,11 @@ def run(cfg, once):
 @common
 @click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends nothing")
 @click.option("--send", is_flag=True, help="send the digest of --week (once: a sent week is not sent again)")
+@click.option("--partial", is_flag=True, help="with --send: allow a week that is not over yet (it uses up that week)")
 @click.option("--due", is_flag=True, help="send last week's digest if its [digest] weekday and hour have passed")
 @click.option("--week", help="ISO week like 2026-W47, in [digest] time_zone (default: last complete week)")
 @click.option("--out", type=click.Path(dir_okay=False), help="preview HTML file (default: digest-<week>.html)")
-def digest(cfg, preview, send, due, week, out):
+def digest(cfg, preview, send, due, week, out, partial):
     """The weekly e-mail digest: what people said to each question, as a short memo.
 
     Examples: listener digest --preview --week 2026-W47 --out digest.html
@@ -343,20 +351,41 @@ def digest(cfg, preview, send, due, week, out):
         raise click.UsageError("pass one of --preview, --send or --due")
     if due and week:
         raise click.UsageError("--due picks the week itself: drop --week")
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     now = utcnow()
     if due:
         click.echo(mail.send_if_due(db, cfg, now).message)
         return
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
     if send:
+        ends = parse_iso(period.end)
+        if ends > now and not partial:
+            raise ListenerError(f"week {period.label} is not over until {period.end}: sending now uses up its digest "
+                                "with part of the week; wait, or pass --partial")
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
     built = digest_mod.build_digest(db, cfg, period)
     target = Path(out or f"digest-{period.label}.html")
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
-    click.echo(built.text)
+    click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
         click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)
+
+
+@cli.command(name="questions")
+@common
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def questions_command(cfg, as_json):
+    """Every question (drafts and paused too): status, next occurrence per channel, replies.
+
+    Reads the questions table (run `listener sync` first); creates nothing.
+
+    Example: listener questions --json
+    """
+    from . import calendar as calendar_mod
+
+    db = open_configured_db(cfg, create=False)
+    rows = calendar_mod.question_list(db, cfg, utcnow())
+    click.echo(json.dumps(rows, indent=2) if as_json else display_text(calendar_mod.format_questions(rows)))

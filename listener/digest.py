@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .chart import COLORS, stacked_bars
+from .display import display_text
 from .errors import ConfigError
 from .status import coverage_text
 from .times import iso, zone_or_none
@@ -379,7 +380,8 @@ def quotes(db, cfg, dbname, question_id, period, label):
         if key in seen:
             continue  # the same words twice say nothing new: show another reply instead
         seen.add(key)
-        picked.append(Quote(id=i, text=trim(text), author=author or "someone", channel=CHANNEL_NAMES.get(ch, ch),
+        picked.append(Quote(id=i, text=trim(display_text(text)), author=display_text(author) or "someone",
+                            channel=CHANNEL_NAMES.get(ch, ch),
                             label=label, compound=compound, corrected=bool(corrected),
                             datasette_url=f"{base}/{urllib.parse.quote(dbname)}/replies/{i}",
                             platform_url=safe_url(url)))
@@ -409,7 +411,7 @@ def question_report(db, cfg, dbname, row, period):
                          "harvested": harvested, "reported": reported,
                          "coverage": coverage_text(harvested, reported)})
     report = QuestionReport(
-        id=question_id, text=text, goal=goal, this_week=merged(this.values()), last_week=merged(last.values()),
+        id=display_text(question_id), text=display_text(text), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
         channels=channels, days=day_counts(db, question_id, period),
         negative=quotes(db, cfg, dbname, question_id, period, "negative"),
         positive=quotes(db, cfg, dbname, question_id, period, "positive"),

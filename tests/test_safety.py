@@ -158,3 +158,80 @@ def test_bad_config_value_in_the_file_names_the_file(tmp_path, env_for_cli):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("Error: [harvest] schedule = ['15m', '1 day'] (from ") and str(path) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- read-only commands create nothing; status names missing credentials ---------------------------
+
+
+@pytest.mark.parametrize("args", [["status"], ["calendar"], ["questions"], ["digest", "--preview"]])
+def test_read_only_commands_never_create_the_database(args, env_for_cli, tmp_path):
+    db_path = tmp_path / "listener.db"
+    result = cli(args, env_for_cli, check=False, cwd=tmp_path)
+    assert result.returncode == 1 and not db_path.exists()
+    assert result.stderr == f"Error: no database at {db_path}: run `listener init` (or `listener sync`), or pass --db\n"
+    assert not list(tmp_path.glob("digest-*.html"))
+
+
+def test_status_says_which_credentials_are_missing_never_their_values(env_for_cli, tmp_path):
+    cli(["sync"], env_for_cli)
+    env = {k: v for k, v in env_for_cli.items() if k not in ("REDDIT_PASSWORD", "REDDIT_CLIENT_SECRET")}
+    env["X_API_SECRET"] = "s3cr3t-value"
+    out = cli(["status"], env).stdout
+    assert "  x        set" in out
+    assert "  reddit   missing REDDIT_CLIENT_SECRET, REDDIT_PASSWORD" in out
+    assert "s3cr3t-value" not in out and "s3cr3t-value" not in cli(["status", "--json"], env).stdout
+
+
+# -- `listener questions`, and the calendar says why a draft is absent -----------------------------
+
+
+def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absent(env_for_cli, tmp_path):
+    import json
+
+    posts = tmp_path / "posts"
+    write_question(posts, "weekly", text="How are we doing? ({date})", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9",
+                   starts="2026-01-05T09:00", time_zone="Europe/Berlin")
+    approved(posts, "one-off", "Would you recommend us?", at="2099-01-05T09:00", channels=["reddit"])
+    cli(["sync"], env_for_cli)
+    rows = {row["id"]: row for row in json.loads(cli(["questions", "--json"], env_for_cli).stdout)}
+    assert rows["weekly"]["status"] == "draft" and rows["one-off"]["status"] == "approved"
+    assert rows["one-off"]["next"] == {"reddit": "2099-01-05T09:00:00Z"}
+    weekly_next = rows["weekly"]["next"]["x"]
+    assert weekly_next == rows["weekly"]["next"]["reddit"] and weekly_next.endswith("T08:00:00Z")  # Monday 09:00 CET
+    assert rows["weekly"]["replies"] == 0
+    text = cli(["questions"], env_for_cli).stdout
+    assert "weekly" in text and "not published until approved: weekly" in text
+    calendar = cli(["calendar", "--days", "14"], env_for_cli).stdout
+    assert calendar.strip().splitlines()[-1].startswith("not shown: weekly (2 occurrence(s)) is a draft: "
+                                                         "`listener approve weekly --by NAME`")
+
+
+# -- an unfinished week is not sent unless asked ---------------------------------------------------
+
+
+def test_digest_send_refuses_an_unfinished_week_unless_partial(env_for_cli, tmp_path):
+    from listener.digest import period_of
+
+    cli(["sync"], env_for_cli)
+    current = period_of(datetime.now(UTC).date(), "UTC").label
+    env = dict(env_for_cli, LISTENER_DIGEST_RECIPIENTS="cx@example.com", LISTENER_DIGEST_SMTP_PORT=str(free_port()))
+    refused = cli(["digest", "--send", "--week", current], env, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"Error: week {current} is not over until ") and "--partial" in refused.stderr
+    tried = cli(["digest", "--send", "--week", current, "--partial"], env, check=False)
+    assert "refused the connection" in tried.stderr  # it went on to send
+
+
+# -- strangers' control characters never reach the terminal or the mail ------------------------------
+
+
+def test_display_text_neutralises_controls_bidi_and_surrogates():
+    from listener.display import display_text
+
+    raw = "ok\x00\x1b[2J\x07\x85 \u202eevil\u202c \u2066iso\u2069 \ud800 line\nnext\ttab 👍🏽 עברית"
+    shown = display_text(raw)
+    assert "\x00" not in shown and "\x1b" not in shown and "\x07" not in shown and "\x85" not in shown
+    assert not any(ch in shown for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ud800")
+    assert "\n" in shown and "\t" in shown and "👍🏽" in shown and "עברית" in shown
+    assert shown.startswith("ok\ufffd[2J") and display_text(None) is None
+    shown.encode("utf-8")  # no lone surrogate left
