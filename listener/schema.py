@@ -314,3 +314,9 @@ def m012_publication_retried_at(db):
 def m012_question_file_status(db):
     """The status the question's file said at the last sync: a change in the file wins over the CLI."""
     db.execute("ALTER TABLE questions ADD COLUMN file_status TEXT")
+
+
+@migration
+def m012_digest_backoff(db):
+    """When the worker may try a failed digest again: a down SMTP server is backed off, not hit every tick."""
+    db.execute("ALTER TABLE digests ADD COLUMN next_attempt_at TEXT")

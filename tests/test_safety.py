@@ -235,3 +235,27 @@ def test_display_text_neutralises_controls_bidi_and_surrogates():
     assert "\n" in shown and "\t" in shown and "👍🏽" in shown and "עברית" in shown
     assert shown.startswith("ok\ufffd[2J") and display_text(None) is None
     shown.encode("utf-8")  # no lone surrogate left
+
+
+# -- a down SMTP server is backed off, not hit every tick ------------------------------------------
+
+
+def test_the_worker_backs_off_a_down_smtp_server(cfg, db, tmp_path):
+    from listener import mail
+    from listener.errors import DigestError
+
+    cfg["digest"].update(recipients=["cx@example.com"], smtp_port=free_port(), smtp_timeout=2.0)
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # after the default Monday 08:00 send time
+    attempts = lambda: db.execute("SELECT attempts, next_attempt_at FROM digests").fetchone()  # noqa: E731
+    with pytest.raises(DigestError):
+        mail.send_if_due(db, cfg, monday)
+    assert attempts() == (1, "2026-11-30T09:01:00Z")
+    ticks = [worker.tick(db, cfg, {}, monday + timedelta(seconds=s)) for s in (20, 40)]
+    assert all(not tick.errors for tick in ticks) and attempts()[0] == 1  # backing off: no SMTP traffic
+    assert "digest: " in worker.tick(db, cfg, {}, monday + timedelta(minutes=1)).errors[0]
+    assert attempts() == (2, "2026-11-30T09:03:00Z")  # then 2 minutes, 4, ... at most BACKOFF_MAX
+    assert mail.send_if_due(db, cfg, monday + timedelta(minutes=2)).status == "backing off"
+    db.execute("UPDATE digests SET attempts = 40, next_attempt_at = NULL")
+    with pytest.raises(DigestError):
+        mail.send_if_due(db, cfg, monday + timedelta(minutes=5))
+    assert attempts() == (41, "2026-11-30T11:05:00Z")
