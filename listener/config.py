@@ -51,6 +51,7 @@ DEFAULTS = {
         "port": 8001,
         "base_url": "http://127.0.0.1:8001",
         "dashboards_dir": "dashboards",
+        "allowed_hosts": [],
     },
     "digest": {
         "recipients": [],
@@ -204,6 +205,12 @@ def _threshold(value):
         return "must be a number between -1 and 1"
 
 
+def _host_names(value):
+    if not isinstance(value, list) or not all(
+            isinstance(v, str) and v and not set(v) & set("/ @") and v.count(":") != 1 for v in value):
+        return 'must be a list of host names, e.g. ["listener.example.com"] (no scheme, port or path)'
+
+
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CHECKS = {
     ("database", "path"): _text,
@@ -220,6 +227,7 @@ CHECKS = {
     ("cost", "budget_per_question_usd"): _at_least(0, "dollars"),
     ("sentiment", "positive_threshold"): _threshold, ("sentiment", "negative_threshold"): _threshold,
     ("serve", "host"): _text, ("serve", "port"): _port, ("serve", "base_url"): _url,
+    ("serve", "allowed_hosts"): _host_names,
     ("digest", "weekday"): _one_of(*WEEKDAY_NAMES), ("digest", "hour"): _hour, ("digest", "time_zone"): _zone,
     ("digest", "quiet_questions"): _one_of("section", "skip"), ("digest", "smtp_port"): _port,
     ("digest", "smtp_security"): _one_of("none", "starttls", "ssl"),

@@ -5,6 +5,7 @@
   or filter with `db: "*"` is pointed at the (first) database.
 - When LISTENER_PASSWORD_HASH is set (required to serve beyond 127.0.0.1), anonymous visitors are
   denied everything: they must log in at /-/login (datasette-auth-passwords, user "listener").
+- Only requests whose Host header names this server are answered (DNS-rebinding protection).
 - Every response carries a Content-Security-Policy that allows nothing beyond this server, so a
   page can never load or send anything elsewhere, and frames are refused.
 """
@@ -13,6 +14,11 @@ import copy
 import os
 
 from datasette import hookimpl
+
+# DNS rebinding: a page on evil.example whose name resolves to 127.0.0.1 could read the replies.
+# Only these Host names are answered (plus LISTENER_ALLOWED_HOSTS, which `listener serve` sets from
+# [serve] host, [serve] base_url and [serve] allowed_hosts); anything else gets 400.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 TEMPLATE = "*"
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -55,12 +61,39 @@ def permission_allowed(actor, action):
     return None
 
 
+def allowed_hosts():
+    extra = os.environ.get("LISTENER_ALLOWED_HOSTS", "")
+    return LOOPBACK_HOSTS | {name.strip().lower() for name in extra.split(",") if name.strip()}
+
+
+def host_name(scope):
+    """The Host header's name without its port ('[::1]:8001' -> '::1'); None when there is none."""
+    raw = dict(scope.get("headers") or []).get(b"host")
+    if raw is None:
+        return None
+    host = raw.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+async def refuse_host(send, host):
+    body = f"Host {host!r} is not served here: add it to [serve] allowed_hosts\n".encode()
+    await send({"type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def with_headers(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
+            host = host_name(scope)
+            if host not in allowed_hosts():
+                return await refuse_host(send, host)
 
             async def send_with_headers(event):
                 if event["type"] == "http.response.start":
