@@ -354,8 +354,10 @@ def trim(text, limit=QUOTE_CHARS):
 
 
 def safe_url(url):
-    """Only http(s) links go into the mail."""
-    return url if url and urllib.parse.urlsplit(url).scheme in ("http", "https") else None
+    """Only http(s) links go into the mail, with controls and bidi characters percent-encoded."""
+    if not url or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~", errors="replace")
 
 
 def quotes(db, cfg, dbname, question_id, period, label):
