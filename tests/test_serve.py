@@ -120,3 +120,15 @@ def test_serve_allows_its_configured_names(cfg):
     cfg["serve"].update(allowed_hosts=["listener.example.com"], base_url="https://cx.example.org/listener")
     assert allowed_hosts(cfg, "127.0.0.1") == "127.0.0.1,cx.example.org,listener.example.com"
     assert "0.0.0.0" not in allowed_hosts(cfg, "0.0.0.0")
+
+
+def test_the_csp_refuses_inline_handlers_and_anything_beyond_this_server(small_db):
+    ds = make_datasette(small_db)
+
+    async def go():
+        return (await ds.client.get("/")).headers["content-security-policy"]
+
+    policy = dict(part.strip().split(" ", 1) for part in run(go()).split(";"))
+    assert policy["default-src"] == "'none'" and policy["script-src-attr"] == "'none'"
+    assert policy["base-uri"] == "'none'" and policy["frame-ancestors"] == "'none'"
+    assert all("http" not in value and "*" not in value for value in policy.values())
