@@ -134,7 +134,7 @@ def test_bad_toml_names_file_and_others_load(env_for_cli, tmp_path):
 ])
 def test_bad_config_one_line(env_for_cli, tmp_path, setup, expected):
     setup(env_for_cli, tmp_path)
-    result = run(["status"], env=env_for_cli, check=False)
+    result = run(["sync"], env=env_for_cli, check=False)  # sync creates the database; status never does
     assert result.returncode == 1
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -259,3 +259,17 @@ def test_the_worker_backs_off_a_down_smtp_server(cfg, db, tmp_path):
     with pytest.raises(DigestError):
         mail.send_if_due(db, cfg, monday + timedelta(minutes=5))
     assert attempts() == (41, "2026-11-30T11:05:00Z")
+
+
+def test_a_too_fast_rule_saved_before_it_was_refused_never_hangs_or_bursts(cfg, db, control, tmp_path):
+    import time
+
+    approved(tmp_path / "posts", "pulse", "Pulse ({date})", rrule="FREQ=DAILY;BYHOUR=9", channels=["reddit"])
+    questions.sync(db, tmp_path / "posts", T)
+    (tmp_path / "posts" / "pulse.toml").write_text("broken = [", encoding="utf-8")  # keeps the old row
+    db.execute("UPDATE questions SET rrule = 'FREQ=SECONDLY', starts = '2026-11-01T00:00'")
+    started = time.monotonic()
+    report = worker.tick(db, cfg, channels_for(cfg, ["reddit"]), T)
+    assert time.monotonic() - started < 30
+    assert report.published <= 1 and len(control.posts()) <= 1
+    assert any("rrule: more than" in error or "pulse" in error for error in report.sync_errors)
