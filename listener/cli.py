@@ -12,9 +12,10 @@ from . import publish as publish_mod
 from . import questions as questions_mod
 from . import scoring, status as status_mod
 from .config import load_config
-from .db import open_db
+from .db import open_db, open_existing_db
 from .errors import ListenerError
-from .times import utcnow
+from .display import display_text
+from .times import parse_iso, utcnow
 from .users import local_name
 
 
@@ -25,7 +26,7 @@ class ListenerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ListenerError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {display_text(exc)}", err=True)
             sys.exit(1)
 
 
@@ -55,8 +56,9 @@ def common(fn):
     return wrapper
 
 
-def open_configured_db(cfg):
-    return open_db(cfg["database"]["path"])
+def open_configured_db(cfg, *, create=True):
+    """The configured database; read-only commands pass create=False and never create the file."""
+    return open_db(cfg["database"]["path"]) if create else open_existing_db(cfg["database"]["path"])
 
 
 def open_channels(cfg, only=None):
@@ -78,7 +80,7 @@ def open_channels(cfg, only=None):
 
 def echo_messages(messages):
     for message in messages:
-        click.echo(f"  {message}")
+        click.echo(f"  {display_text(message)}")
 
 
 @cli.command()
@@ -105,14 +107,16 @@ def init(path):
 def sync(cfg, posts_dir):
     """Load posts/*.toml into the questions table. Bad files are reported; the rest still load.
 
+    Says what is new, changed and waiting for approval, and the posts of the next 7 days with
+    their X cost. Rules faster than [publish] min_interval_minutes are refused.
+
     Example: listener sync --posts posts/
     """
     db = open_configured_db(cfg)
-    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow())
-    click.echo(f"synced {len(result.loaded)} question(s)" +
-               (f", archived {len(result.removed)} whose file is gone" if result.removed else ""))
+    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow(), cfg)
+    click.echo(display_text(questions_mod.format_sync(result, cfg)))
     for error in result.errors:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {display_text(error)}", err=True)
     if result.errors:
         sys.exit(1)
 
@@ -236,11 +240,12 @@ def pause(cfg, question_id):
 @common
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(cfg, as_json):
-    """Publications by state, coverage, next harvests, rate limits and X cost.
+    """Publications by state, coverage, next harvests, rate limits, X cost, and per channel
+    whether its credentials are set (never their values). Creates nothing.
 
     Example: listener status --json
     """
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     data = status_mod.summary(db, cfg, utcnow())
     click.echo(json.dumps(data, indent=2) if as_json else status_mod.format_status(data))
 
@@ -298,16 +303,20 @@ def demo(db_path, replies, seed, serve, port, posts_dir, spike):
 def calendar(cfg, start, days, as_json):
     """Upcoming occurrences of approved questions, per channel, in local time and UTC.
 
-    Reads the questions table: run `listener sync` first to see changes in posts/.
+    Reads the questions table: run `listener sync` first to see changes in posts/. Drafts and
+    paused questions that would post in the window are named at the end, with why.
 
     Example: listener calendar --from 2026-12-01 --days 31
     """
     from . import calendar as calendar_mod
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     first = calendar_mod.parse_from(start, utcnow())
     entries = calendar_mod.upcoming(db, cfg, first, days)
-    click.echo(json.dumps(entries, indent=2) if as_json else calendar_mod.format_calendar(entries, first, days))
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+    else:
+        click.echo(display_text(calendar_mod.format_calendar(entries, first, days, calendar_mod.absent(db, first, days))))
 
 
 @cli.command()
@@ -317,6 +326,7 @@ def run(cfg, once):
     """The worker: every [worker] tick_seconds sync, plan, publish, harvest and send the digest.
 
     One per database (a second one exits with an error). Ctrl-C or SIGTERM stops it cleanly.
+    With --once, the exit code is 1 when a step failed, naming the step(s).
     Occurrences later than [publish] missed_grace_minutes are marked missed, never burst-posted.
 
     Example: listener run          (or from cron: listener run --once)
@@ -324,17 +334,22 @@ def run(cfg, once):
     from . import worker
 
     worker.setup_logging()
-    worker.run(cfg, open_channels, once=once)
+    report = worker.run(cfg, open_channels, once=once)
+    failed = sorted({error.split(":", 1)[0] for error in report.errors}) if report else []
+    if failed:  # cron alerts on a non-zero exit
+        click.echo(f"Error: step(s) failed: {', '.join(failed)} (see the log above)", err=True)
+        sys.exit(1)
 
 
 @cli.command()
 @common
 @click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends nothing")
 @click.option("--send", is_flag=True, help="send the digest of --week (once: a sent week is not sent again)")
+@click.option("--partial", is_flag=True, help="with --send: allow a week that is not over yet (it uses up that week)")
 @click.option("--due", is_flag=True, help="send last week's digest if its [digest] weekday and hour have passed")
 @click.option("--week", help="ISO week like 2026-W47, in [digest] time_zone (default: last complete week)")
 @click.option("--out", type=click.Path(dir_okay=False), help="preview HTML file (default: digest-<week>.html)")
-def digest(cfg, preview, send, due, week, out):
+def digest(cfg, preview, send, due, week, out, partial):
     """The weekly e-mail digest: what people said to each question, as a short memo.
 
     Examples: listener digest --preview --week 2026-W47 --out digest.html
@@ -348,7 +363,7 @@ def digest(cfg, preview, send, due, week, out):
         raise click.UsageError("--due picks the week itself: drop --week")
     from . import themes as themes_mod
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     now = utcnow()
     if due:
         themes_mod.refresh_week(db, digest_mod.due_period(cfg, now), now)  # the digest leads with themes
@@ -357,12 +372,16 @@ def digest(cfg, preview, send, due, week, out):
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
     themes_mod.refresh_week(db, period, now)
     if send:
+        ends = parse_iso(period.end)
+        if ends > now and not partial:
+            raise ListenerError(f"week {period.label} is not over until {period.end}: sending now uses up its digest "
+                                "with part of the week; wait, or pass --partial")
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
     built = digest_mod.build_digest(db, cfg, period)
     target = Path(out or f"digest-{period.label}.html")
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
-    click.echo(built.text)
+    click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
@@ -389,7 +408,7 @@ def themes(ctx, cfg, question_id, week, start, end, as_json):
         return
     from . import themes as themes_mod
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     now = utcnow()
     span = themes_mod.parse_span(cfg, week, start, end, now)
     if question_id:
@@ -422,7 +441,7 @@ def themes_rename(cfg, theme_id, label, by):
     """
     from . import themes as themes_mod
 
-    themes_mod.rename_theme(open_configured_db(cfg), theme_id, label, by, utcnow())
+    themes_mod.rename_theme(open_configured_db(cfg, create=False), theme_id, label, by, utcnow())
     click.echo(f"theme {theme_id}: renamed {label!r}")
 
 
@@ -438,7 +457,7 @@ def themes_merge(cfg, source_id, target_id, by):
     """
     from . import themes as themes_mod
 
-    themes_mod.merge_themes(open_configured_db(cfg), source_id, target_id, by, utcnow())
+    themes_mod.merge_themes(open_configured_db(cfg, create=False), source_id, target_id, by, utcnow())
     click.echo(f"theme {source_id}: merged into theme {target_id}")
 
 
@@ -454,7 +473,7 @@ def themes_move(cfg, reply_id, theme_id, by):
     """
     from . import themes as themes_mod
 
-    themes_mod.move_reply(open_configured_db(cfg), reply_id, theme_id, by, utcnow())
+    themes_mod.move_reply(open_configured_db(cfg, create=False), reply_id, theme_id, by, utcnow())
     click.echo(f"reply {reply_id}: moved to theme {theme_id}")
 
 
@@ -468,8 +487,10 @@ def themes_undo(cfg, fix_id):
     """
     from . import themes as themes_mod
 
-    themes_mod.undo_fix(open_configured_db(cfg), fix_id, utcnow())
+    themes_mod.undo_fix(open_configured_db(cfg, create=False), fix_id, utcnow())
     click.echo(f"theme fix {fix_id}: undone")
+
+
 @cli.group()
 def users():
     """Logins for `listener serve`: LISTENER_USERS="name:role:HASH,..." (roles viewer, editor).
@@ -522,7 +543,7 @@ def alerts(cfg, only_open, as_json):
         return
     from . import alerts as alerts_mod
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     found = alerts_mod.incidents(db, only_open=only_open)
     click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json else alerts_mod.format_incidents(found))
 
@@ -550,6 +571,23 @@ def alerts_test(cfg, via):
     """
     from . import notify
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     sent = notify.send_test(db, cfg, utcnow(), only=via)
     click.echo(f"sent a test notice by {', '.join(sent)}")
+
+
+@cli.command(name="questions")
+@common
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def questions_command(cfg, as_json):
+    """Every question (drafts and paused too): status, next occurrence per channel, replies.
+
+    Reads the questions table (run `listener sync` first); creates nothing.
+
+    Example: listener questions --json
+    """
+    from . import calendar as calendar_mod
+
+    db = open_configured_db(cfg, create=False)
+    rows = calendar_mod.question_list(db, cfg, utcnow())
+    click.echo(json.dumps(rows, indent=2) if as_json else display_text(calendar_mod.format_questions(rows)))

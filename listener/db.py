@@ -35,6 +35,13 @@ def open_db(path, *, migrate_schema=True) -> sqlite_utils.Database:
     return db
 
 
+def open_existing_db(path) -> sqlite_utils.Database:
+    """open_db for read-only commands: a missing file is an error, never created."""
+    if not Path(path).is_file():
+        raise ConfigError(f"no database at {path}: run `listener init` (or `listener sync`), or pass --db")
+    return open_db(path)
+
+
 class transaction:
     """`with transaction(db):` runs BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error).
 

@@ -68,10 +68,13 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spi
         db = open_db(db_path)
         now = utcnow()
         echo(f"fake platform on {server.base_url} (X and Reddit APIs, offline)")
-        synced = questions.sync(db, posts_dir, now)
+        synced = questions.sync(db, posts_dir, now, cfg)
         for error in synced.errors:
             echo(f"  skipped {error}")
-        echo(f"synced {len(synced.loaded)} question(s) from {posts_dir}/")
+        for question_id in synced.waiting:  # posts/ ships drafts: the offline demo approves its own
+            questions.approve(db, question_id, "demo", now)
+        echo(f"synced {len(synced.loaded)} question(s) from {posts_dir}/"
+             + (f", approved {len(synced.waiting)} draft(s) as \"demo\"" if synced.waiting else ""))
         channels = {name: open_channel(name, cfg) for name in ("x", "reddit")}
         planned = publish.plan(db, cfg, now, catch_up=True)
         report = publish.publish_due(db, cfg, channels, now)

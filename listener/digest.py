@@ -18,14 +18,15 @@ import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .chart import COLORS, stacked_bars
+from .display import display_text
 from .errors import ConfigError
 from .status import coverage_text
-from .times import iso
+from .times import iso, zone_or_none
 
 LABELS = ("negative", "neutral", "positive")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -105,10 +106,8 @@ def period_of(day, zone):
 
 def digest_zone(cfg):
     name = cfg["digest"]["time_zone"]
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[digest] time_zone {name!r} is not an IANA time zone: use e.g. \"Europe/Berlin\"") from None
+    if zone_or_none(name) is None:
+        raise ConfigError(f"[digest] time_zone {name!r} is not an IANA time zone: use e.g. \"Europe/Berlin\"")
     return name
 
 
@@ -359,8 +358,10 @@ def trim(text, limit=QUOTE_CHARS):
 
 
 def safe_url(url):
-    """Only http(s) links go into the mail."""
-    return url if url and urllib.parse.urlsplit(url).scheme in ("http", "https") else None
+    """Only http(s) links go into the mail, with controls and bidi characters percent-encoded."""
+    if not url or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~", errors="replace")
 
 
 def quotes(db, cfg, dbname, question_id, period, label):
@@ -385,7 +386,8 @@ def quotes(db, cfg, dbname, question_id, period, label):
         if key in seen:
             continue  # the same words twice say nothing new: show another reply instead
         seen.add(key)
-        picked.append(Quote(id=i, text=trim(text), author=author or "someone", channel=CHANNEL_NAMES.get(ch, ch),
+        picked.append(Quote(id=i, text=trim(display_text(text)), author=display_text(author) or "someone",
+                            channel=CHANNEL_NAMES.get(ch, ch),
                             label=label, compound=compound, corrected=bool(corrected),
                             datasette_url=f"{base}/{urllib.parse.quote(dbname)}/replies/{i}",
                             platform_url=safe_url(url)))
@@ -415,7 +417,7 @@ def question_report(db, cfg, dbname, row, period):
                          "harvested": harvested, "reported": reported,
                          "coverage": coverage_text(harvested, reported)})
     report = QuestionReport(
-        id=question_id, text=text, goal=goal, this_week=merged(this.values()), last_week=merged(last.values()),
+        id=display_text(question_id), text=display_text(text), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
         channels=channels, days=day_counts(db, question_id, period),
         negative=quotes(db, cfg, dbname, question_id, period, "negative"),
         positive=quotes(db, cfg, dbname, question_id, period, "positive"),

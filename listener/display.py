@@ -1,6 +1,12 @@
-"""Stored values in words for people: local times, JSON lists, recurrence rules.
+"""Showing stored values to people: strangers' text made safe, local times, JSON lists and
+recurrence rules in words. Pure functions for the CLI, the digest and the Datasette plugins.
 
-Pure functions; the Datasette plugin (dashboards/plugins/question_page.py) and the pages call them.
+`display_text` drops NUL, turns the other C0/C1 control characters (ESC sequences that would
+drive the reader's terminal, but not newline and tab) and lone surrogates (which no mail or
+terminal can encode) into U+FFFD, and replaces bidi embeddings, overrides and isolates
+(U+202A-202E, U+2066-2069) the same way, so a reply can never reorder the text around it.
+Markup is not touched here: HTML views escape it (Jinja autoescape, Datasette). Storage stays
+byte-exact.
 """
 
 import json
@@ -10,6 +16,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
+REPLACEMENT = "\ufffd"
+UNSAFE = re.compile("[\x01-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z$")
 DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
         "SA": "Saturday", "SU": "Sunday"}
@@ -17,6 +25,13 @@ ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "l
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 FREQS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+
+
+def display_text(text):
+    """`text` fit to show; None stays None."""
+    if text is None:
+        return None
+    return UNSAFE.sub(REPLACEMENT, str(text).replace("\x00", ""))
 
 
 @lru_cache(maxsize=16)

@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 from .claims import process_gone
 from .db import transaction
-from .errors import ChannelError, DuplicateContent, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
+from .errors import (ChannelError, DuplicateContent, OutcomeUnknown, QuestionError, RateLimited, Unreachable,
+                     UsageCapReached)
 from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
 from .questions import DATE_PLACEHOLDER
 from .recurrence import occurrences
 from .times import iso, iso_epoch, parse_iso
 
+PER_QUESTION_PER_RUN = 1  # posts per question and channel in one run: a backlog never goes out as a burst
 STALE_CLAIM = timedelta(minutes=5)  # a 'publishing' row this old belongs to a dead process
 UNREACHABLE_RETRY = timedelta(minutes=5)
 CLOCK_MARGIN = timedelta(minutes=5)  # reconcile reads back this far before the claim (on the platform's clock)
@@ -72,6 +74,8 @@ def plan(db, cfg, now, *, catch_up=False):
     """
     report = PublishReport()
     grace = timedelta(minutes=cfg["publish"]["missed_grace_minutes"])
+    if not catch_up:
+        expire_late(db, now, grace, report)
     questions = db.execute(
         "SELECT * FROM questions WHERE status = 'approved' AND deleted_at IS NULL ORDER BY id"
     ).fetchall()
@@ -79,7 +83,14 @@ def plan(db, cfg, now, *, catch_up=False):
     horizon_start = now - timedelta(days=400)
     for values in questions:
         question = dict(zip(columns, values))
-        due = occurrences(question, horizon_start, now + timedelta(seconds=1))
+        start = horizon_start
+        if question["rrule"] and question["approved_at"] and not catch_up:
+            start = max(start, parse_iso(question["approved_at"]) - grace)
+        try:
+            due = occurrences(question, start, now + timedelta(seconds=1))
+        except QuestionError as exc:  # one bad rule never blocks the other questions
+            report.messages.append(str(exc))
+            continue
         if catch_up and due:
             due = due[-1:]
             late = []
@@ -89,6 +100,7 @@ def plan(db, cfg, now, *, catch_up=False):
             if question["rrule"] and question["approved_at"]:
                 # a rule's occurrences already past when it was approved are history, not missed
                 late = [t for t in late if t >= parse_iso(question["approved_at"]) - grace]
+            late, due = late + due[:-PER_QUESTION_PER_RUN], due[-PER_QUESTION_PER_RUN:]
         for channel in json.loads(question["channels"]):
             if not cfg[channel]["enabled"]:
                 continue
@@ -102,7 +114,7 @@ def plan(db, cfg, now, *, catch_up=False):
                         "state, idempotency_key, text, title, target, error, created_at, updated_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [question["id"], iso(when), channel, account, state, key, text, title, target,
-                         "worker was down past the grace period" if state == "missed" else None,
+                         missed_reason(when, now, grace) if state == "missed" else None,
                          iso(now), iso(now)],
                     )
                     if cursor.rowcount:
@@ -114,15 +126,48 @@ def plan(db, cfg, now, *, catch_up=False):
     return report
 
 
+def missed_reason(when, now, grace):
+    if when < now - grace:
+        return f"worker was down past the grace period ({grace_text(grace)})"
+    return f"more than {PER_QUESTION_PER_RUN} occurrence(s) of this question due at once: only the latest is posted"
+
+
+def grace_text(grace):
+    return f"[publish] missed_grace_minutes = {int(grace.total_seconds() // 60)}"
+
+
+def expire_late(db, now, grace, report):
+    """A planned row older than the grace is missed, whatever kept it back (a stop, an outage, a limit).
+
+    A row put back with `listener retry` counts its grace from the retry.
+    """
+    with transaction(db):
+        rows = db.execute(
+            "UPDATE publications SET state = 'missed', updated_at = :now, "
+            "error = 'not posted within the grace period (' || :grace || ')' || coalesce('; last: ' || error, '') "
+            "WHERE state = 'planned' AND max(occurrence_at, coalesce(retried_at, '')) < :limit RETURNING question_id, channel, occurrence_at, error",
+            {"now": iso(now), "grace": grace_text(grace), "limit": iso(now - grace)}).fetchall()
+    for question_id, channel, occurrence_at, error in rows:
+        report.missed += 1
+        report.messages.append(f"missed: {question_id} on {channel} due {occurrence_at}: {error}")
+
+
 def claim(db, channel, account, now):
-    """Atomically move one due planned publication to publishing; returns its row dict or None."""
+    """Atomically move one due planned publication to publishing; returns its row dict or None.
+
+    At most PER_QUESTION_PER_RUN rows of one question are claimed at the same `now` (one run).
+    """
     with transaction(db):
         cursor = db.execute(
-            "UPDATE publications SET state = 'publishing', claimed_at = ?, claimed_pid = ?, "
-            "attempts = attempts + 1, updated_at = ? WHERE id = (SELECT id FROM publications WHERE state = 'planned' "
-            "AND channel = ? AND account = ? AND occurrence_at <= ? AND (retry_at IS NULL OR retry_at <= ?) "
+            "UPDATE publications SET state = 'publishing', claimed_at = :now, claimed_pid = :pid, "
+            "attempts = attempts + 1, updated_at = :now WHERE id = (SELECT id FROM publications WHERE state = 'planned' "
+            "AND channel = :channel AND account = :account AND occurrence_at <= :now "
+            "AND (retry_at IS NULL OR retry_at <= :now) AND question_id NOT IN ("
+            "  SELECT question_id FROM publications WHERE channel = :channel AND account = :account "
+            "  AND claimed_at = :now AND state != 'planned' GROUP BY question_id HAVING count(*) >= :cap) "
             "ORDER BY occurrence_at, id LIMIT 1) AND state = 'planned' RETURNING *",
-            [iso(now), os.getpid(), iso(now), channel, account, iso(now), iso(now)],
+            {"now": iso(now), "pid": os.getpid(), "channel": channel, "account": account,
+             "cap": PER_QUESTION_PER_RUN},
         )
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row)) if row else None
@@ -288,5 +333,6 @@ def retry(db, pub_id, now):
     """Put a failed publication back in the outbox."""
     with transaction(db):
         cursor = db.execute("UPDATE publications SET state = 'planned', error = NULL, retry_at = NULL, "
-                            "updated_at = ? WHERE id = ? AND state = 'failed'", [iso(now), pub_id])
+                            "retried_at = ?, updated_at = ? WHERE id = ? AND state = 'failed'",
+                            [iso(now), iso(now), pub_id])
         return cursor.rowcount == 1

@@ -305,6 +305,42 @@ def m010_understanding(db):
 
 
 @migration
+def m011_harvest_claims(db):
+    """Two `listener harvest` processes never walk one publication at once (X bills every read).
+
+    A harvest claims its publication like a publish does: when, and by which process; a claim
+    whose process is gone, or older than any run lasts, is stale.
+    """
+    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_at TEXT")
+    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_pid INTEGER")
+
+
+@migration
+def m011_reply_placeholders(db):
+    """A reply whose parent was deleted keeps its thread: the parent is stored as a placeholder
+    (placeholder = 1, deleted_at set, text as the platform shows it, '[deleted]', or empty)."""
+    db.execute("ALTER TABLE replies ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0")
+
+
+@migration
+def m012_publication_retried_at(db):
+    """When `listener retry` put a failed publication back: its missed grace counts from then."""
+    db.execute("ALTER TABLE publications ADD COLUMN retried_at TEXT")
+
+
+@migration
+def m012_question_file_status(db):
+    """The status the question's file said at the last sync: a change in the file wins over the CLI."""
+    db.execute("ALTER TABLE questions ADD COLUMN file_status TEXT")
+
+
+@migration
+def m012_digest_backoff(db):
+    """When the worker may try a failed digest again: a down SMTP server is backed off, not hit every tick."""
+    db.execute("ALTER TABLE digests ADD COLUMN next_attempt_at TEXT")
+
+
+@migration
 def m014_themes(db):
     """Themes per question and period (issue 13), the link from replies to them, and people's fixes.
 
@@ -463,21 +499,3 @@ def m016_alerts(db):
     )
     db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
     db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")
-
-
-@migration
-def m011_harvest_claims(db):
-    """Two `listener harvest` processes never walk one publication at once (X bills every read).
-
-    A harvest claims its publication like a publish does: when, and by which process; a claim
-    whose process is gone, or older than any run lasts, is stale.
-    """
-    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_at TEXT")
-    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_pid INTEGER")
-
-
-@migration
-def m011_reply_placeholders(db):
-    """A reply whose parent was deleted keeps its thread: the parent is stored as a placeholder
-    (placeholder = 1, deleted_at set, text as the platform shows it, '[deleted]', or empty)."""
-    db.execute("ALTER TABLE replies ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0")

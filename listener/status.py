@@ -65,9 +65,22 @@ def summary(db, cfg, now):
         ],
         "inbox": {**inbox_counts(db), "corrected": q("SELECT count(*) FROM replies WHERE label_override IS NOT NULL")[0][0],
                   "assigned": q("SELECT count(*) FROM reply_triage WHERE assignee IS NOT NULL")[0][0]},
+        "credentials": credentials(cfg),
         "budget_per_question_usd": cfg["cost"]["budget_per_question_usd"],
         "now": iso(now),
     }
+    return out
+
+
+def credentials(cfg):
+    """Per enabled channel: are its secrets set? Names the missing variables, never a value."""
+    from .config import SECRETS
+
+    out = {}
+    for channel in ("x", "reddit"):
+        if cfg[channel]["enabled"]:
+            missing = [env for key, env in SECRETS[channel].items() if not cfg.secret(channel, key)]
+            out[channel] = {"set": not missing, "missing": missing}
     return out
 
 
@@ -152,6 +165,10 @@ def format_status(data):
     """`listener status`: the summary plus next harvests, rate limits and cost."""
     now = data["now"]
     lines = [format_summary(data)]
+    lines.append("credentials:")
+    for channel, state in data["credentials"].items():
+        lines.append(f"  {channel:<8} " + ("set" if state["set"] else f"missing {', '.join(state['missing'])}: "
+                                            "export them (see README)"))
     for channel, (harvested, reported) in sorted(coverage_totals(data).items()):
         lines.append(f"coverage {channel}: {harvested} / {reported} replies, {coverage_text(harvested, reported)}")
     if data.get("outbox"):

@@ -122,7 +122,7 @@ def tick(db, cfg, channels, now, *, should_stop=None, stopper=None, harvest_budg
 
 def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, started):
     with step(report, "sync"):
-        result = questions.sync(db, cfg["posts"]["dir"], now)
+        result = questions.sync(db, cfg["posts"]["dir"], now, cfg)
         report.synced = len(result.loaded)
         report.sync_errors = list(result.errors)
         for error in result.errors:
@@ -308,6 +308,7 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
     """The worker process: lock, then tick every [worker] tick_seconds until SIGTERM/Ctrl-C.
 
     `open_channels(cfg)` returns {name: channel}; it is called after the lock is taken.
+    With `once`, returns that tick's TickReport (its `errors` name the failed steps).
     """
     db_path = cfg["database"]["path"]
     with WorkerLock(db_path):
@@ -317,8 +318,7 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
         previous = {sig: signal.signal(sig, stopper.request) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             if once:
-                tick(db, cfg, channels, clock(), stopper=stopper)
-                return
+                return tick(db, cfg, channels, clock(), stopper=stopper)
             log.info("worker started on %s (pid %d): a tick every %ss; stop with Ctrl-C or SIGTERM",
                      db_path, os.getpid(), cfg["worker"]["tick_seconds"])
             loop(db, cfg, channels, stopper, clock)

@@ -29,7 +29,7 @@ def served(filled_db, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
     env["LISTENER_USERS"] = (f"maria:editor:{hash_password(MARIA, iterations=1000)},"
                              f"sam:viewer:{hash_password(SAM, iterations=1000)}")
-    env["LISTENER_SERVE_TIME_ZONE"] = "Europe/Berlin"
+    env["LISTENER_TIME_ZONE"] = "Europe/Berlin"
     listener = Path(sys.executable).with_name("listener")
     proc = subprocess.Popen([str(listener), "serve", "--db", str(path), "--port", str(port)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

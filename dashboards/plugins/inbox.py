@@ -42,7 +42,7 @@ def writer(path):
 
 def team_zone():
     try:
-        return ZoneInfo(os.environ.get("LISTENER_SERVE_TIME_ZONE") or "UTC")
+        return ZoneInfo(os.environ.get("LISTENER_TIME_ZONE") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
