@@ -248,7 +248,8 @@ def test_editor_acts_viewer_and_anonymous_get_403(db_path, team):
     assert db.execute("SELECT count(*) FROM reply_triage WHERE status IS NOT NULL").fetchone()[0] == 1
 
 
-def test_the_login_cookie_is_secure_beyond_loopback(db_path, team):
+def test_the_login_cookie_is_secure_beyond_loopback(db_path, team, monkeypatch):
+    monkeypatch.setenv("LISTENER_ALLOWED_HOSTS", "listener.example.org")  # as `listener serve` sets it
     ds = make_datasette(db_path)
 
     async def go():

@@ -28,9 +28,9 @@ REPLY_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_
 # "&amp;lt;" (a literal "&lt;" typed by someone) comes back as "&lt;": unescaped exactly once.
 X_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 LINK = re.compile(r"https?://\S+")
-# X starts a reply's text with the handles it answers; X's apps show them as "Replying to @...",
-# not as the reply's words, so they are not stored (nor scored) as what the person said.
-REPLY_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+# X starts a reply's text with the handles of the conversation it answers; X's apps show them as
+# "Replying to @...", not as the reply's words, so that prefix is not stored (nor scored) as what
+# the person said. Only that prefix goes: other handles the person typed, and whitespace, stay.
 
 
 class BaseURLAdapter(HTTPAdapter):
@@ -57,6 +57,7 @@ class BaseURLAdapter(HTTPAdapter):
 def reply_records(payload, root_id):
     """Records from one page of GET /2/tweets/search/recent (tweets in a conversation)."""
     users = {u["id"]: u.get("username") for u in payload.get("includes", {}).get("users", [])}
+    people = participants(payload)
     records = []
     for tweet in payload.get("data") or []:
         if tweet["id"] == root_id:
@@ -68,12 +69,39 @@ def reply_records(payload, root_id):
             remote_id=str(tweet["id"]),
             parent_remote_id=str(parent) if parent else str(root_id),
             author=author,
-            text=REPLY_MENTIONS.sub("", tweet_text(tweet), count=1),
+            text=without_reply_prefix(tweet_text(tweet), people),
             created_at=x_time_to_iso(tweet.get("created_at")),
             url=f"https://x.com/{author or 'i'}/status/{tweet['id']}",
             like_count=tweet.get("public_metrics", {}).get("like_count"),
         ))
     return records
+
+
+def without_reply_prefix(text, participants):
+    """`text` without the leading "@a @b " X puts before a reply: handles of the conversation's people.
+
+    The run stops at the first handle that is not a participant, so handles a person typed stay.
+    """
+    while text.startswith("@"):
+        handle, _, rest = text[1:].partition(" ")
+        if handle.lower() not in participants:
+            break
+        text = rest
+    return text
+
+
+def participants(payload):
+    """Lower-cased handles of the people in a search page: authors, people answered, their mentions."""
+    users = payload.get("includes", {}).get("users", [])
+    names = {u["username"].lower() for u in users if u.get("username")}
+    ids = {u["id"] for u in users}
+    for tweet in payload.get("data") or []:
+        ids.update(filter(None, (tweet.get("author_id"), tweet.get("in_reply_to_user_id"))))
+    for tweet in payload.get("data") or []:
+        for mention in (tweet.get("entities") or {}).get("mentions") or []:
+            if mention.get("id") in ids and mention.get("username"):
+                names.add(mention["username"].lower())
+    return names
 
 
 def tweet_text(tweet):
@@ -317,7 +345,7 @@ class XChannel(Channel):
         response = self.call(
             "tweets/search/recent", self.client.search_recent_tweets, search_query([remote_id]),
             max_results=self.page_size, next_token=state.get("next_token"), tweet_fields=REPLY_FIELDS,
-            expansions=["author_id"], user_fields=["username"], user_auth=True,
+            expansions=["author_id", "in_reply_to_user_id"], user_fields=["username"], user_auth=True,
         )
         payload = self.json("tweets/search/recent", response)
         try:

@@ -372,12 +372,17 @@ class Handler(BaseHTTPRequestHandler):
         return set(filter(None, self.query.get("tweet.fields", "").split(",")))
 
     def with_includes(self, tweets, payload):
-        if "author_id" in self.query.get("expansions", "") and tweets:
-            users = self.server.platform.x_users
-            seen = {}
-            for tweet in tweets:
-                user = users[tweet["author_id"]]
-                seen[user["id"]] = {"id": user["id"], "name": user["name"], "username": user["username"]}
+        """includes.users for the expansions asked for: author_id, in_reply_to_user_id."""
+        expansions = self.query.get("expansions", "").split(",")
+        keys = [key for key in ("author_id", "in_reply_to_user_id") if key in expansions]
+        users = self.server.platform.x_users
+        seen = {}
+        for tweet in tweets:
+            for key in keys:
+                user = users.get(tweet.get(key) or "")
+                if user:
+                    seen[user["id"]] = {"id": user["id"], "name": user["name"], "username": user["username"]}
+        if seen:
             payload["includes"] = {"users": list(seen.values())}
         return payload
 
