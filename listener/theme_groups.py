@@ -24,6 +24,8 @@ MIN_LIFT = 1.5  # a phrase as common among the lexicon's replies as in the pool 
 
 URL = re.compile(r"https?://\S+|www\.\S+")
 HANDLE = re.compile(r"(?<!\w)@\w+")
+HASHTAG = re.compile(r"#(\w+)")
+CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 STOPWORDS = {
@@ -55,9 +57,12 @@ LETTER = re.compile(r"[^\W\d_]")
 
 
 def normalise(text):
-    """Lower-cased text without URLs, @handles and HTML entities: what the lexicon reads."""
+    """Lower-cased text without URLs, @handles and HTML entities: what the lexicon reads.
+
+    A hashtag is read as words: "#HourLongDelay" as "hour long delay"."""
     text = html.unescape(text or "")
     text = HANDLE.sub(" ", URL.sub(" ", text))
+    text = HASHTAG.sub(lambda m: " " + CAMEL.sub(" ", m.group(1)) + " ", text)
     return text.lower().replace("\u2019", "'")
 
 

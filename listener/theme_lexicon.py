@@ -29,18 +29,22 @@ ASPECTS = [
         r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
-        r"\bdelay\w*", r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
+        (r"\bdelay\w*", 2.0), r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
         r"\bmissed (?:my |our |the )?(?:connect\w*|flight|train|meeting|appointment)",
         r"\bmiss (?:my |our |the )?(?:connect\w*|flight)", r"\bmisconnect\w*",
         r"\b(?:still|been) (?:sitting|stuck|waiting) (?:on|at|in) the (?:plane|tarmac|runway|gate)",
-        r"\btarmac\b", r"\brunway\b", r"\bde-?icing\b", r"\b(?:hours?|hrs?|minutes|mins) (?:late|behind)",
+        r"\btarmac\b", r"\brunway\b", r"\bde-?ic\w*", r"\b(?:hours?|hrs?|minutes|mins) (?:late|behind)",
         r"\bstill (?:not )?(?:boarding|boarded|departed|here)\b", r"\bwaiting (?:since|for) (?:hours|ages)",
-        r"\bstuck (?:in|at|on)\b", r"\bstranded\b", r"\bovernight\b", r"\bpushed back\b", r"\bdiverted\b",
+        r"\bwait(?:ing)? (?:for|on) (?:a |the )?(?:gate|pilot|crew|fuel|paperwork|jet ?bridge)",
+        r"\b(?:still )?(?:at|on) the gate\b", r"\bpushed back\b", r"\bdiverted\b",
         r"\bslow (?:delivery|shipping)\b", r"\btakes? (?:forever|ages)\b",
         r"\bhaven'?t (?:moved|left|taken off|boarded)", r"\bnot ready\b", r"\b(?:leave|depart) until\b",
-        r"\bdepartures?\b",
-        (r"\b(?:hours?|hrs?)\b", 0.5), (r"\bwaiting\b", 0.5), (r"\bsitting\b", 0.5),
-        r"\bconnections?\b", r"\blayovers?\b", r"\bweather\b", r"\bsnow\b", r"\bstorm\b",
+        r"\b(?:let us|get) off the plane\b", r"\btake ?off\b",
+        # the circumstances of a delay more than the delay itself: they tip the balance only
+        (r"\b(?:hours?|hrs?)\b", 0.5), (r"\bwaiting\b", 0.5), (r"\bsitting\b", 0.5), (r"\bsat\b", 0.5),
+        (r"\bstuck\b", 0.75), (r"\bstranded\b", 0.75), (r"\bovernight\b", 0.75), (r"\bdepartures?\b", 0.75),
+        (r"\bconnections?\b", 0.75), (r"\blayovers?\b", 0.75), (r"\bweather\b", 0.75), (r"\bsnow\b", 0.75),
+        (r"\bstorms?\b", 0.75),
     ]),
     ("hold", "on hold / can't get through", 1.5, [
         r"\bhold\b", r"\bhanging up\b", r"\bnot (?:taking|answering) (?:calls|the phone)", r"\bholding\b", r"\bhung up\b", r"\bhang up\b",
@@ -51,9 +55,12 @@ ASPECTS = [
         r"\bunanswered\b", r"\bignor\w*", r"\bwaiting (?:on|for) (?:a |an )?(?:call|reply|response|answer|email)",
         r"\bhotline\b", r"\bphone lines?\b", r"\bcall (?:center|centre)\b", r"\bwait times?\b",
     ]),
-    ("staff", "staff, crew and agents", 1.5, [
-        r"\bflight attendants?\b", r"\battendants?\b", r"\bcrew\b", r"\bstewardess\w*", r"\bsteward\b",
-        r"\bpilots?\b", r"\bcaptain\b", r"\bgate agents?\b", r"\bstaff\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b", r"\bemployees?\b",
+    ("crew", "flight attendants and crew", 2.0, [
+        r"\bflight attendants?\b", r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bstewardess\w*",
+        r"\bsteward\b", r"\bpilots?\b", r"\bcaptain\b", r"\bfas\b", r"\bflight staff\b", r"\bpurser\b",
+    ]),
+    ("staff", "staff and agents", 1.5, [
+        r"\bgate agents?\b", r"\bstaff\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b", r"\bemployees?\b",
         (r"\brude\w*", 3.0), (r"\bunprofessional\b", 3.0), r"\battitude\b", r"\byelled\b", r"\bshouted\b",
         r"\bcondescending\b", r"\bdisrespect\w*", r"\bcourier was\b", r"\bdriver\b",
         r"\b(?:she|he|they) (?:was|were) (?:so )?(?:kind|friendly|lovely|brilliant|helpful|amazing|nasty|mean)",
@@ -102,19 +109,31 @@ ASPECTS = [
         r"\bcounter\b", r"\bkiosks?\b", r"\bwaiting in\b",
     ]),
     ("support", "customer service", 1.0, [
-        r"\bcustomer (?:service|care|support|experience|relations)\b", r"\bcust(?:omer)? ?serv\w*",
+        # who names customer service complains about it, whatever happened first
+        (r"\bcustomer (?:service|care|support|experience|relations)\b", 3.0), (r"\bcust(?:omer)? ?serv\w*", 3.0),
+        (r"\bcs\b", 3.0), (r"\bcsr\b", 3.0),
         r"\bservice\b", r"\bsupport\b",
         r"\bhelp(?:ful|less|line)?\b", r"\bunhelpful\b", r"\bcomplain\w*", r"\bticket (?:number|open)",
         r"\bemail\w*", r"\be-mail\w*", r"\bdms?\b", r"\bdirect message\b", r"\bchat\w*", r"\bcall(?:ed|ing|s)?\b",
         r"\bphone\b", r"\bspoke (?:to|with)\b", r"\b(?:talk|speak) (?:to|with) (?:a |an )?(?:human|person|someone|manager|real)",
         r"\bhuman being\b",
-        r"\bcs\b", r"\bassist\w*", r"\bexperience\b", r"\bcustomers?\b", r"\bcare\b", r"\bletter\b",
+        r"\bassist\w*", r"\bexperience\b", r"\bcustomers?\b", r"\bcare\b", r"\bletter\b",
         r"\bsupervisor\b", r"\bmanager\b", r"\bescalat\w*", r"\bresponse\b", r"\brespond\w*", r"\breply\b",
         r"\bfollow[- ]?up\b", r"\bexplanation\b", r"\bapolog\w*", r"\bsorry\b", r"\binformation\b",
         (r"\b(?:worst|terrible|awful|horrible|unacceptable|ridiculous|disappointed|disappointing|pathetic)\b", 0.3),
         r"\bupdates?\b", r"\bcommunicat\w*", r"\bresolv\w*", r"\bsorted\b", r"\bfix(?:ed)?\b",
     ]),
 ]
+
+# When a reply names both, the first is what it complains about and the second the context or the
+# consequence: "cancelled, so I missed my meeting" is about the cancellation; "on hold for two hours
+# to rebook my cancelled flight" is about not getting through.
+OUTRANKS = {
+    "hold": {"cancellation", "delay", "booking", "refund", "support"},
+    "cancellation": {"delay"},
+    "damage": {"bags"},
+    "crew": {"staff"},  # "a rude flight attendant" is about the crew
+}
 
 LABELS = {key: label for key, label, _, _ in ASPECTS}
 
@@ -192,14 +211,29 @@ def candidates(text):
     return found
 
 
-def aspect_of(text):
-    """(key, weight) of the dominant aspect of `text` (already normalised), or (None, 0)."""
-    best_key, best = None, 0.0
+def aspect_scores(text):
+    """{aspect key: weight of its matches in `text`} for the aspects that match at all."""
     possible = candidates(text)
+    scores = {}
     for key, weighted in _PATTERNS:
-        if key not in possible:
-            continue
-        score = sum(w * len(regex.findall(text)) for w, regex in weighted)
-        if score > best:
+        if key in possible:
+            score = sum(w * len(regex.findall(text)) for w, regex in weighted)
+            if score:
+                scores[key] = score
+    return scores
+
+
+def aspect_of(text):
+    """(key, weight) of the dominant aspect of `text` (already normalised), or (None, 0).
+
+    An aspect that another matched aspect outranks (OUTRANKS) is out of the running; of the rest
+    the one with the most weight wins, a tie going to the one listed first.
+    """
+    scores = aspect_scores(text)
+    beaten = set().union(*(OUTRANKS.get(key, ()) for key in scores)) if scores else set()
+    best_key, best = None, 0.0
+    for key, _, _, _ in ASPECTS:
+        score = scores.get(key, 0.0)
+        if key not in beaten and score > best:
             best_key, best = key, score
     return best_key, best
