@@ -26,7 +26,7 @@ ASPECTS = [
         (r"\blost\b", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), r"\bbelongings\b",
     ]),
     ("cancellation", "cancellations", 2.0, [
-        r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bcalled off\b", r"\bscrapped\b",
+        r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
         (r"\bdelay\w*", 2.0), r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
@@ -45,6 +45,11 @@ ASPECTS = [
         (r"\bstuck\b", 0.75), (r"\bstranded\b", 0.75), (r"\bovernight\b", 0.75), (r"\bdepartures?\b", 0.75),
         (r"\bconnections?\b", 0.75), (r"\blayovers?\b", 0.75), (r"\bweather\b", 0.75), (r"\bsnow\b", 0.75),
         (r"\bstorms?\b", 0.75),
+        r"\bsupposed to (?:board|depart|leave|take off|land|arrive|be (?:in|at|there|home))",
+        r"\b(?:haven'?t|hasn'?t|not) (?:even )?(?:boarded|started boarding|left|departed|moved|taken off)",
+        r"\bnew (?:eta|departure time)\b", r"\btime changes?\b", r"\bhold-?up\b", r"\bdiver(?:ted|ged)\b",
+        r"\bpull(?:ed|ing)? away\b", (r"\b(?:get|getting|make it|go) home\b", 0.75),
+        (r"\bmiss(?:ed|ing)? (?:a |another |a full )?(?:day|days) of (?:work|vacation)", 0.75),
     ]),
     ("hold", "on hold / can't get through", 1.5, [
         r"\bhold\b", r"\bhanging up\b", r"\bnot (?:taking|answering) (?:calls|the phone)", r"\bholding\b", r"\bhung up\b", r"\bhang up\b",
@@ -57,7 +62,7 @@ ASPECTS = [
     ]),
     ("crew", "flight attendants and crew", 2.0, [
         r"\bflight attendants?\b", r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bstewardess\w*",
-        r"\bsteward\b", r"\bpilots?\b", r"\bcaptain\b", r"\bfas\b", r"\bflight staff\b", r"\bpurser\b",
+        r"\bsteward\b", r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b", r"\bflight staff\b", r"\bpurser\b",
     ]),
     ("staff", "staff and agents", 1.5, [
         r"\bgate agents?\b", r"\bstaff\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b", r"\bemployees?\b",
@@ -72,7 +77,8 @@ ASPECTS = [
         r"\bitinerary\b", r"\berror\b", r"\bglitch\w*", r"\bcrash\w*", r"\bportal\b",
         r"\bform\b", r"\bchange (?:my |our |the )?(?:flight|order|seat|address|booking|ticket|slot)",
         r"\bmileage\b", r"\bmiles\b", r"\bpoints\b", r"\bloyalty\b", r"\bupgrade\w*", r"\bstandby\b", r"\bbumped\b",
-        r"\bpay(?:ment)? page\b", r"\bre-?book\w*", r"\bre-?schedul\w*", r"\bchange fee\b", r"\bapple pay\b", r"\bsign(?:ed)? up\b",
+        r"\bpay(?:ment)? page\b", r"\btic?ke?ts?\b", r"\btix\b", r"\bover-?(?:book|sold|sell)\w*", r"\bno longer available\b",
+        r"\bpending\b", r"\bfare class\b", r"\bseat assignments?\b", r"\bpurchas\w*", r"\bbought\b", r"\bre-?book\w*", r"\bre-?schedul\w*", r"\bchange fee\b", r"\bapple pay\b", r"\bsign(?:ed)? up\b",
     ]),
     ("refund", "refunds and charges", 2.0, [
         r"\brefund\w*", r"\bcharg\w*", r"\bfees?\b", r"\bbill(?:ed|ing)?\b", r"\binvoices?\b",
@@ -96,7 +102,8 @@ ASPECTS = [
         r"\bcold\b", r"\bfreezing\b", r"\bhot\b", r"\bcramped\b", r"\buncomfortable\b", r"\bcomfort\w*",
         r"\boverhead\b", r"\bbins?\b", r"\bturbulence\b", r"\bfirst class\b", r"\bbusiness class\b",
         r"\beconomy\b", r"\bcabin\b", r"\bpillows?\b", r"\bblankets?\b", r"\bwindows?\b",
-        r"\bnoise\b", r"\bloud\b", r"\bchicken\b", r"\bsandwich\w*", r"\bpeanuts?\b", r"\bfly(?:ing)? with\b", r"\bair ?con\w*", r"\bbroken (?:tv|screen|seat|outlet)",
+        r"\bnoise\b", r"\bloud\b", r"\binedible\b", r"\bstale\b", r"\btvs\b", r"\bdirectv\b", r"\bpower\b",
+        r"\bheat(?:ing)?\b", r"\bstuffy\b", r"\bac\b", r"\bcatering\b", r"\bpretzels\b", r"\bgalley\b", r"\bmenu\b", r"\bchicken\b", r"\bsandwich\w*", r"\bpeanuts?\b", r"\bfly(?:ing)? with\b", r"\bair ?con\w*", r"\bbroken (?:tv|screen|seat|outlet)",
     ]),
     ("delivery", "delivery and couriers", 1.5, [
         r"\bdeliver\w*", r"\bcouriers?\b", r"\bparcels?\b", r"\bpackages?\b", r"\bshipping\b", r"\bshipped\b",
@@ -129,8 +136,8 @@ ASPECTS = [
 # consequence: "cancelled, so I missed my meeting" is about the cancellation; "on hold for two hours
 # to rebook my cancelled flight" is about not getting through.
 OUTRANKS = {
-    "hold": {"cancellation", "delay", "booking", "refund", "support"},
-    "cancellation": {"delay"},
+    "hold": {"booking", "refund"},
+    "cancellation": {"delay", "booking", "refund"},
     "damage": {"bags"},
     "crew": {"staff"},  # "a rude flight attendant" is about the crew
 }
