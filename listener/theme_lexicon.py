@@ -137,7 +137,7 @@ ASPECTS = [
 # to rebook my cancelled flight" is about not getting through.
 OUTRANKS = {
     "hold": {"booking", "refund"},
-    "cancellation": {"delay", "booking", "refund"},
+    "cancellation": {"delay", "booking"},
     "damage": {"bags"},
     "crew": {"staff"},  # "a rude flight attendant" is about the crew
 }
