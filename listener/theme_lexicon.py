@@ -115,7 +115,7 @@ ASPECTS = [
         r"\blines?\b", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
         r"\bcounter\b", r"\bkiosks?\b", r"\bwaiting in\b",
     ]),
-    ("support", "customer service", 1.0, [
+    ("support", "customer service and getting through", 1.0, [
         # who names customer service complains about it, whatever happened first
         (r"\bcustomer (?:service|care|support|experience|relations)\b", 3.0), (r"\bcust(?:omer)? ?serv\w*", 3.0),
         (r"\bcs\b", 3.0), (r"\bcsr\b", 3.0),
@@ -141,6 +141,11 @@ OUTRANKS = {
     "damage": {"bags"},
     "crew": {"staff"},  # "a rude flight attendant" is about the crew
 }
+
+# Aspects scored apart (their phrases and precedence differ) but one theme for the people who read
+# them: a customer on hold is complaining about customer service, and the human reasons we measure
+# against do not separate them either.
+FAMILY = {"hold": "support"}
 
 LABELS = {key: label for key, label, _, _ in ASPECTS}
 
@@ -231,7 +236,7 @@ def aspect_scores(text):
 
 
 def aspect_of(text):
-    """(key, weight) of the dominant aspect of `text` (already normalised), or (None, 0).
+    """(key, weight) of the dominant aspect's theme (its FAMILY) in `text` (already normalised), or (None, 0).
 
     An aspect that another matched aspect outranks (OUTRANKS) is out of the running; of the rest
     the one with the most weight wins, a tie going to the one listed first.
@@ -243,4 +248,4 @@ def aspect_of(text):
         score = scores.get(key, 0.0)
         if key not in beaten and score > best:
             best_key, best = key, score
-    return best_key, best
+    return FAMILY.get(best_key, best_key), best
