@@ -107,6 +107,9 @@ ASPECTS = [
         r"\bcold\b", r"\bfreezing\b", r"\bhot\b", r"\bcramped\b", r"\buncomfortable\b", r"\bcomfort\w*",
         r"\boverhead\b", r"\bbins?\b", r"\bturbulence\b", r"\bfirst class\b", r"\bbusiness class\b",
         r"\beconomy\b", r"\bcabin\b", r"\bpillows?\b", r"\bblankets?\b", r"\bwindows?\b",
+        # the flight itself, as a whole: what is left when nothing on the ground went wrong
+        (r"\b(?:worst|horrible|horrific|terrible|awful|bad|rough|miserable|uncomfortable) (?:flight|flights|flying)\b", 2.0),
+        (r"\bflight experience\b", 2.0), r"\bpressuri[sz]\w*", r"\bfilms?\b", r"\bon ?board\b", r"\bin-?flight\b",
         r"\bnoise\b", r"\bloud\b", r"\binedible\b", r"\bstale\b", r"\btvs\b", r"\bdirectv\b", r"\bpower\b",
         r"\bheat(?:ing)?\b", r"\bstuffy\b", r"\bac\b", r"\bcatering\b", r"\bpretzels\b", r"\bgalley\b", r"\bmenu\b", r"\bchicken\b", r"\bsandwich\w*", r"\bpeanuts?\b", r"\bfly(?:ing)? with\b", r"\bair ?con\w*", r"\bbroken (?:tv|screen|seat|outlet)",
     ]),
