@@ -17,6 +17,7 @@ ASPECTS = [
     ("damage", "damaged bags or items", 1.5, [
         r"\bdamag\w*", r"\bbroken (?:bag|suitcase|luggage|handle|wheel|item|parcel|box)",
         r"\b(?:smashed|crushed|ripped|torn|dented|cracked|shattered)\b",
+        r"\bbroke (?:my |our |the |a )?(?:\w+ )?(?:bag|suitcase|luggage|handle|wheel|stroller|car ?seat)",
         r"\b(?:bag|suitcase|luggage) (?:was |is |got |came back )?(?:broken|ruined|destroyed|wet|soaked)",
     ]),
     ("bags", "lost or delayed bags", 1.5, [
@@ -28,7 +29,7 @@ ASPECTS = [
         (r"\bmissing\b", 1.0),
     ]),
     ("cancellation", "cancellations", 2.0, [
-        r"\bcancel\w*", r"\bcanx\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
+        r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context r"\bcanx\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
         (r"\bdelay\w*", 2.0), r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",

@@ -145,6 +145,32 @@ def test_never_mixes_languages():
     assert group_replies([(1, "Refund please, I was overcharged", "es")])[1][2] == "es"
 
 
+@pytest.mark.parametrize("text, key", [
+    # the problem, not its consequence or its remedy
+    ("Flight cancelled so I missed my connection and sat at the gate for hours", "cancellation"),
+    ("Cancelled my flight, now I need a new booking", "cancellation"),
+    ("On hold for two hours trying to change my booking", "support"),  # on hold is in the customer service family
+    ("Got billed for a subscription I cancelled", "refund"),  # the customer cancelled: the bill is the problem
+    ("They broke my suitcase and my bag came back soaked", "damage"),
+    # the people: crew on board, agents on the ground
+    ("The flight attendant was so rude to my mother", "crew"),
+    ("The gate agent was rude and unprofessional", "staff"),
+    # whoever names customer service complains about it; a delay's circumstances only tip the balance
+    ("Flight delayed again and your customer service is a joke", "support"),
+    ("Stuck at the airport, weather they say", "delay"),
+    ("What's the hold up? Still not boarded", "delay"),
+    # hashtags are read as words
+    ("Third time this year #LostBag", "bags"),
+    ("#NeverOnTime again", "delay"),
+    ("Worst flight ever, the seat was broken", "comfort"),
+])
+def test_aspect_rules(text, key):
+    from listener.theme_groups import normalise
+    from listener.theme_lexicon import aspect_of
+
+    assert aspect_of(normalise(text))[0] == key
+
+
 def test_same_input_same_output(tdb, tcfg):
     texts = [r["text"] for r in generate_replies(random.Random(5), 400)]
     first = group_replies([(i, t, None) for i, t in enumerate(texts)])
