@@ -39,7 +39,10 @@ STOPWORDS = {
         was wasn't we we're were weren't what when where which while who whom why will with won't would
         wouldn't you you're your yours yourself yourselves yes yeah ok okay oh lol thanks thank please
         really one two even also well back way make made going go know need want said say thing things
-        day today time now ever never always again guys hi hey im dont cant ive amp""".split()),
+        day today time now ever never always again guys hi hey im dont cant ive amp
+        nothing something anything everything anyone someone everyone nobody sure let lets think tell told
+        tonight tomorrow yesterday night morning said says trying try take took come came see look
+        getting give gave keep find tried still just will got get""".split()),
     "es": set("de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o "
               "este sí porque esta muy sin sobre también me hasta hay donde quien desde todo nos es".split()),
     "de": set("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
