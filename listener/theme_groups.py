@@ -42,7 +42,8 @@ STOPWORDS = {
         day today time now ever never always again guys hi hey im dont cant ive amp
         nothing something anything everything anyone someone everyone nobody sure let lets think tell told
         tonight tomorrow yesterday night morning said says trying try take took come came see look
-        getting give gave keep find tried still just will got get""".split()),
+        getting give gave keep find tried still just will got get what's i'll we'll you'll i'd
+        done many better good great bad best worst""".split()),
     "es": set("de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o "
               "este sí porque esta muy sin sobre también me hasta hay donde quien desde todo nos es".split()),
     "de": set("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
