@@ -24,7 +24,8 @@ ASPECTS = [
         r"\bbags?\b", r"\bbaggage\b", r"\bluggage\b", r"\bsuitcases?\b", r"\bcarry[- ]?ons?\b",
         r"\bchecked in (?:a |my |our )?bag", r"\bbag(?:gage)? claim\b", r"\bcarousel\b",
         r"\blost (?:my |our )?(?:stuff|belongings)", r"\bstroller\b", r"\bcar ?seat\b", r"\bluggages\b",
-        (r"\blost\b", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), r"\bbelongings\b",
+        (r"\blost\b", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), (r"\bwhere (?:it|they) (?:is|are)\b", 1.0), r"\bfile reference\b",
+        r"\breport (?:was |has been )?filed\b", r"\bbelongings\b",
         r"\b(?:filed?|filing) a claim\b", r"\bclaim (?:number|ref\w*|form)\b", r"\bpossessions\b", r"\bproperty\b",
         (r"\bmissing\b", 1.0),
     ]),
@@ -138,6 +139,8 @@ ASPECTS = [
         r"\bfollow[- ]?up\b", r"\bexplanation\b", r"\bapolog\w*", r"\bsorry\b", r"\binformation\b",
         (r"\b(?:worst|terrible|awful|horrible|unacceptable|ridiculous|disappointed|disappointing|pathetic)\b", 0.3),
         r"\bupdates?\b", r"\bcommunicat\w*", r"\bresolv\w*", r"\bsorted\b", r"\bfix(?:ed)?\b",
+        r"\bcontact\w*", r"\bmessag\w*", r"\banswers?\b", r"\bquestions?\b", r"\bfeedback\b", r"\baddressed\b",
+        r"\bhandled\b", r"\bdealing with\b", r"\binconvenien\w*", r"\bnothing (?:was )?done\b", r"\buseless\b",
     ]),
 ]
 
