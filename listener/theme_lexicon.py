@@ -44,6 +44,8 @@ ASPECTS = [
         r"\bslow (?:delivery|shipping)\b", r"\btakes? (?:forever|ages)\b",
         r"\bhaven'?t (?:moved|left|taken off|boarded)", r"\bnot ready\b", r"\b(?:leave|depart) until\b",
         r"\b(?:let us|get) off the plane\b", r"\btake ?off\b",
+        r"\b(?:behind|after|off) schedule\b", r"\blet us (?:out|off|deplane)\b", r"\b(?:wait\w* (?:\w+ )?for|no) (?:a |an )?(?:open )?gate\b",
+        r"\bgate (?:isn'?t|is not|wasn'?t) (?:empty|free|open|available|ready)", r"\bget(?:ting)? going\b", (r"\bfinally\b", 0.75),
         # the circumstances of a delay more than the delay itself: they tip the balance only
         (r"\b(?:hours?|hrs?)\b", 0.5), (r"\bwaiting\b", 0.5), (r"\bsitting\b", 0.5), (r"\bsat\b", 0.5),
         (r"\bstuck\b", 0.75), (r"\bstranded\b", 0.75), (r"\bovernight\b", 0.75), (r"\bdepartures?\b", 0.75),
