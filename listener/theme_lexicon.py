@@ -3,8 +3,10 @@
 Written by hand from general knowledge of customer-service conversations (airlines, shops,
 delivery, subscriptions, banking); nothing here is extracted from any data set. Each aspect has a
 stable key (a theme's identity across weeks), a short label people would say, and regular
-expressions for its phrase variants. A reply's dominant aspect is the one with the most weight;
-a tie goes to the aspect listed first (the more specific ones are listed first).
+expressions for its phrase variants; words that name the thing weigh more than its circumstances.
+A reply's dominant aspect is the one with the most weight among those no other matched aspect
+outranks (OUTRANKS: the problem, not its consequence); a tie goes to the aspect listed first (the
+more specific ones are listed first). Some aspects are shown as one theme (FAMILY).
 
 English only: replies in other languages are grouped by their own words (see theme_groups).
 """
