@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 
 from .theme_lexicon import LABELS, aspect_of
 
-METHOD_VERSION = "lexicon-1+phrases-1"
+METHOD_VERSION = "lexicon-2+phrases-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
@@ -24,6 +24,8 @@ MIN_LIFT = 1.5  # a phrase as common among the lexicon's replies as in the pool 
 
 URL = re.compile(r"https?://\S+|www\.\S+")
 HANDLE = re.compile(r"(?<!\w)@\w+")
+HASHTAG = re.compile(r"#(\w+)")
+CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 STOPWORDS = {
@@ -37,7 +39,11 @@ STOPWORDS = {
         was wasn't we we're were weren't what when where which while who whom why will with won't would
         wouldn't you you're your yours yourself yourselves yes yeah ok okay oh lol thanks thank please
         really one two even also well back way make made going go know need want said say thing things
-        day today time now ever never always again guys hi hey im dont cant ive amp""".split()),
+        day today time now ever never always again guys hi hey im dont cant ive amp
+        nothing something anything everything anyone someone everyone nobody sure let lets think tell told
+        tonight tomorrow yesterday night morning said says trying try take took come came see look
+        getting give gave keep find tried still just will got get what's i'll we'll you'll i'd
+        done many better good great bad best worst""".split()),
     "es": set("de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o "
               "este sí porque esta muy sin sobre también me hasta hay donde quien desde todo nos es".split()),
     "de": set("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
@@ -55,9 +61,12 @@ LETTER = re.compile(r"[^\W\d_]")
 
 
 def normalise(text):
-    """Lower-cased text without URLs, @handles and HTML entities: what the lexicon reads."""
+    """Lower-cased text without URLs, @handles and HTML entities: what the lexicon reads.
+
+    A hashtag is read as words: "#HourLongDelay" as "hour long delay"."""
     text = html.unescape(text or "")
     text = HANDLE.sub(" ", URL.sub(" ", text))
+    text = HASHTAG.sub(lambda m: " " + CAMEL.sub(" ", m.group(1)) + " ", text)
     return text.lower().replace("\u2019", "'")
 
 
