@@ -1,4 +1,4 @@
-"""p95 of every page the UI links to, on a million replies, while a writer inserts replies.
+"""p95 of every page the UI links to and every inbox action, on a million replies, while a writer inserts replies.
 
 Builds (or reuses) the file with `listener demo`'s bulk path, then runs a real `datasette` process
 with dashboards/ on it and times each page over HTTP while a thread inserts a reply every few
@@ -10,6 +10,9 @@ and the ratio printed. Pages that hit Datasette's 3 s SQL limit on the copy coun
 """
 
 import argparse
+import os
+import re
+import datetime
 import socket
 import sqlite3
 import statistics
@@ -29,7 +32,7 @@ from listener.db import copy_database  # noqa: E402
 from listener.serve import REPO_DASHBOARDS, datasette_settings  # noqa: E402
 
 OUR_INDEXES = ["replies_thread", "replies_publication_created", "replies_sentiment", "replies_channel",
-               "replies_week_compound", "replies_needs_attention"]
+               "replies_week_compound", "replies_needs_attention", "replies_created", "replies_compound", "replies_language_created"]
 
 
 def pages(name):
@@ -48,6 +51,8 @@ def pages(name):
         "sentiment trend": f"/{name}/sentiment_trend?question=",
         "replies by question": f"/{name}/replies_by_question",
     }
+    out.update(inbox_pages())
+    out.update(week_view_pages(name))
     import yaml
     from datasette_dashboards import replace_opts_in_query
 
@@ -60,6 +65,64 @@ def pages(name):
     return out
 
 
+def inbox_pages():
+    q = urllib.parse.urlencode
+    week_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400))
+    return {
+        "inbox (newest open)": "/-/inbox",
+        "inbox, most negative": "/-/inbox?order=negative",
+        "inbox, question+negative": "/-/inbox?" + q({"question": "customer-effort", "sentiment": "negative"}),
+        "inbox, channel+language": "/-/inbox?" + q({"channel": "reddit", "language": "en"}),
+        "inbox, handled": "/-/inbox?status=handled",
+        "inbox, last 7 days, page 3": "/-/inbox?" + q({"from": week_ago, "page": 3}),
+        "inbox thread": "/-/inbox/thread/1",
+    }
+
+
+def measure_actions(base, n):
+    """p95 and median of each inbox action (POST with the page's CSRF token), as the local editor."""
+    with urllib.request.urlopen(base + "/-/inbox?order=negative", timeout=60) as response:
+        html = response.read().decode()
+        cookie = response.headers["set-cookie"].split(";", 1)[0]
+    token = re.search(r'name="csrftoken" value="([^"]+)"', html).group(1)
+    replies = re.findall(r'data-id="(\d+)"', html)
+    actions = {"action: label": "label:negative", "action: handled": "status:handled",
+               "action: assign": "assign", "action: note": "note", "action: undo": "undo"}
+    results = {}
+    for title, do in actions.items():
+        times = []
+        for i in range(n):
+            form = {"csrftoken": token, "reply_id": replies[i % len(replies)], "do": do, "assign": "sam",
+                    "note": "called back"}
+            request = urllib.request.Request(base + "/-/inbox/act", data=urllib.parse.urlencode(form).encode(),
+                                             headers={"cookie": cookie, "accept": "application/json"})
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                exc.read()  # e.g. nothing left to undo: still a full round trip
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        results[title] = times[max(0, int(round(0.95 * len(times))) - 1)], statistics.median(times)
+    return results
+
+
+def week_view_pages(name):
+    """The question pages and readable tables (issue 14, week vs week); the panel is a chart above."""
+    today = datetime.date.today()
+    last_monday = today - datetime.timedelta(days=today.weekday() + 7)
+    return {
+        "question page": "/-/question/customer-effort",
+        "question page, last week": f"/-/question/customer-effort?week={last_monday}",
+        "question page, no replies": "/-/question/recommend",
+        "questions list": "/-/question",
+        "column help": "/-/columns",
+        "questions table (words)": f"/{name}/questions",
+        "reply link (to its row)": "/-/reply/1",
+    }
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,8 +133,10 @@ def start_datasette(db_path):
     port = free_port()
     args = [sys.executable, "-m", "datasette", "serve", str(db_path), "--metadata",
             str(REPO_DASHBOARDS / "metadata.yaml"), "--plugins-dir", str(REPO_DASHBOARDS / "plugins"),
+            "--template-dir", str(REPO_DASHBOARDS / "templates"),
             "--host", "127.0.0.1", "--port", str(port), *datasette_settings()]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}  # no logins: the local editor acts
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -152,6 +217,9 @@ def run_pages(db_path, n, label):
             measure(base, url, 1)  # warm up
             results[title] = measure(base, url, n)
             print(f"  {label:<8} {title:<28} p95 {results[title][0]:8.1f} ms", flush=True)
+        for title, timing in measure_actions(base, n).items():
+            results[title] = timing
+            print(f"  {label:<8} {title:<28} p95 {timing[0]:8.1f} ms", flush=True)
         return results, writer.written
     finally:
         writer.stop.set()

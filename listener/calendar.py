@@ -26,9 +26,82 @@ def parse_from(value, now):
 
 
 def approved_questions(db):
-    cursor = db.execute("SELECT * FROM questions WHERE status = 'approved' AND deleted_at IS NULL ORDER BY id")
+    return question_rows(db, "status = 'approved'")
+
+
+def question_rows(db, where="1"):
+    cursor = db.execute(f"SELECT * FROM questions WHERE deleted_at IS NULL AND {where} ORDER BY id")
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+WHY_ABSENT = {
+    "draft": "a draft: `listener approve {id} --by NAME` (or approve it in its file)",
+    "paused": "paused: `listener approve {id} --by NAME` resumes it (or status = \"approved\" in its file)",
+}
+
+
+def absent(db, start, days):
+    """Lines for questions left out of the calendar (draft, paused) that would post in the window."""
+    end = start + timedelta(days=days)
+    lines = []
+    for question in question_rows(db, "status IN ('draft', 'paused')"):
+        try:
+            times = occurrences(question, start, end)
+        except ListenerError:
+            times = []
+        if times:
+            lines.append(f"not shown: {question['id']} ({len(times)} occurrence(s)) is "
+                         + WHY_ABSENT[question["status"]].format(id=question["id"]))
+    return lines
+
+
+def next_occurrence(question, now):
+    """The first occurrence at or after `now` (a rule: looking a day, a month, then 400 days ahead), or None."""
+    for days in (1, 31, 400) if question["rrule"] else (36500,):
+        try:
+            found = occurrences(question, now, now + timedelta(days=days))
+        except ListenerError:
+            return None
+        if found:
+            return found[0]
+    return None
+
+
+def question_list(db, cfg, now):
+    """`listener questions`: every question, drafts too, with its next occurrence per channel and replies."""
+    replies = dict(db.execute(
+        "SELECT p.question_id, count(*) FROM replies r JOIN publications p ON p.id = r.publication_id "
+        "WHERE r.deleted_at IS NULL GROUP BY p.question_id").fetchall())
+    published = dict(db.execute("SELECT question_id, count(*) FROM publications WHERE state = 'published' "
+                                "GROUP BY question_id").fetchall())
+    out = []
+    for question in question_rows(db):
+        when = next_occurrence(question, now) if question["status"] != "archived" else None
+        zone = ZoneInfo(question["time_zone"])
+        out.append({
+            "id": question["id"], "status": question["status"], "approved_by": question["approved_by"],
+            "next": {channel: (iso(when) if when else None) for channel in json.loads(question["channels"])
+                     if cfg[channel]["enabled"]},
+            "next_local": when.astimezone(zone).isoformat(timespec="minutes") if when else None,
+            "time_zone": question["time_zone"], "published": published.get(question["id"], 0),
+            "replies": replies.get(question["id"], 0), "text": question["text"],
+        })
+    return out
+
+
+def format_questions(rows):
+    if not rows:
+        return "no questions: write posts/*.toml (see posts/README.md), then `listener sync`"
+    lines = [f"{'question':<28} {'status':<9} {'next (UTC)':<21} {'channels':<11} {'posts':>5} {'replies':>7}"]
+    for row in rows:
+        when = next(iter(row["next"].values()), None) or "-"
+        lines.append(f"{row['id'][:28]:<28} {row['status']:<9} {when:<21} {','.join(row['next']) or '-':<11} "
+                     f"{row['published']:>5} {row['replies']:>7}")
+    waiting = [row["id"] for row in rows if row["status"] in ("draft", "paused")]
+    if waiting:
+        lines.append(f"not published until approved: {', '.join(waiting)} (`listener approve ID --by NAME`)")
+    return "\n".join(lines)
 
 
 def upcoming(db, cfg, start, days):
@@ -43,7 +116,11 @@ def upcoming(db, cfg, start, days):
     entries = []
     for question in approved_questions(db):
         zone = ZoneInfo(question["time_zone"])
-        for when in occurrences(question, start, end):
+        try:
+            times = occurrences(question, start, end)
+        except ListenerError:  # a rule that expands too far (saved before it was refused) is skipped
+            continue
+        for when in times:
             for channel in json.loads(question["channels"]):
                 if not cfg[channel]["enabled"]:
                     continue
@@ -64,12 +141,13 @@ def upcoming(db, cfg, start, days):
     return entries
 
 
-def format_calendar(entries, start, days):
+def format_calendar(entries, start, days, absent_lines=()):
     if not entries:
-        return (f"nothing scheduled from {iso(start)} for {days} day(s): "
-                "approve a question (`listener approve ID --by NAME`) or run `listener sync`")
-    lines = [f"{'UTC':<20}  {'local':<25} {'zone':<20} {'channel':<7} {'state':<10} question"]
+        lines = [f"nothing scheduled from {iso(start)} for {days} day(s): "
+                 "approve a question (`listener approve ID --by NAME`) or run `listener sync`"]
+    else:
+        lines = [f"{'UTC':<20}  {'local':<25} {'zone':<20} {'channel':<7} {'state':<10} question"]
     for e in entries:
         lines.append(f"{e['utc']:<20}  {e['local']:<25} {e['time_zone']:<20} {e['channel']:<7} "
                      f"{e['state']:<10} {e['question']}")
-    return "\n".join(lines)
+    return "\n".join(lines + list(absent_lines))

@@ -12,9 +12,11 @@ from . import publish as publish_mod
 from . import questions as questions_mod
 from . import scoring, status as status_mod
 from .config import load_config
-from .db import open_db
+from .db import open_db, open_existing_db
 from .errors import ListenerError
-from .times import utcnow
+from .display import display_text
+from .times import parse_iso, utcnow
+from .users import local_name
 
 
 class ListenerGroup(click.Group):
@@ -24,7 +26,7 @@ class ListenerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ListenerError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {display_text(exc)}", err=True)
             sys.exit(1)
 
 
@@ -54,8 +56,9 @@ def common(fn):
     return wrapper
 
 
-def open_configured_db(cfg):
-    return open_db(cfg["database"]["path"])
+def open_configured_db(cfg, *, create=True):
+    """The configured database; read-only commands pass create=False and never create the file."""
+    return open_db(cfg["database"]["path"]) if create else open_existing_db(cfg["database"]["path"])
 
 
 def open_channels(cfg, only=None):
@@ -77,7 +80,7 @@ def open_channels(cfg, only=None):
 
 def echo_messages(messages):
     for message in messages:
-        click.echo(f"  {message}")
+        click.echo(f"  {display_text(message)}")
 
 
 @cli.command()
@@ -104,14 +107,16 @@ def init(path):
 def sync(cfg, posts_dir):
     """Load posts/*.toml into the questions table. Bad files are reported; the rest still load.
 
+    Says what is new, changed and waiting for approval, and the posts of the next 7 days with
+    their X cost. Rules faster than [publish] min_interval_minutes are refused.
+
     Example: listener sync --posts posts/
     """
     db = open_configured_db(cfg)
-    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow())
-    click.echo(f"synced {len(result.loaded)} question(s)" +
-               (f", archived {len(result.removed)} whose file is gone" if result.removed else ""))
+    result = questions_mod.sync(db, posts_dir or cfg["posts"]["dir"], utcnow(), cfg)
+    click.echo(display_text(questions_mod.format_sync(result, cfg)))
     for error in result.errors:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {display_text(error)}", err=True)
     if result.errors:
         sys.exit(1)
 
@@ -204,24 +209,27 @@ def score(cfg, rescore):
 @cli.command()
 @click.argument("reply_id", type=int)
 @click.argument("label", type=click.Choice(["negative", "neutral", "positive", "clear"]))
-@click.option("--by", default="someone", show_default=True, help="who made the correction")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who made the correction")
 @common
 def label(cfg, reply_id, label, by):
     """Correct a reply's sentiment label; the score stays, views and the digest use the correction.
 
-    The workspace model learns from it at the next `listener score` (or worker tick), then relabels
+    Recorded as an event (who, when, what it replaced), like a correction in the inbox. The
+    workspace model learns from it at the next `listener score` (or worker tick), then relabels
     similar replies; a correction always wins for its own reply.
 
     Example: listener label 42 negative --by maria
     """
+    from . import inbox
+
     db = open_configured_db(cfg)
-    scoring.set_label(db, reply_id, label, by, utcnow())
-    click.echo(f"reply {reply_id}: label {label}")
+    event_id = inbox.act(db, reply_id, "label", label, by, utcnow())
+    click.echo(f"reply {reply_id}: label {label} by {by} (event {event_id})")
 
 
 @cli.command()
 @click.argument("question_id")
-@click.option("--by", required=True, help="who approves")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who approves")
 @common
 def approve(cfg, question_id, by):
     """Approve a question so it gets published (a later change of its text takes it back to draft).
@@ -250,11 +258,12 @@ def pause(cfg, question_id):
 @common
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(cfg, as_json):
-    """Publications by state, coverage, next harvests, rate limits and X cost.
+    """Publications by state, coverage, next harvests, rate limits, X cost, and per channel
+    whether its credentials are set (never their values). Creates nothing.
 
     Example: listener status --json
     """
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     data = status_mod.summary(db, cfg, utcnow())
     click.echo(json.dumps(data, indent=2) if as_json else status_mod.format_status(data))
 
@@ -281,18 +290,23 @@ def serve(cfg, host, port):
 @click.option("--serve/--no-serve", default=True, help="serve Datasette afterwards (default) or just summarise")
 @click.option("--port", default=8001, show_default=True)
 @click.option("--posts", "posts_dir", default="posts", show_default=True, type=click.Path(file_okay=False))
-def demo(db_path, replies, seed, serve, port, posts_dir):
+@click.option("--spike", is_flag=True, help="then a burst of complaints in the last hour: shows an alert incident")
+def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """Run the whole loop offline against the fake platform, then serve Datasette.
 
     Starts the fake X and Reddit on 127.0.0.1, publishes the approved questions in posts/, lets
     the fake produce realistic replies, harvests and scores them. Running it again on the same
     file adds no duplicates.
 
+    With --spike the fake then sends a burst of complaints to one question, and the demo shows
+    the alert incident it opens and its notice.
+
     Example: listener demo --no-serve --db /tmp/demo.db --replies 500 --seed 7
     """
     from .demo import run_demo
 
-    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo)
+    cfg = run_demo(db_path, replies=replies, seed=seed, posts_dir=posts_dir, echo=click.echo, spike=spike,
+                   datasette_url=f"http://127.0.0.1:{port}")
     if serve:
         from .serve import serve as run_serve
 
@@ -307,16 +321,20 @@ def demo(db_path, replies, seed, serve, port, posts_dir):
 def calendar(cfg, start, days, as_json):
     """Upcoming occurrences of approved questions, per channel, in local time and UTC.
 
-    Reads the questions table: run `listener sync` first to see changes in posts/.
+    Reads the questions table: run `listener sync` first to see changes in posts/. Drafts and
+    paused questions that would post in the window are named at the end, with why.
 
     Example: listener calendar --from 2026-12-01 --days 31
     """
     from . import calendar as calendar_mod
 
-    db = open_configured_db(cfg)
+    db = open_configured_db(cfg, create=False)
     first = calendar_mod.parse_from(start, utcnow())
     entries = calendar_mod.upcoming(db, cfg, first, days)
-    click.echo(json.dumps(entries, indent=2) if as_json else calendar_mod.format_calendar(entries, first, days))
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+    else:
+        click.echo(display_text(calendar_mod.format_calendar(entries, first, days, calendar_mod.absent(db, first, days))))
 
 
 @cli.command()
@@ -326,6 +344,7 @@ def run(cfg, once):
     """The worker: every [worker] tick_seconds sync, plan, publish, harvest and send the digest.
 
     One per database (a second one exits with an error). Ctrl-C or SIGTERM stops it cleanly.
+    With --once, the exit code is 1 when a step failed, naming the step(s).
     Occurrences later than [publish] missed_grace_minutes are marked missed, never burst-posted.
 
     Example: listener run          (or from cron: listener run --once)
@@ -333,17 +352,22 @@ def run(cfg, once):
     from . import worker
 
     worker.setup_logging()
-    worker.run(cfg, open_channels, once=once)
+    report = worker.run(cfg, open_channels, once=once)
+    failed = sorted({error.split(":", 1)[0] for error in report.errors}) if report else []
+    if failed:  # cron alerts on a non-zero exit
+        click.echo(f"Error: step(s) failed: {', '.join(failed)} (see the log above)", err=True)
+        sys.exit(1)
 
 
 @cli.command()
 @common
 @click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends nothing")
 @click.option("--send", is_flag=True, help="send the digest of --week (once: a sent week is not sent again)")
+@click.option("--partial", is_flag=True, help="with --send: allow a week that is not over yet (it uses up that week)")
 @click.option("--due", is_flag=True, help="send last week's digest if its [digest] weekday and hour have passed")
 @click.option("--week", help="ISO week like 2026-W47, in [digest] time_zone (default: last complete week)")
 @click.option("--out", type=click.Path(dir_okay=False), help="preview HTML file (default: digest-<week>.html)")
-def digest(cfg, preview, send, due, week, out):
+def digest(cfg, preview, send, due, week, out, partial):
     """The weekly e-mail digest: what people said to each question, as a short memo.
 
     Examples: listener digest --preview --week 2026-W47 --out digest.html
@@ -355,25 +379,236 @@ def digest(cfg, preview, send, due, week, out):
         raise click.UsageError("pass one of --preview, --send or --due")
     if due and week:
         raise click.UsageError("--due picks the week itself: drop --week")
-    db = open_configured_db(cfg)
+    from . import themes as themes_mod
+
+    db = open_configured_db(cfg, create=False)
     now = utcnow()
     if due:
+        themes_mod.refresh_week(db, digest_mod.due_period(cfg, now), now)  # the digest leads with themes
         click.echo(mail.send_if_due(db, cfg, now).message)
         return
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
+    themes_mod.refresh_week(db, period, now)
     if send:
+        ends = parse_iso(period.end)
+        if ends > now and not partial:
+            raise ListenerError(f"week {period.label} is not over until {period.end}: sending now uses up its digest "
+                                "with part of the week; wait, or pass --partial")
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
     built = digest_mod.build_digest(db, cfg, period)
     target = Path(out or f"digest-{period.label}.html")
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
-    click.echo(built.text)
+    click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)
     if not built.total and not week:
         current = digest_mod.period_of(now.astimezone(digest_mod.ZoneInfo(period.zone)).date(), period.zone)
         click.echo(f"no replies in {period.label}; this week so far: --week {current.label}", err=True)
 
 
+@cli.group(invoke_without_command=True)
+@common
+@click.option("--question", "question_id", help="only this question (default: every question with replies)")
+@click.option("--week", help="ISO week like 2026-W48, in [digest] time_zone (default: this week)")
+@click.option("--from", "start", help="first day of a date range, e.g. 2026-11-01 (with --to)")
+@click.option("--to", "end", help="last day of the range, e.g. 2026-11-14")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def themes(ctx, cfg, question_id, week, start, end, as_json):
+    """What people said to each question, grouped into themes: computes, stores and prints them.
+
+    \b
+    Examples: listener themes --question how-easy --week 2026-W48
+              listener themes --from 2026-11-01 --to 2026-11-14 --json
+              listener themes rename 12 "invoice portal" --by maria
+    """
+    if ctx.invoked_subcommand:
+        return
+    from . import themes as themes_mod
+
+    db = open_configured_db(cfg, create=False)
+    now = utcnow()
+    span = themes_mod.parse_span(cfg, week, start, end, now)
+    if question_id:
+        if not db.execute("SELECT 1 FROM questions WHERE id = ?", [question_id]).fetchone():
+            raise ListenerError(f"no question {question_id!r}: run `listener sync` or see the questions table")
+        ids = [question_id]
+    else:
+        ids = themes_mod.questions_with_replies(db, span)
+    results = {q: themes_mod.compute_themes(db, q, span, now) for q in ids}
+    if as_json:
+        out = [{"question_id": q, "period": span.key, "themes": [
+            {k: v for k, v in t.items() if k != "reply_ids"} for t in found]} for q, found in results.items()]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    if not ids:
+        click.echo(f"no replies in {span.key}")
+    for q, found in results.items():
+        click.echo(themes_mod.format_themes(q, span.key, found))
+
+
+@themes.command("rename")
+@click.argument("theme_id", type=int)
+@click.argument("label")
+@click.option("--by", default=local_name, show_default="your OS user name", help="who renamed it")
+@common
+def themes_rename(cfg, theme_id, label, by):
+    """Give a theme a better name; it keeps it in every week and recompute.
+
+    Example: listener themes rename 12 "invoice portal" --by maria
+    """
+    from . import themes as themes_mod
+
+    themes_mod.rename_theme(open_configured_db(cfg, create=False), theme_id, label, by, utcnow())
+    click.echo(f"theme {theme_id}: renamed {label!r}")
+
+
+@themes.command("merge")
+@click.argument("source_id", type=int)
+@click.argument("target_id", type=int)
+@click.option("--by", default=local_name, show_default="your OS user name", help="who merged them")
+@common
+def themes_merge(cfg, source_id, target_id, by):
+    """Put one theme's replies into another (of the same question), now and in every recompute.
+
+    Example: listener themes merge 14 12 --by maria
+    """
+    from . import themes as themes_mod
+
+    themes_mod.merge_themes(open_configured_db(cfg, create=False), source_id, target_id, by, utcnow())
+    click.echo(f"theme {source_id}: merged into theme {target_id}")
+
+
+@themes.command("move")
+@click.argument("reply_id", type=int)
+@click.argument("theme_id", type=int)
+@click.option("--by", default=local_name, show_default="your OS user name", help="who moved it")
+@common
+def themes_move(cfg, reply_id, theme_id, by):
+    """Put one reply into another theme of its question, now and in every recompute.
+
+    Example: listener themes move 4711 12 --by maria
+    """
+    from . import themes as themes_mod
+
+    themes_mod.move_reply(open_configured_db(cfg, create=False), reply_id, theme_id, by, utcnow())
+    click.echo(f"reply {reply_id}: moved to theme {theme_id}")
+
+
+@themes.command("undo")
+@click.argument("fix_id", type=int)
+@common
+def themes_undo(cfg, fix_id):
+    """Stop applying a rename, merge or move (ids in the theme_fixes table).
+
+    Example: listener themes undo 3
+    """
+    from . import themes as themes_mod
+
+    themes_mod.undo_fix(open_configured_db(cfg, create=False), fix_id, utcnow())
+    click.echo(f"theme fix {fix_id}: undone")
+
+
+@cli.group()
+def users():
+    """Logins for `listener serve`: LISTENER_USERS="name:role:HASH,..." (roles viewer, editor).
+
+    Example: listener users hash
+    """
+
+
+@users.command("hash")
+def users_hash():
+    """Print the hash of a password (asked twice, on the terminal), for LISTENER_USERS.
+
+    Example: export LISTENER_USERS="maria:editor:$(listener users hash)"
+    """
+    from .users import make_hash
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    click.echo(make_hash(password))
+
+
+@users.command("list")
+def users_list():
+    """The configured logins and their roles (never the hashes).
+
+    Example: listener users list
+    """
+    from .users import load_users
+
+    configured = load_users()
+    for user in configured.values():
+        click.echo(f"{user.name}\t{user.role}")
+    if not configured:
+        click.echo("no logins configured: on 127.0.0.1 the local user acts; set LISTENER_USERS to add people")
+
+
+@cli.group(invoke_without_command=True)
+@common
+@click.option("--open", "only_open", is_flag=True, help="only incidents still open")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def alerts(cfg, only_open, as_json):
+    """Incidents between digests: spikes of complaints, reply volume or a theme, newest first.
+
+    The worker checks every tick and sends one notice per incident (mail and/or webhook);
+    see docs/alerts.md.
+
+    Examples: listener alerts --open
+              listener alerts test
+    """
+    if click.get_current_context().invoked_subcommand:
+        return
+    from . import alerts as alerts_mod
+
+    db = open_configured_db(cfg, create=False)
+    found = alerts_mod.incidents(db, only_open=only_open)
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json else alerts_mod.format_incidents(found))
+
+
+@alerts.command("check")
+@common
+def alerts_check(cfg):
+    """Detect incidents now and deliver due notices (what the worker does every tick; for cron).
+
+    Example: listener alerts check
+    """
+    from . import alerts as alerts_mod
+
+    db = open_configured_db(cfg)
+    click.echo(alerts_mod.check_and_deliver(db, cfg, utcnow()) or "no change, nothing to send")
+
+
+@alerts.command("test")
+@common
+@click.option("--via", type=click.Choice(["mail", "webhook"]), help="only this channel")
+def alerts_test(cfg, via):
+    """Send a test notice through the configured channels (mail, webhook); stores nothing.
+
+    Example: listener alerts test --via webhook
+    """
+    from . import notify
+
+    db = open_configured_db(cfg, create=False)
+    sent = notify.send_test(db, cfg, utcnow(), only=via)
+    click.echo(f"sent a test notice by {', '.join(sent)}")
+
+
+@cli.command(name="questions")
+@common
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def questions_command(cfg, as_json):
+    """Every question (drafts and paused too): status, next occurrence per channel, replies.
+
+    Reads the questions table (run `listener sync` first); creates nothing.
+
+    Example: listener questions --json
+    """
+    from . import calendar as calendar_mod
+
+    db = open_configured_db(cfg, create=False)
+    rows = calendar_mod.question_list(db, cfg, utcnow())
+    click.echo(json.dumps(rows, indent=2) if as_json else display_text(calendar_mod.format_questions(rows)))
 @cli.command()
 @common
 @click.option("--suggest", type=int, metavar="N", help="the N unreviewed replies the model is least sure of")

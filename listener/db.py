@@ -35,20 +35,33 @@ def open_db(path, *, migrate_schema=True) -> sqlite_utils.Database:
     return db
 
 
+def open_existing_db(path) -> sqlite_utils.Database:
+    """open_db for read-only commands: a missing file is an error, never created."""
+    if not Path(path).is_file():
+        raise ConfigError(f"no database at {path}: run `listener init` (or `listener sync`), or pass --db")
+    return open_db(path)
+
+
 class transaction:
     """`with transaction(db):` runs BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error).
 
     IMMEDIATE takes the write lock up front so two workers never interleave a read-then-write.
+    Inside an open transaction it joins it: the outer one commits or rolls back the whole.
     """
 
     def __init__(self, db):
         self.conn = db.conn
+        self.outer = False
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outer = True
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
+        if not self.outer:
+            return False
         if exc_type is None:
             self.conn.execute("COMMIT")
         else:

@@ -5,6 +5,7 @@ posts and replies: it publishes nothing again, and its harvest adds no duplicate
 """
 
 import json
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from . import harvest, publish, questions
 from .bulk import BULK_THRESHOLD, bulk_replies
 from .channels import open_channel
 from .config import load_config
-from .db import open_db
+from .db import open_db, transaction
 from .fake import start_server, stop_server
 from .status import format_summary, summary
+from .themes import refresh_recent
 from .times import utcnow
 
 DEMO_SECRETS = {
@@ -47,8 +49,15 @@ def fake_posts(base_url):
         return json.loads(response.read())["posts"]
 
 
-def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
-    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used."""
+def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spike=False, datasette_url=None):
+    """Publish, let the fake reply, harvest, score; print a summary. Returns the config used.
+
+    With `spike`, the fake then gets a burst of complaints to one question in the last hour and
+    the alerts check runs: the incident is stored and its notice printed (see add_spike).
+
+    The demo's posts and replies exist only on the fake platform, whose port closes when the demo
+    ends: their links are pointed at their rows in Datasette (`datasette_url`, default [serve] base_url).
+    """
     db_path = Path(db_path)
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
     try:
@@ -59,10 +68,13 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
         db = open_db(db_path)
         now = utcnow()
         echo(f"fake platform on {server.base_url} (X and Reddit APIs, offline)")
-        synced = questions.sync(db, posts_dir, now)
+        synced = questions.sync(db, posts_dir, now, cfg)
         for error in synced.errors:
             echo(f"  skipped {error}")
-        echo(f"synced {len(synced.loaded)} question(s) from {posts_dir}/")
+        for question_id in synced.waiting:  # posts/ ships drafts: the offline demo approves its own
+            questions.approve(db, question_id, "demo", now)
+        echo(f"synced {len(synced.loaded)} question(s) from {posts_dir}/"
+             + (f", approved {len(synced.waiting)} draft(s) as \"demo\"" if synced.waiting else ""))
         channels = {name: open_channel(name, cfg) for name in ("x", "reddit")}
         planned = publish.plan(db, cfg, now, catch_up=True)
         report = publish.publish_due(db, cfg, channels, now)
@@ -77,10 +89,25 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print):
         echo(f"harvested {result.fetched} replies in {result.requests} request(s), {result.new} new")
         for message in report.messages + result.messages:
             echo(f"  {message}")
+        spiked = add_spike(server.base_url, db, cfg, channels, echo) if spike else None
+        link_rows(db, datasette_url or cfg["serve"]["base_url"], db_path.stem)
+        echo(f"grouped replies into themes for {refresh_recent(db, cfg, now)} question-week(s): "
+             f"listener themes --db {db_path}")
         echo(format_summary(summary(db, cfg, now)))
+        if spiked:
+            show_incident(db, cfg, spiked, echo)
         return cfg
     finally:
         stop_server(server)
+
+
+def link_rows(db, datasette_url, dbname):
+    """Point every stored post and reply link at its row in Datasette (see run_demo)."""
+    base = f"{datasette_url.rstrip('/')}/{urllib.parse.quote(dbname)}"
+    with transaction(db):
+        for table in ("publications", "replies"):
+            db.execute(f"UPDATE {table} SET url = ? || '/{table}/' || id WHERE url IS NOT NULL "
+                       f"AND url IS NOT ? || '/{table}/' || id", [base, base])
 
 
 def add_replies(base_url, db, total, seed, echo):
@@ -100,3 +127,48 @@ def add_replies(base_url, db, total, seed, echo):
         control(base_url, "/_fake/replies", {"channel": channel, "post_id": remote_id, "count": count,
                                               "seed": seed * 1000 + i, "spread_seconds": 3 * 3600})
     echo(f"the fake platform produced {total} replies to {len(targets)} post(s)")
+
+
+SPIKE_TEXTS = (  # written for the demo
+    "The app is down again and I cannot log in. Terrible, awful service.",
+    "Checkout is broken again and I was charged twice. Awful!",
+    "Your site keeps failing, this is ridiculous and frustrating.",
+    "Worst outage ever, nothing works, I'm furious.",
+    "Still broken. Support is useless and nobody answers. Horrible.",
+)
+
+
+def add_spike(base_url, db, cfg, channels, echo, count=40):
+    """A burst of `count` complaints to the first published post in the last hour, harvested.
+
+    Returns the question answered (None without a published post); show_incident shows the alert.
+    """
+    row = db.execute("SELECT channel, remote_id, question_id FROM publications WHERE state = 'published' "
+                     "ORDER BY id LIMIT 1").fetchone()
+    if not row:
+        echo("spike: no published post to reply to")
+        return None
+    channel, remote_id, question_id = row
+    now = utcnow()
+    start = now.timestamp() - 55 * 60
+    burst = [{"text": SPIKE_TEXTS[i % len(SPIKE_TEXTS)], "author": f"angry_customer_{i}",
+              "created_at": start + i * 50 * 60 / count} for i in range(count)]
+    control(base_url, "/_fake/replies", {"channel": channel, "post_id": remote_id, "replies": burst})
+    harvest.make_all_due(db, now)
+    harvest.harvest_due(db, cfg, channels, now, pages_per_run=10**6)
+    echo(f"spike: the fake platform produced {count} complaints to {question_id} on {channel} in the last hour")
+    return question_id
+
+
+def show_incident(db, cfg, question_id, echo):
+    """Run the alerts check and print the incident the spike opened, with its notice."""
+    from . import alerts, notify
+
+    alerts.check_and_deliver(db, cfg, utcnow())
+    found = [i for i in alerts.open_incidents(db) if i["question_id"] == question_id]
+    if not found:
+        echo("spike: no incident opened (see docs/alerts.md for the thresholds)")
+        return
+    echo(alerts.format_incidents(found))
+    echo("the notice (set [alerts] recipients or webhook_url to deliver it):")
+    echo(notify.text_body(found[0], notify.links(cfg, db, found[0])))

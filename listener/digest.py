@@ -12,24 +12,27 @@ label), so a person's correction wins.
 
 import base64
 import hashlib
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .chart import COLORS, stacked_bars
+from .display import display_text
 from .errors import ConfigError
 from .status import coverage_text
-from .times import iso
+from .times import iso, zone_or_none
 
 LABELS = ("negative", "neutral", "positive")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_LETTERS = "MTWTFSS"
 QUOTES_PER_SIDE = 2
+THEMES_PER_QUESTION = 5
 QUOTE_CHARS = 280
 CHANNEL_NAMES = {"x": "X", "reddit": "Reddit"}
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
@@ -103,10 +106,8 @@ def period_of(day, zone):
 
 def digest_zone(cfg):
     name = cfg["digest"]["time_zone"]
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[digest] time_zone {name!r} is not an IANA time zone: use e.g. \"Europe/Berlin\"") from None
+    if zone_or_none(name) is None:
+        raise ConfigError(f"[digest] time_zone {name!r} is not an IANA time zone: use e.g. \"Europe/Berlin\"")
     return name
 
 
@@ -231,6 +232,8 @@ class QuestionReport:
     days: list              # (date, Mix) for each local day
     negative: list          # Quote
     positive: list
+    themes: list = field(default_factory=list)  # ThemeLine, largest first, stored by listener.themes
+    other: int = 0          # replies in no theme
     chart_cid: str | None = None
     chart_png: bytes | None = None
     last_reply_at: str | None = None
@@ -366,8 +369,10 @@ def trim(text, limit=QUOTE_CHARS):
 
 
 def safe_url(url):
-    """Only http(s) links go into the mail."""
-    return url if url and urllib.parse.urlsplit(url).scheme in ("http", "https") else None
+    """Only http(s) links go into the mail, with controls and bidi characters percent-encoded."""
+    if not url or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~", errors="replace")
 
 
 def quotes(db, cfg, dbname, question_id, period, label):
@@ -395,7 +400,8 @@ def quotes(db, cfg, dbname, question_id, period, label):
         if key in seen:
             continue  # the same words twice say nothing new: show another reply instead
         seen.add(key)
-        picked.append(Quote(id=i, text=trim(text), author=author or "someone", channel=CHANNEL_NAMES.get(ch, ch),
+        picked.append(Quote(id=i, text=trim(display_text(text)), author=display_text(author) or "someone",
+                            channel=CHANNEL_NAMES.get(ch, ch),
                             label=label, compound=compound, corrected=bool(corrected),
                             datasette_url=f"{base}/{urllib.parse.quote(dbname)}/replies/{i}",
                             platform_url=safe_url(url)))
@@ -425,14 +431,57 @@ def question_report(db, cfg, dbname, row, period):
                          "harvested": harvested, "reported": reported,
                          "coverage": coverage_text(harvested, reported)})
     report = QuestionReport(
-        id=question_id, text=text, goal=goal, this_week=merged(this.values()), last_week=merged(last.values()),
+        id=display_text(question_id), text=display_text(text), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
         channels=channels, days=day_counts(db, question_id, period),
         negative=quotes(db, cfg, dbname, question_id, period, "negative"),
         positive=quotes(db, cfg, dbname, question_id, period, "positive"),
     )
+    report.themes, report.other = theme_lines(db, cfg, dbname, question_id, period)
     if report.quiet:
         report.last_reply_at = last_reply_at(db, question_id, period.end)
     return report
+
+
+@dataclass
+class ThemeLine:
+    label: str
+    language: str
+    replies: int
+    share: float
+    change: str
+    previous_replies: int | None
+    negative: int
+    positive: int
+    quote: str | None
+    quote_url: str | None
+    datasette_url: str
+
+    @property
+    def change_text(self):
+        if self.change == "new" or self.previous_replies is None:
+            return "new"
+        return f"{self.change}, {self.previous_replies} last week"
+
+
+def theme_lines(db, cfg, dbname, question_id, period, limit=THEMES_PER_QUESTION):
+    """The week's top themes as stored (listener.themes keeps them current) and the 'other' count."""
+    base = cfg["serve"]["base_url"].rstrip("/") + "/" + urllib.parse.quote(dbname)
+    rows = db.execute(
+        "SELECT id, label, language, replies, share, change, previous_replies, negative, positive, quotes "
+        "FROM themes WHERE question_id = ? AND period = ? ORDER BY replies DESC, key",
+        [question_id, period.label]).fetchall()
+    lines, other = [], 0
+    for theme_id, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
+        if label == "other":
+            other += replies
+            continue
+        first = (json.loads(quotes_json) or [None])[0]
+        lines.append(ThemeLine(label=label, language=language, replies=replies, share=share, change=change,
+                               previous_replies=previous, negative=negative, positive=positive,
+                               quote=trim(first["text"]) if first else None,
+                               quote_url=safe_url(first["url"]) if first else None,
+                               datasette_url=f"{base}/replies_in_theme?theme_id={theme_id}"))
+    return lines[:limit], other
 
 
 def subject_for(period, this, last):

@@ -6,10 +6,12 @@ After a complete walk, replies no longer seen are marked deleted (kept, never dr
 platform's reported count is stored for coverage, and the next harvest is scheduled.
 """
 
+import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 
+from .claims import process_gone
 from .db import transaction
 from .errors import ChannelError, NotFound, RateLimited, UsageCapReached
 from .scoring import score_columns
@@ -18,6 +20,7 @@ from .times import iso, iso_epoch, parse_duration, parse_iso
 X_SEARCH_WINDOW = timedelta(days=7)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 ABANDONED_RUN = timedelta(hours=1)  # far longer than any run's time budget
+STALE_HARVEST_CLAIM = ABANDONED_RUN  # a harvest claim this old belongs to a process that stopped
 # Pacing. Before each page the route's remaining requests and reset time (from the latest headers)
 # decide: go, wait for the reset when it comes soon enough (never past MAX_WAIT nor the run's
 # time budget), or re-queue the publication at the reset. Reset headers have one-second precision
@@ -70,6 +73,8 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
             if deadline and time.monotonic() >= deadline:
                 report.messages.append("time budget spent: the rest is harvested on the next run")
                 return report
+            if not claim_harvest(db, pub["id"], now):
+                continue  # another process is walking it (or has just walked it)
             try:
                 harvest_publication(db, cfg, channel, pub, now, report, deadline=deadline,
                                     pages_per_run=pages_per_run or cfg["harvest"]["max_pages_per_run"])
@@ -81,7 +86,32 @@ def harvest_due(db, cfg, channels, now, *, time_budget=None, pages_per_run=None)
                 report.messages.append(f"{name}: {exc}; next try at {iso_epoch(exc.reset_at)}")
                 requeue_channel(db, name, iso_epoch(exc.reset_at), now)
                 break
+            finally:
+                release_harvest(db, pub["id"])
     return report
+
+
+def claim_harvest(db, pub_id, now):
+    """Take one publication's harvest for this process, atomically. False when another live process
+    holds it, or when it is no longer due (another process walked it since the due list was read)."""
+    with transaction(db):
+        claimed_at, pid, done, next_at = db.execute(
+            "SELECT harvest_claimed_at, harvest_claimed_pid, harvest_done_at, next_harvest_at FROM publications "
+            "WHERE id = ?", [pub_id]).fetchone()
+        if done or next_at is None or next_at > iso(now):
+            return False
+        held = claimed_at is not None and parse_iso(claimed_at) > now - STALE_HARVEST_CLAIM and not process_gone(pid)
+        if held:
+            return False
+        db.execute("UPDATE publications SET harvest_claimed_at = ?, harvest_claimed_pid = ? WHERE id = ?",
+                   [iso(now), os.getpid(), pub_id])
+    return True
+
+
+def release_harvest(db, pub_id):
+    with transaction(db):
+        db.execute("UPDATE publications SET harvest_claimed_at = NULL, harvest_claimed_pid = NULL "
+                   "WHERE id = ? AND harvest_claimed_pid = ?", [pub_id, os.getpid()])
 
 
 def harvest_publication(db, cfg, channel, pub, now, report, *, deadline=None, pages_per_run=50):
@@ -207,11 +237,14 @@ def store_page(db, cfg, pub, page, cursor, walk_started, reads, now):
             ):
                 existing[remote_id] = (reply_id, text)
         stamp = iso(now)
-        for record in records:
-            text = clean_text(record.text)
+        for record in map(clean_record, records):
+            text = record.text
             if record.remote_id in existing:
                 update_reply(db, cfg, existing[record.remote_id], record, text, stamp)
-            elif not record.deleted:
+            elif record.deleted:  # kept as a placeholder: its replies' thread stays whole
+                insert_reply(db, cfg, pub, record, text, stamp, placeholder=True)
+                existing[record.remote_id] = (None, text)
+            else:
                 insert_reply(db, cfg, pub, record, text, stamp)
                 existing[record.remote_id] = (None, text)
                 new += 1
@@ -232,17 +265,25 @@ def clean_text(text):
         return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
 
 
-def insert_reply(db, cfg, pub, record, text, stamp):
+def clean_record(record):
+    """Every text field of a record storable (an author, a URL can carry a lone surrogate too)."""
+    changes = {f.name: clean_text(value) for f in fields(record)
+               if isinstance(value := getattr(record, f.name), str)}
+    return replace(record, **changes)
+
+
+def insert_reply(db, cfg, pub, record, text, stamp, placeholder=False):
     scores = score_columns(text)
     db.execute(
         "INSERT INTO replies (publication_id, channel, remote_id, parent_remote_id, depth, author, text, url, "
         "created_at, edited_at, first_seen_at, last_seen_at, like_count, neg, neu, pos, compound, label, "
-        "label_confidence, language, scorer_version) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "label_confidence, language, scorer_version, deleted_at, placeholder) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [pub["id"], pub["channel"], record.remote_id, record.parent_remote_id, record.depth or 1,
          record.author, text, record.url, record.created_at, record.edited_at, stamp, stamp,
          record.like_count, scores["neg"], scores["neu"], scores["pos"], scores["compound"], scores["label"],
-         scores["label_confidence"], scores["language"], scores["scorer_version"]],
+         scores["label_confidence"], scores["language"], scores["scorer_version"], stamp if placeholder else None,
+         int(placeholder)],
     )
 
 
@@ -264,6 +305,10 @@ def update_reply(db, cfg, existing, record, text, stamp):
         )
     db.execute("UPDATE replies SET last_seen_at = ?, like_count = coalesce(?, like_count), deleted_at = NULL "
                "WHERE id = ?", [stamp, record.like_count, reply_id])
+    # a placeholder whose reply turned up after all (X: a parent outside the search window came back)
+    db.execute("UPDATE replies SET placeholder = 0, parent_remote_id = ?, author = ?, created_at = ?, url = ? "
+               "WHERE id = ? AND placeholder = 1", [record.parent_remote_id, record.author, record.created_at,
+                                                     record.url, reply_id])
 
 
 def complete_walk(db, cfg, channel, pub, page, walk_started, now):
@@ -285,6 +330,7 @@ def complete_walk(db, cfg, channel, pub, page, walk_started, now):
             "AND last_seen_at < ? AND coalesce(created_at, first_seen_at) >= ?",
             [stamp, pub["id"], walk_started, window_start],
         )
+        add_missing_parents(db, pub, stamp)
         set_depths(db, pub)
         harvested = db.execute("SELECT count(*) FROM replies WHERE publication_id = ? AND deleted_at IS NULL",
                                [pub["id"]]).fetchone()[0]
@@ -301,6 +347,20 @@ def complete_walk(db, cfg, channel, pub, page, walk_started, now):
             [reported, harvested, note, stage, iso(next_at) if next_at else None,
              None if next_at else stamp, stamp, pub["id"]],
         )
+
+
+def add_missing_parents(db, pub, stamp):
+    """A reply whose parent the platform no longer lists (X drops a deleted post entirely) gets a
+    placeholder parent, answering the post, so the thread stays whole and depths stay counted."""
+    db.execute(
+        "INSERT OR IGNORE INTO replies (publication_id, channel, remote_id, parent_remote_id, depth, text, "
+        "first_seen_at, last_seen_at, deleted_at, placeholder) "
+        "SELECT DISTINCT :pub, :channel, r.parent_remote_id, :root, 1, '', :stamp, :stamp, :stamp, 1 "
+        "FROM replies r WHERE r.publication_id = :pub AND r.parent_remote_id IS NOT NULL "
+        "AND r.parent_remote_id != :root AND NOT EXISTS (SELECT 1 FROM replies p WHERE p.channel = :channel "
+        "AND p.remote_id = r.parent_remote_id)",
+        {"pub": pub["id"], "channel": pub["channel"], "root": pub["remote_id"], "stamp": stamp},
+    )
 
 
 def set_depths(db, pub):

@@ -25,6 +25,8 @@ from .times import iso, parse_iso
 
 SECURITY = ("none", "starttls", "ssl")
 STALE_AFTER = timedelta(minutes=15)
+BACKOFF_FIRST = timedelta(minutes=1)   # the worker's next try after a failed send: 1, 2, 4 ... minutes
+BACKOFF_MAX = timedelta(hours=2)
 
 
 @dataclass
@@ -80,8 +82,8 @@ def check_settings(cfg, *, sending=True):
         raise ConfigError("[digest] smtp_timeout must be a positive number of seconds")
 
 
-def smtp_send(cfg, msg):
-    """Deliver `msg` to [digest] recipients; every socket operation has [digest] smtp_timeout."""
+def smtp_send(cfg, msg, recipients=None):
+    """Deliver `msg` to `recipients` (default [digest] recipients); every socket operation has [digest] smtp_timeout."""
     s = cfg["digest"]
     host, port, security, timeout = s["smtp_host"], s["smtp_port"], s["smtp_security"], s["smtp_timeout"]
     username, password = cfg.secret("digest", "smtp_username"), cfg.secret("digest", "smtp_password")
@@ -101,7 +103,7 @@ def smtp_send(cfg, msg):
                 client.starttls(context=ssl.create_default_context())
             if username:
                 client.login(username, password)
-            refused = client.send_message(msg, from_addr=s["sender"], to_addrs=list(s["recipients"]))
+            refused = client.send_message(msg, from_addr=s["sender"], to_addrs=list(recipients or s["recipients"]))
     except smtplib.SMTPAuthenticationError as exc:
         raise DigestError(f"{where} refused the login ({_reply(exc)}): check SMTP_USERNAME and SMTP_PASSWORD") from None
     except smtplib.SMTPNotSupportedError as exc:
@@ -184,7 +186,7 @@ def send_period(db, cfg, period, now):
         refused = smtp_send(cfg, msg)
     except BaseException as exc:
         error = str(exc) if isinstance(exc, DigestError) else f"{exc.__class__.__name__}: {exc}"
-        mark(db, period, "failed", error=error)
+        mark(db, period, "failed", error=error, next_attempt_at=iso(now + backoff(db, period)))
         raise
     note = f"refused by the server: {', '.join(refused)}" if refused else None
     mark(db, period, "sent", sent_at=iso(now), error=note)
@@ -193,16 +195,27 @@ def send_period(db, cfg, period, now):
                    + (f" ({note})" if note else ""))
 
 
+def backoff(db, period):
+    """BACKOFF_FIRST doubled for each attempt of this period so far, at most BACKOFF_MAX."""
+    attempts = db.execute("SELECT attempts FROM digests WHERE period = ?", [period.label]).fetchone()[0]
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(max(attempts - 1, 0), 20))
+
+
 def send_if_due(db, cfg, now):
     """Send the previous week's digest once its weekday and hour have passed (and it is not sent).
 
     Returns an Outcome; does nothing (status 'disabled') while [digest] recipients is empty.
-    An SMTP failure is recorded and raised as DigestError; the period stays due for the next tick.
+    An SMTP failure is recorded and raised as DigestError; the period stays due, and is tried again
+    after an exponential backoff (status 'backing off' until then).
     """
     if not cfg["digest"]["recipients"]:
         return Outcome(None, "disabled", "digest: no [digest] recipients configured, nothing to send")
     period = due_period(cfg, now)
-    row = db.execute("SELECT status, sent_at FROM digests WHERE period = ?", [period.label]).fetchone()
+    row = db.execute("SELECT status, sent_at, next_attempt_at, error FROM digests WHERE period = ?",
+                     [period.label]).fetchone()
     if row and row[0] == "sent":
         return Outcome(period.label, "not due", f"digest {period.label} was sent {row[1]}")
+    if row and row[0] == "failed" and row[2] and row[2] > iso(now):
+        return Outcome(period.label, "backing off", f"digest {period.label} failed ({row[3]}); next try at {row[2]} "
+                       "(or now: listener digest --send)")
     return send_period(db, cfg, period, now)

@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from .claims import process_gone
 from .db import transaction
-from .errors import ChannelError, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
+from .errors import (ChannelError, DuplicateContent, OutcomeUnknown, QuestionError, RateLimited, Unreachable,
+                     UsageCapReached)
 from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
 from .questions import DATE_PLACEHOLDER
 from .recurrence import occurrences
 from .times import iso, iso_epoch, parse_iso
 
+PER_QUESTION_PER_RUN = 1  # posts per question and channel in one run: a backlog never goes out as a burst
 STALE_CLAIM = timedelta(minutes=5)  # a 'publishing' row this old belongs to a dead process
 UNREACHABLE_RETRY = timedelta(minutes=5)
+CLOCK_MARGIN = timedelta(minutes=5)  # reconcile reads back this far before the claim (on the platform's clock)
+DUPLICATE = "refused as a duplicate of an earlier post"  # stored error of an `unknown` row: see reconcile
 # A claim also records the claiming process id: when that process is gone (killed, crashed), the
 # claim is stale at once, so a restart reconciles right away instead of waiting STALE_CLAIM. The
 # database lives on one machine, so the pid is meaningful; a reused pid only delays recovery until
@@ -69,6 +74,8 @@ def plan(db, cfg, now, *, catch_up=False):
     """
     report = PublishReport()
     grace = timedelta(minutes=cfg["publish"]["missed_grace_minutes"])
+    if not catch_up:
+        expire_late(db, now, grace, report)
     questions = db.execute(
         "SELECT * FROM questions WHERE status = 'approved' AND deleted_at IS NULL ORDER BY id"
     ).fetchall()
@@ -76,7 +83,14 @@ def plan(db, cfg, now, *, catch_up=False):
     horizon_start = now - timedelta(days=400)
     for values in questions:
         question = dict(zip(columns, values))
-        due = occurrences(question, horizon_start, now + timedelta(seconds=1))
+        start = horizon_start
+        if question["rrule"] and question["approved_at"] and not catch_up:
+            start = max(start, parse_iso(question["approved_at"]) - grace)
+        try:
+            due = occurrences(question, start, now + timedelta(seconds=1))
+        except QuestionError as exc:  # one bad rule never blocks the other questions
+            report.messages.append(str(exc))
+            continue
         if catch_up and due:
             due = due[-1:]
             late = []
@@ -86,6 +100,7 @@ def plan(db, cfg, now, *, catch_up=False):
             if question["rrule"] and question["approved_at"]:
                 # a rule's occurrences already past when it was approved are history, not missed
                 late = [t for t in late if t >= parse_iso(question["approved_at"]) - grace]
+            late, due = late + due[:-PER_QUESTION_PER_RUN], due[-PER_QUESTION_PER_RUN:]
         for channel in json.loads(question["channels"]):
             if not cfg[channel]["enabled"]:
                 continue
@@ -99,7 +114,7 @@ def plan(db, cfg, now, *, catch_up=False):
                         "state, idempotency_key, text, title, target, error, created_at, updated_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [question["id"], iso(when), channel, account, state, key, text, title, target,
-                         "worker was down past the grace period" if state == "missed" else None,
+                         missed_reason(when, now, grace) if state == "missed" else None,
                          iso(now), iso(now)],
                     )
                     if cursor.rowcount:
@@ -111,15 +126,48 @@ def plan(db, cfg, now, *, catch_up=False):
     return report
 
 
+def missed_reason(when, now, grace):
+    if when < now - grace:
+        return f"worker was down past the grace period ({grace_text(grace)})"
+    return f"more than {PER_QUESTION_PER_RUN} occurrence(s) of this question due at once: only the latest is posted"
+
+
+def grace_text(grace):
+    return f"[publish] missed_grace_minutes = {int(grace.total_seconds() // 60)}"
+
+
+def expire_late(db, now, grace, report):
+    """A planned row older than the grace is missed, whatever kept it back (a stop, an outage, a limit).
+
+    A row put back with `listener retry` counts its grace from the retry.
+    """
+    with transaction(db):
+        rows = db.execute(
+            "UPDATE publications SET state = 'missed', updated_at = :now, "
+            "error = 'not posted within the grace period (' || :grace || ')' || coalesce('; last: ' || error, '') "
+            "WHERE state = 'planned' AND max(occurrence_at, coalesce(retried_at, '')) < :limit RETURNING question_id, channel, occurrence_at, error",
+            {"now": iso(now), "grace": grace_text(grace), "limit": iso(now - grace)}).fetchall()
+    for question_id, channel, occurrence_at, error in rows:
+        report.missed += 1
+        report.messages.append(f"missed: {question_id} on {channel} due {occurrence_at}: {error}")
+
+
 def claim(db, channel, account, now):
-    """Atomically move one due planned publication to publishing; returns its row dict or None."""
+    """Atomically move one due planned publication to publishing; returns its row dict or None.
+
+    At most PER_QUESTION_PER_RUN rows of one question are claimed at the same `now` (one run).
+    """
     with transaction(db):
         cursor = db.execute(
-            "UPDATE publications SET state = 'publishing', claimed_at = ?, claimed_pid = ?, "
-            "attempts = attempts + 1, updated_at = ? WHERE id = (SELECT id FROM publications WHERE state = 'planned' "
-            "AND channel = ? AND account = ? AND occurrence_at <= ? AND (retry_at IS NULL OR retry_at <= ?) "
+            "UPDATE publications SET state = 'publishing', claimed_at = :now, claimed_pid = :pid, "
+            "attempts = attempts + 1, updated_at = :now WHERE id = (SELECT id FROM publications WHERE state = 'planned' "
+            "AND channel = :channel AND account = :account AND occurrence_at <= :now "
+            "AND (retry_at IS NULL OR retry_at <= :now) AND question_id NOT IN ("
+            "  SELECT question_id FROM publications WHERE channel = :channel AND account = :account "
+            "  AND claimed_at = :now AND state != 'planned' GROUP BY question_id HAVING count(*) >= :cap) "
             "ORDER BY occurrence_at, id LIMIT 1) AND state = 'planned' RETURNING *",
-            [iso(now), os.getpid(), iso(now), channel, account, iso(now), iso(now)],
+            {"now": iso(now), "pid": os.getpid(), "channel": channel, "account": account,
+             "cap": PER_QUESTION_PER_RUN},
         )
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row)) if row else None
@@ -165,6 +213,10 @@ def publish_one(db, channel, pub, now, report):
         block_channel(db, channel.name, channel.account, now + timedelta(days=1), str(exc), now)
         report.messages.append(str(exc))
         return False
+    except DuplicateContent:  # ours from an earlier attempt (reconcile adopts it) or the text must change
+        set_state(db, pub["id"], "unknown", now, error=f"{channel.name}: {DUPLICATE}")
+        report.unknown.append(pub["id"])
+        return True
     except OutcomeUnknown as exc:
         set_state(db, pub["id"], "unknown", now, error=str(exc))
         report.unknown.append(pub["id"])
@@ -216,65 +268,71 @@ def recover_stale_claims(db, now):
     return stale
 
 
-def process_gone(pid):
-    """True when no process `pid` exists on this machine (our own process is never gone)."""
-    if not pid or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # exists, owned by someone else
-    return is_zombie(pid)
-
-
-def is_zombie(pid):
-    """A killed child not yet reaped still has a pid: it is dead all the same (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
 def reconcile(db, cfg, channels, now, report):
-    """Look for each unknown publication among the account's own recent posts."""
+    """Look for each unknown publication among the account's own recent posts.
+
+    Each publication is reconciled on its own: one that cannot be read never stops the others.
+    """
     window = timedelta(minutes=cfg["publish"]["reconcile_window_minutes"])
-    rows = db.execute("SELECT id, channel, text, title, target, claimed_at FROM publications "
-                      "WHERE state = 'unknown' ORDER BY id").fetchall()
-    for pub_id, name, text, title, target, claimed_at in rows:
-        channel = channels.get(name)
-        if channel is None:
-            continue
-        expired = parse_iso(claimed_at) + window <= now
-        try:
-            since = parse_iso(claimed_at) - timedelta(minutes=5)
-            found = channel.find_own_post(text, title=title, target=target, since=since)
-        except ChannelError as exc:
-            if expired:
-                set_state(db, pub_id, "needs_review", now, error=f"could not reconcile: {exc}")
-                report.needs_review.append(pub_id)
-            continue
-        taken = {r[0] for r in db.execute("SELECT remote_id FROM publications WHERE channel = ? AND id != ? "
-                                          "AND remote_id IS NOT NULL", [name, pub_id])}
-        found = [post for post in found if post.remote_id not in taken]  # another publication's post
-        if len(found) == 1:
-            mark_published(db, {"id": pub_id}, found[0], now, channel)
-            report.published.append(pub_id)
-        elif len(found) > 1:
-            ids = ", ".join(p.remote_id for p in found)
-            set_state(db, pub_id, "needs_review", now, error=f"several matching posts on {name}: {ids}")
+    cursor = db.execute("SELECT id, channel, text, title, target, claimed_at, error FROM publications "
+                        "WHERE state = 'unknown' ORDER BY id")
+    columns = [d[0] for d in cursor.description]
+    for row in cursor.fetchall():
+        pub = dict(zip(columns, row))
+        channel = channels.get(pub["channel"])
+        if channel is not None:
+            reconcile_one(db, channel, pub, window, now, report)
+
+
+def reconcile_one(db, channel, pub, window, now, report):
+    pub_id, name = pub["id"], pub["channel"]
+    claimed = parse_iso(pub["claimed_at"]) or now
+    expired = claimed + window <= now
+    duplicate = DUPLICATE in (pub["error"] or "")
+    reads_before = channel.reads
+    try:
+        found = channel.find_own_post(pub["text"], title=pub["title"], target=pub["target"],
+                                      since=claimed - CLOCK_MARGIN)
+    except ChannelError as exc:
+        if expired:
+            set_state(db, pub_id, "needs_review", now, error=f"could not reconcile: {exc}")
             report.needs_review.append(pub_id)
-        elif expired:
-            set_state(db, pub_id, "failed", now,
-                      error="not found on the platform after the reconcile window: safe to retry")
-            report.failed.append(pub_id)
+        return
+    finally:
+        count_reads(db, pub_id, channel.reads - reads_before, now)
+    taken = {r[0] for r in db.execute("SELECT remote_id FROM publications WHERE channel = ? AND id != ? "
+                                      "AND remote_id IS NOT NULL", [name, pub_id])}
+    found = [post for post in found if post.remote_id not in taken]  # another publication's post
+    if len(found) == 1:
+        mark_published(db, {"id": pub_id}, found[0], now, channel)
+        report.published.append(pub_id)
+    elif len(found) > 1:
+        ids = ", ".join(p.remote_id for p in found)
+        set_state(db, pub_id, "needs_review", now, error=f"several matching posts on {name}: {ids}")
+        report.needs_review.append(pub_id)
+    elif duplicate:  # the platform holds these words already, and not from this publication
+        set_state(db, pub_id, "failed", now,
+                  error=f"{name} {DUPLICATE} with the same text (not this publication's): change the text, "
+                        f"then `listener retry {pub_id}`")
+        report.failed.append(pub_id)
+    elif expired:
+        set_state(db, pub_id, "failed", now,
+                  error="not found on the platform after the reconcile window: safe to retry")
+        report.failed.append(pub_id)
+
+
+def count_reads(db, pub_id, reads, now):
+    """Reconcile reads are billable (X charges each post read): they count in the publication's cost."""
+    if reads:
+        with transaction(db):
+            db.execute("UPDATE publications SET reads = reads + ?, updated_at = ? WHERE id = ?",
+                       [reads, iso(now), pub_id])
 
 
 def retry(db, pub_id, now):
     """Put a failed publication back in the outbox."""
     with transaction(db):
         cursor = db.execute("UPDATE publications SET state = 'planned', error = NULL, retry_at = NULL, "
-                            "updated_at = ? WHERE id = ? AND state = 'failed'", [iso(now), pub_id])
+                            "retried_at = ?, updated_at = ? WHERE id = ? AND state = 'failed'",
+                            [iso(now), iso(now), pub_id])
         return cursor.rowcount == 1

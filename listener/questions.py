@@ -7,20 +7,21 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
 from .db import transaction
 from .errors import ListenerError, QuestionError
-from .times import iso
+from .recurrence import local_times, occurrences, to_utc
+from .times import iso, zone_or_none
 
 CHANNEL_NAMES = ("x", "reddit")
 STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
-        "count", "time_zone", "x", "reddit"}
+        "count", "time_zone", "x", "reddit", "alerts"}
 VARIANT_KEYS = {"x": {"text"}, "reddit": {"text", "title", "subreddit"}}
 X_MAX_LENGTH = 280
 DATE_PLACEHOLDER = "{date}"  # replaced by the occurrence's local date when published
@@ -32,10 +33,19 @@ class SyncResult:
     loaded: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     removed: list = field(default_factory=list)
+    new: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    waiting: list = field(default_factory=list)     # drafts: waiting for approval
+    notes: list = field(default_factory=list)       # one line each: a status kept, the time used
+    weekly_posts: dict = field(default_factory=dict)  # channel -> posts in the next 7 days
 
 
-def parse_question(path):
-    """Read and validate one file; returns the questions row (without timestamps)."""
+def parse_question(path, min_interval_minutes=60):
+    """Read and validate one file; returns the questions row (without timestamps).
+
+    A recurrence must not repeat more often than `min_interval_minutes`, nor twice on a local date
+    on X (X refuses the same text, and {date} is the only part that varies).
+    """
     path = Path(path)
     name = path.name
     try:
@@ -69,9 +79,7 @@ def parse_question(path):
     if status == "approved" and not approved_by:
         fail("approved_by", 'an approved question needs approved_by = "name" (or run listener approve)')
     zone_name = data.get("time_zone", "UTC")
-    try:
-        ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    if zone_or_none(zone_name) is None:
         fail("time_zone", f"{zone_name!r} is not an IANA time zone: use e.g. Europe/Berlin")
     variants = {}
     for channel in CHANNEL_NAMES:
@@ -98,6 +106,10 @@ def parse_question(path):
     if "x" in channels and rrule and DATE_PLACEHOLDER not in x_text:
         fail(x_key, "a recurring question on X needs {date} in its text (X refuses the same text twice): "
              'e.g. [x] text = "... ({date})"')
+    alerts = alert_prefs(data.get("alerts", {}), fail)
+    if rrule:
+        check_rule_time(rrule, "starts" in data, fail)
+        check_rule_pace(path.stem, rrule, starts, until, zone_name, "x" in channels, min_interval_minutes, fail)
     row = {
         "id": path.stem,
         "text": text,
@@ -113,11 +125,33 @@ def parse_question(path):
         "count": count,
         "time_zone": zone_name,
         "source_file": str(path),
+        "alerts": json.dumps(alerts, sort_keys=True),
     }
     row["content_hash"] = content_hash(row)
     row["file_status"] = status
     row["file_approved_by"] = approved_by
     return row
+
+
+def alert_prefs(value, fail):
+    """`alerts = false` or an [alerts] table with enabled and quiet_hours (local, in time_zone)."""
+    from .alerts import parse_quiet_hours
+    from .errors import ConfigError
+
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if not isinstance(value, dict):
+        fail("alerts", 'must be false or a table [alerts] with enabled = false, quiet_hours = "22:00-07:00"')
+    bad = sorted(set(value) - {"enabled", "quiet_hours"})
+    if bad:
+        fail(f"alerts.{bad[0]}", "unknown key: use enabled, quiet_hours")
+    if "enabled" in value and not isinstance(value["enabled"], bool):
+        fail("alerts.enabled", "must be true or false")
+    try:
+        parse_quiet_hours(value.get("quiet_hours", ""), "quiet_hours")
+    except ConfigError:
+        fail("alerts.quiet_hours", 'must look like "22:00-07:00" (local time in time_zone, may cross midnight)')
+    return dict(value)
 
 
 def schedule_fields(data, fail):
@@ -147,6 +181,60 @@ def schedule_fields(data, fail):
     return None, full, starts, until, count
 
 
+def rule_parts(rule):
+    """{"FREQ": "WEEKLY", "BYHOUR": "9", ...} of an RRULE string (already parsed once by dateutil)."""
+    parts = {}
+    for item in rule.upper().split(";"):
+        name, _, value = item.partition("=")
+        parts[name.strip()] = value.strip()
+    return parts
+
+
+def needs_time_of_day(rule):
+    """True for a daily or slower rule without BYHOUR: it posts at the time of `starts`."""
+    parts = rule_parts(rule)
+    return parts.get("FREQ") in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY") and "BYHOUR" not in parts
+
+
+def check_rule_time(rule, has_starts, fail):
+    """A rule without a time of day needs one chosen: BYHOUR, or the time of `starts`."""
+    if needs_time_of_day(rule) and not has_starts:
+        fail("rrule", "no time of day: add BYHOUR (e.g. ;BYHOUR=9;BYMINUTE=0), or a starts = \"2026-01-05T09:00\" "
+             "whose time is used")
+
+
+def check_rule_pace(question_id, rule, starts, until, zone_name, on_x, min_interval_minutes, fail):
+    """Refuse rules faster than the minimum interval, and two posts on one local date on X."""
+    parts = rule_parts(rule)
+    if parts.get("FREQ") in ("SECONDLY", "MINUTELY"):
+        fail("rrule", f"FREQ={parts['FREQ']} posts far too often: use HOURLY or slower "
+             f"(at most one post every {min_interval_minutes} minutes, [publish] min_interval_minutes)")
+    if "INTERVAL" in parts and (not parts["INTERVAL"].isdigit() or int(parts["INTERVAL"]) < 1):
+        fail("rrule", f"INTERVAL={parts['INTERVAL']} must be a whole number of at least 1")
+    zone = ZoneInfo(zone_name)
+    first = datetime.fromisoformat(starts)
+    question = {"id": question_id, "rrule": rule, "starts": starts, "until": until}
+    sample = []
+    try:  # the first two years (or 500 occurrences) show the pace of any rule
+        for local in local_times(question, first, first + timedelta(days=731), limit=500, seconds=1.0):
+            sample.append(local)
+            if len(sample) == 500:
+                break
+    except QuestionError:
+        fail("rrule", "expands to too many occurrences too slowly: use a simpler or less frequent rule")
+    if not sample:
+        fail("rrule", "no occurrence in the two years from starts: check BYMONTH, BYMONTHDAY and starts")
+    utc_times = [to_utc(local, zone) for local in sample]
+    for (a, local_a), (b, local_b) in zip(zip(utc_times, sample), zip(utc_times[1:], sample[1:])):
+        minutes = (b - a).total_seconds() / 60
+        if minutes < min_interval_minutes:
+            fail("rrule", f"repeats {minutes:g} minutes apart ({local_a:%Y-%m-%d %H:%M} and {local_b:%H:%M}): "
+                 f"at most one post every {min_interval_minutes} minutes ([publish] min_interval_minutes)")
+        if on_x and local_a.date() == local_b.date():
+            fail("rrule", f"posts twice on {local_a:%Y-%m-%d} on X, which refuses the same text on the same date "
+                 "(only {date} varies): repeat at most daily, or leave x out of channels")
+
+
 def local_time(value, key, fail):
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -167,24 +255,39 @@ def content_hash(row):
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def sync(db, posts_dir, now):
-    """Load every posts/*.toml into questions. Files that fail are reported and skipped."""
+def sync(db, posts_dir, now, cfg=None):
+    """Load every posts/*.toml into questions. Files that fail are reported and skipped.
+
+    `cfg` gives [publish] min_interval_minutes (default 60) and the enabled channels counted in
+    the projection of the next 7 days' posts.
+    """
     posts_dir = Path(posts_dir)
     if not posts_dir.is_dir():
         raise ListenerError(f"posts folder {posts_dir} not found: create it or set [posts] dir")
+    min_interval = cfg["publish"]["min_interval_minutes"] if cfg else 60
     result = SyncResult()
     seen = set()
     for path in sorted(posts_dir.glob("*.toml")):
         try:
-            row = parse_question(path)
+            row = parse_question(path, min_interval)
         except QuestionError as exc:
             result.errors.append(str(exc))
             seen.add(path.stem)  # a broken file keeps its question as it was, it is not deleted
             continue
         seen.add(row["id"])
         with transaction(db):
-            upsert_question(db, row, iso(now))
+            kind, status, note = upsert_question(db, row, iso(now))
         result.loaded.append(row["id"])
+        {"new": result.new, "changed": result.changed}.get(kind, []).append(row["id"])
+        if status == "draft":
+            result.waiting.append(row["id"])
+        if note:
+            result.notes.append(f"{row['id']}: {note}")
+        if row["rrule"] and needs_time_of_day(row["rrule"]):
+            result.notes.append(f"{row['id']}: no BYHOUR in the rule: posts at {row['starts'][11:16]} "
+                                f"{row['time_zone']} (the time of starts)")
+        if status == "approved":
+            count_week(result, row, now, cfg)
     with transaction(db):
         for (qid,) in db.execute("SELECT id FROM questions WHERE deleted_at IS NULL").fetchall():
             if qid not in seen:
@@ -195,29 +298,70 @@ def sync(db, posts_dir, now):
     return result
 
 
+def count_week(result, row, now, cfg):
+    """Add an approved question's posts in the 7 days from `now` to result.weekly_posts."""
+    try:
+        times = occurrences(row, now, now + timedelta(days=7))
+    except QuestionError as exc:
+        result.notes.append(str(exc))
+        return
+    for channel in json.loads(row["channels"]):
+        if cfg is None or cfg[channel]["enabled"]:
+            result.weekly_posts[channel] = result.weekly_posts.get(channel, 0) + len(times)
+
+
+def format_sync(result, cfg):
+    """What `listener sync` prints: counts, what is new, changed and waiting, the week ahead."""
+    lines = [f"synced {len(result.loaded)} question(s)"
+             + (f", archived {len(result.removed)} whose file is gone ({', '.join(result.removed)})"
+                if result.removed else "")]
+    for label, ids in (("new", result.new), ("changed", result.changed)):
+        if ids:
+            lines.append(f"  {label}: {', '.join(ids)}")
+    if result.waiting:
+        lines.append(f"  waiting for approval: {', '.join(result.waiting)} "
+                     "(`listener approve ID --by NAME`, or status = \"approved\" and approved_by in the file)")
+    lines += [f"  {note}" for note in result.notes]
+    posts = result.weekly_posts
+    x_cost = posts.get("x", 0) * cfg["cost"]["x_post_usd"]
+    week = ", ".join(f"{channel} {n}" for channel, n in sorted(posts.items())) or "no"
+    lines.append(f"next 7 days: {week} post(s) of approved questions; X posting cost ${x_cost:.3f} "
+                 "(harvest reads come on top: see `listener status`)")
+    return "\n".join(lines)
+
+
 def upsert_question(db, row, now):
+    """Insert or update one question; returns (new|changed|same, status, a note or None).
+
+    The file is the source of truth for status: a status changed in the file wins. A pause made
+    with `listener pause` holds while the file's status stays as it was.
+    """
     file_status = row.pop("file_status")
     file_approved_by = row.pop("file_approved_by")
-    old = db.execute("SELECT status, approved_by, approved_at, approved_hash FROM questions WHERE id = ?",
-                     [row["id"]]).fetchone()
+    old = db.execute("SELECT status, approved_by, approved_at, approved_hash, file_status, content_hash "
+                     "FROM questions WHERE id = ?", [row["id"]]).fetchone()
     approved_by = approved_at = approved_hash = None
+    note = None
     if old:
-        _, approved_by, approved_at, approved_hash = old
+        _, approved_by, approved_at, approved_hash = old[:4]
+    file_changed = not old or (old[4] is not None and old[4] != file_status)  # None: synced before m012
     if file_status in ("paused", "archived"):
         status = file_status
-    elif old and old[0] == "paused":
-        status = "paused"  # paused with `listener pause`: only `listener approve` resumes it
+    elif old and old[0] == "paused" and not file_changed:
+        status = "paused"
+        note = (f"paused with `listener pause` (the file says {file_status}): `listener approve "
+                f"{row['id']} --by NAME` resumes it, or change status in the file")
     elif file_status == "approved":
         status = "approved"
         if approved_hash != row["content_hash"] or approved_by != file_approved_by:
             approved_by, approved_at, approved_hash = file_approved_by, now, row["content_hash"]
-    elif approved_hash and approved_hash == row["content_hash"]:
+    elif approved_hash and approved_hash == row["content_hash"] and not (old and old[0] == "paused"):
         status = "approved"  # approved with `listener approve` and unchanged since
     else:
         status = "draft"
     row.update(status=status, approved_by=approved_by if status == "approved" else None,
                approved_at=approved_at if status == "approved" else None,
-               approved_hash=approved_hash, updated_at=now, deleted_at=None)
+               approved_hash=approved_hash, file_status=file_status, updated_at=now, deleted_at=None)
     if old:
         columns = [k for k in row if k not in ("id", "updated_at")]
         sets = ", ".join(f"{k} = :{k}" for k in columns)
@@ -230,6 +374,8 @@ def upsert_question(db, row, now):
         db.execute(f"INSERT INTO questions ({cols}) VALUES ({', '.join(':' + k for k in row)})", row)
     if status != "approved":
         cancel_planned(db, row["id"], f"question is {status}")
+    kind = "new" if not old else ("changed" if old[5] != row["content_hash"] else "same")
+    return kind, status, note
 
 
 def cancel_planned(db, question_id, reason):

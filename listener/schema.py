@@ -305,6 +305,203 @@ def m010_understanding(db):
 
 
 @migration
+def m011_harvest_claims(db):
+    """Two `listener harvest` processes never walk one publication at once (X bills every read).
+
+    A harvest claims its publication like a publish does: when, and by which process; a claim
+    whose process is gone, or older than any run lasts, is stale.
+    """
+    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_at TEXT")
+    db.execute("ALTER TABLE publications ADD COLUMN harvest_claimed_pid INTEGER")
+
+
+@migration
+def m011_reply_placeholders(db):
+    """A reply whose parent was deleted keeps its thread: the parent is stored as a placeholder
+    (placeholder = 1, deleted_at set, text as the platform shows it, '[deleted]', or empty)."""
+    db.execute("ALTER TABLE replies ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0")
+
+
+@migration
+def m012_publication_retried_at(db):
+    """When `listener retry` put a failed publication back: its missed grace counts from then."""
+    db.execute("ALTER TABLE publications ADD COLUMN retried_at TEXT")
+
+
+@migration
+def m012_question_file_status(db):
+    """The status the question's file said at the last sync: a change in the file wins over the CLI."""
+    db.execute("ALTER TABLE questions ADD COLUMN file_status TEXT")
+
+
+@migration
+def m012_digest_backoff(db):
+    """When the worker may try a failed digest again: a down SMTP server is backed off, not hit every tick."""
+    db.execute("ALTER TABLE digests ADD COLUMN next_attempt_at TEXT")
+
+
+@migration
+def m014_themes(db):
+    """Themes per question and period (issue 13), the link from replies to them, and people's fixes.
+
+    period is an ISO week ('2026-W48') or a date range ('2026-11-01..2026-11-14'); key is a
+    theme's identity across periods (an aspect like 'delay', a keyphrase, 'de:hotline', 'other'),
+    label what people read. theme_fixes are people's renames, merges and moves, applied again by
+    every recompute so that they survive it; undone_at set = no longer applied.
+    """
+    for sql in [
+        """CREATE TABLE themes (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            language TEXT NOT NULL,
+            replies INTEGER NOT NULL,
+            share REAL NOT NULL,            -- of the question's replies in the period
+            negative INTEGER NOT NULL,
+            neutral INTEGER NOT NULL,
+            positive INTEGER NOT NULL,
+            unscored INTEGER NOT NULL,
+            change TEXT NOT NULL CHECK (change IN ('new', 'growing', 'shrinking', 'steady')),
+            previous_replies INTEGER,       -- same key, the period before
+            quotes TEXT NOT NULL,           -- JSON [{id, text, url}], the most representative replies
+            computed_at TEXT NOT NULL,
+            method_version TEXT NOT NULL,
+            UNIQUE (question_id, period, key)
+        )""",
+        "CREATE INDEX themes_period ON themes(period, question_id)",
+        """CREATE TABLE reply_themes (
+            reply_id INTEGER NOT NULL REFERENCES replies(id) ON DELETE CASCADE,
+            theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+            PRIMARY KEY (reply_id, theme_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX reply_themes_theme ON reply_themes(theme_id)",
+        """CREATE TABLE theme_fixes (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL CHECK (action IN ('rename', 'merge', 'move')),
+            question_id TEXT NOT NULL,
+            from_key TEXT,                  -- rename, merge: the theme changed
+            to_key TEXT,                    -- merge, move: the theme that receives the replies
+            label TEXT,                     -- rename: the new label; merge, move: the target's label
+            reply_id INTEGER,               -- move (no foreign key: the history outlives a purged reply)
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            undone_at TEXT
+        )""",
+        "CREATE INDEX theme_fixes_question ON theme_fixes(question_id)",
+        """CREATE TABLE theme_runs (
+            question_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            start TEXT NOT NULL,            -- the period in UTC: [start, end)
+            end TEXT NOT NULL,
+            signature TEXT NOT NULL,        -- what the replies and fixes looked like: recompute when it changes
+            computed_at TEXT NOT NULL,
+            PRIMARY KEY (question_id, period)
+        ) WITHOUT ROWID""",
+    ]:
+        db.execute(sql)
+
+
+@migration
+def m015_inbox(db):
+    """People's actions in the inbox (issue 14): every action is an event; reply_triage is the current state.
+
+    events: who did what to which reply, when; payload (JSON) holds what the action set and what it
+    replaced, so it can be undone (undone_at/undone_by). reply_triage: one row per reply someone
+    touched: status (NULL = open), assignee and note count, updated in the same transaction as
+    the event. Three indexes let the inbox page its newest, most negative and per-language replies
+    at a million.
+    """
+    for sql in [
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,               -- UTC time of the action
+            who TEXT NOT NULL,              -- the login name (or the OS user on the command line)
+            action TEXT NOT NULL,           -- label, status, assign, note, theme
+            reply_id INTEGER REFERENCES replies(id),
+            payload TEXT NOT NULL DEFAULT '{}',   -- JSON: what was set and what it replaced
+            undone_at TEXT,
+            undone_by TEXT
+        )""",
+        "CREATE INDEX events_reply ON events(reply_id, id)",
+        "CREATE INDEX events_who ON events(who, id)",
+        """CREATE TABLE reply_triage (
+            reply_id INTEGER PRIMARY KEY REFERENCES replies(id),
+            status TEXT CHECK (status IN ('handled', 'follow_up', 'ignored')),   -- NULL: open
+            assignee TEXT,
+            notes INTEGER NOT NULL DEFAULT 0,
+            last_note TEXT,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        )""",
+        "CREATE INDEX reply_triage_status ON reply_triage(status)",
+        "CREATE INDEX reply_triage_assignee ON reply_triage(assignee)",
+        "CREATE INDEX replies_created ON replies(created_at)",
+        "CREATE INDEX replies_compound ON replies(compound)",
+        "CREATE INDEX replies_language_created ON replies(language, created_at)",  # a rare language, newest first
+    ]:
+        db.execute(sql)
+
+
+@migration
+def m016_alerts(db):
+    """Alerts between digests (issue 16): incidents, their notices per delivery channel, opt-outs.
+
+    One `alerts` row per incident: a question and channel whose signals crossed their thresholds
+    (kind: the one that opened it; subject: its theme id for 'theme'); updated while it lasts,
+    closed when it falls back, reopened within the cooldown.
+    `alert_deliveries` holds one row per incident and delivery channel (mail, webhook), claimed
+    before sending, so each channel delivers one notice per incident. questions.alerts is the
+    question file's [alerts] table as JSON (enabled, quiet_hours).
+    """
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('negative_share', 'volume', 'theme')),
+            subject TEXT NOT NULL DEFAULT '',   -- the theme id for kind 'theme', else ''
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            opened_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_signal_at TEXT NOT NULL,
+            closed_at TEXT,
+            reopened INTEGER NOT NULL DEFAULT 0,    -- times it crossed again within the cooldown
+            current REAL,                   -- the signal's count at the last tick it was on
+            peak REAL NOT NULL,             -- highest count while open
+            baseline REAL,                  -- the count expected from the question's own history
+            trigger TEXT NOT NULL,          -- one line for people
+            samples TEXT NOT NULL DEFAULT '[]',     -- JSON [{id, text, author, url}]
+            notice_status TEXT NOT NULL DEFAULT 'pending',
+            notice_sent_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX alerts_question ON alerts(question_id, channel, status)")
+    db.execute(
+        """
+        CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id),
+            via TEXT NOT NULL CHECK (via IN ('mail', 'webhook')),
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'gave_up')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT,
+            error TEXT,
+            UNIQUE (alert_id, via)
+        )
+        """
+    )
+    db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
+    db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")
+
+
+@migration
 def m013_workspace_models(db):
     """Models learned from a workspace's corrections (issue 12), newest last.
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from .harvest import question_cost
+from .inbox import counts as inbox_counts
 from .times import iso, parse_iso
 
 
@@ -63,9 +64,24 @@ def summary(db, cfg, now):
             for qid, reads, posts in q("SELECT question_id, sum(reads), sum(posts) FROM publications "
                                        "WHERE channel = 'x' GROUP BY question_id ORDER BY question_id")
         ],
+        "inbox": {**inbox_counts(db), "corrected": q("SELECT count(*) FROM replies WHERE label_override IS NOT NULL")[0][0],
+                  "assigned": q("SELECT count(*) FROM reply_triage WHERE assignee IS NOT NULL")[0][0]},
+        "credentials": credentials(cfg),
         "budget_per_question_usd": cfg["cost"]["budget_per_question_usd"],
         "now": iso(now),
     }
+    return out
+
+
+def credentials(cfg):
+    """Per enabled channel: are its secrets set? Names the missing variables, never a value."""
+    from .config import SECRETS
+
+    out = {}
+    for channel in ("x", "reddit"):
+        if cfg[channel]["enabled"]:
+            missing = [env for key, env in SECRETS[channel].items() if not cfg.secret(channel, key)]
+            out[channel] = {"set": not missing, "missing": missing}
     return out
 
 
@@ -113,6 +129,9 @@ def format_summary(data):
             f"{row['negative'] / total:.0%} negative, {row['neutral'] / total:.0%} neutral, "
             f"{row['positive'] / total:.0%} positive" + (f", {row['unscored']} unscored" if row["unscored"] else "")
             + (f", {row['deleted']} deleted" if row["deleted"] else ""))
+    box = data["inbox"]
+    lines.append(f"inbox: {box['open']} open, {box['handled']} handled, {box['follow_up']} follow-up, "
+                 f"{box['ignored']} ignored; {box['assigned']} assigned, {box['corrected']} label(s) corrected")
     if data["needs_attention"]:
         lines.append("needs attention:")
         for row in data["needs_attention"]:
@@ -149,6 +168,10 @@ def format_status(data):
     """`listener status`: the summary plus next harvests, rate limits and cost."""
     now = data["now"]
     lines = [format_summary(data)]
+    lines.append("credentials:")
+    for channel, state in data["credentials"].items():
+        lines.append(f"  {channel:<8} " + ("set" if state["set"] else f"missing {', '.join(state['missing'])}: "
+                                            "export them (see README)"))
     for channel, (harvested, reported) in sorted(coverage_totals(data).items()):
         lines.append(f"coverage {channel}: {harvested} / {reported} replies, {coverage_text(harvested, reported)}")
     if data.get("outbox"):
@@ -177,7 +200,8 @@ def format_status(data):
     if not data["rate_limits"]:
         lines.append("  none seen yet")
     budget = data.get("budget_per_question_usd") or 0
-    lines.append("X cost (estimated)" + (f", budget ${budget:.2f} per question:" if budget else ":"))
+    lines.append("X cost (estimated; reads are the posts read by harvests and by reconciles)"
+                 + (f", budget ${budget:.2f} per question:" if budget else ":"))
     for row in data["cost"]:
         spent = f" ({row['usd'] / budget:.0%} of budget)" if budget else ""
         lines.append(f"  {row['question'][:40]:<40} {row['x_reads']} reads, {row['x_posts']} posts, "

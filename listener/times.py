@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -32,3 +33,13 @@ def parse_duration(text):
 def iso_epoch(epoch):
     """Epoch seconds -> stored text form (None stays None)."""
     return iso(datetime.fromtimestamp(epoch, timezone.utc)) if epoch else None
+
+
+def zone_or_none(name):
+    """ZoneInfo(name), or None when `name` is not an IANA zone (a tzdata folder like "Europe" too)."""
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder in tzdata
+        return None

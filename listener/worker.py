@@ -71,7 +71,9 @@ class TickReport:
     harvested: int = 0
     new_replies: int = 0
     relabelled: int = 0
+    themes: int = 0                 # question-weeks whose themes were recomputed
     digest: str | None = None
+    alerts: str | None = None
     errors: list = field(default_factory=list)
     stopped: bool = False
 
@@ -85,8 +87,12 @@ class TickReport:
         parts.append(f"harvested {self.harvested} publication(s), {self.new_replies} new repl(ies)")
         if self.relabelled:
             parts.append(f"relabelled {self.relabelled}")
+        if self.themes:
+            parts.append(f"themes of {self.themes} question-week(s)")
         if self.digest:
             parts.append(f"digest {self.digest}")
+        if self.alerts:
+            parts.append(f"alerts {self.alerts}")
         if self.missed:
             parts.append(f"MISSED {len(self.missed)} ({'; '.join(self.missed)}): see `listener status`")
         if self.errors:
@@ -119,7 +125,7 @@ def tick(db, cfg, channels, now, *, should_stop=None, stopper=None, harvest_budg
 
 def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, started):
     with step(report, "sync"):
-        result = questions.sync(db, cfg["posts"]["dir"], now)
+        result = questions.sync(db, cfg["posts"]["dir"], now, cfg)
         report.synced = len(result.loaded)
         report.sync_errors = list(result.errors)
         for error in result.errors:
@@ -156,8 +162,16 @@ def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, s
         report.relabelled = relabel(db, now)
     if stopped(report, stop):
         return
+    with step(report, "themes"):
+        report.themes = refresh_themes(db, cfg, now)
+    if stopped(report, stop):
+        return
     with step(report, "digest"):
         report.digest = send_digest(db, cfg, now)
+    if stopped(report, stop):
+        return
+    with step(report, "alerts"):
+        report.alerts = check_alerts(db, cfg, now)
 
 
 class step:
@@ -222,6 +236,13 @@ def close_interrupted_runs(db, after_id, now):
                "WHERE id > ? AND finished_at IS NULL AND started_at = ?", [iso(now), after_id, iso(now)])
 
 
+def refresh_themes(db, cfg, now):
+    """This and last week's themes of the questions whose replies changed (listener.themes)."""
+    from . import themes
+
+    return themes.refresh_recent(db, cfg, now)
+
+
 def send_digest(db, cfg, now):
     """listener.digest.send_due(db, cfg, now) when that module and function exist; else None."""
     try:
@@ -235,6 +256,13 @@ def send_digest(db, cfg, now):
     if not result:
         return None
     return result if isinstance(result, str) else "sent"
+
+
+def check_alerts(db, cfg, now):
+    """Open, update and close incidents, then deliver due notices (listener/alerts.py)."""
+    from .alerts import check_and_deliver
+
+    return check_and_deliver(db, cfg, now)
 
 
 # -- the single-instance lock ------------------------------------------------------------------
@@ -297,6 +325,7 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
     """The worker process: lock, then tick every [worker] tick_seconds until SIGTERM/Ctrl-C.
 
     `open_channels(cfg)` returns {name: channel}; it is called after the lock is taken.
+    With `once`, returns that tick's TickReport (its `errors` name the failed steps).
     """
     db_path = cfg["database"]["path"]
     with WorkerLock(db_path):
@@ -306,8 +335,7 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
         previous = {sig: signal.signal(sig, stopper.request) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             if once:
-                tick(db, cfg, channels, clock(), stopper=stopper)
-                return
+                return tick(db, cfg, channels, clock(), stopper=stopper)
             log.info("worker started on %s (pid %d): a tick every %ss; stop with Ctrl-C or SIGTERM",
                      db_path, os.getpid(), cfg["worker"]["tick_seconds"])
             loop(db, cfg, channels, stopper, clock)

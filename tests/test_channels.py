@@ -138,3 +138,78 @@ def test_reddit_pure_functions():
     assert limit.remaining == 597.0
     assert reddit_limits({}) is None
     json.dumps(record.__dict__)  # records are plain data
+
+
+# -- recorded-shape fixtures (tests/fixtures/), through the pure functions --------------------
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def fixture(name):
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def test_x_search_page_text_is_unescaped_once_links_expanded_mentions_dropped():
+    records = reply_records(fixture("x_search_entities.json"), "1993619871340044288")
+    by_id = {r.remote_id: r for r in records}
+    angry = by_id["1993623445612683264"]
+    assert angry.text == ("Same here >:( the form at https://example.com/help/contact?topic=billing&lang=en "
+                          "kept failing & I gave up")
+    assert angry.parent_remote_id == "1993621007829676032" and angry.author == "ana_luiza"
+    assert by_id["1993621007829676032"].text == "Honestly? <3 the new app. Q&A chat was quick"
+    assert angry.created_at == "2026-11-24T09:14:05Z" and angry.like_count == 3
+
+
+def test_x_own_posts_match_rewritten_text_dedupe_and_missing_created_at():
+    from datetime import datetime, timezone
+
+    from listener.channels.x import own_posts
+
+    pages = fixture("x_timeline_pages.json")
+    text = "Q&A time: is <checkout> easier now? Tell us https://example.com/survey?a=1&b=2"
+    since = datetime(2026, 11, 24, 8, 55, tzinfo=timezone.utc)
+    found = own_posts(pages, text, since)
+    assert [p.remote_id for p in found] == ["1993619871340044288"]  # twice listed, once found; no created_at
+    assert {p.remote_id for p in own_posts(pages, text)} == {"1993619871340044288", "1993500000000000000"}
+    assert own_posts(pages, "Q&amp;A time: something else", since) == []
+
+
+def reddit_things(listing):
+    for thing in listing["data"]["children"]:
+        yield thing
+        replies = thing["data"].get("replies")
+        if thing["kind"] == "t1" and replies:
+            yield from reddit_things(replies)
+
+
+def test_reddit_old_comment_tree_edited_true_no_depth_no_permalink_deleted_parent():
+    _, comments = fixture("reddit_comments_old.json")
+    things = list(reddit_things(comments))
+    records = [comment_record(t["data"], "https://www.reddit.com") for t in things if t["kind"] == "t1"]
+    old, deleted, answer = records
+    assert old.edited_at is None and old.created_at == "2017-01-09T22:30:00Z"  # `edited: true`: not 1970
+    assert answer.edited_at == "2017-01-09T23:13:20Z"
+    assert old.depth is None  # no `depth`: the harvest counts it from the parent chain
+    assert old.url == "https://www.reddit.com/comments/5ngz3q/_/dbx1a2c/"
+    assert deleted.deleted and deleted.author is None and answer.parent_remote_id == "dbx2b3d"
+    [more] = [t for t in things if t["kind"] == "more"]
+    assert more["data"]["count"] == 23 and len(more["data"]["children"]) == 3
+
+
+def test_reddit_morechildren_answer_carries_a_new_more():
+    things = fixture("reddit_morechildren.json")["json"]["data"]["things"]
+    [comment] = [comment_record(t["data"], "https://www.reddit.com") for t in things if t["kind"] == "t1"]
+    assert comment.depth == 1 and comment.url.endswith("/dbx9z9z/")
+    assert [t["data"]["children"] for t in things if t["kind"] == "more"] == [["dbxa000", "dbxa001"]]
+
+
+def test_one_line_turns_any_body_into_one_short_line():
+    from listener.errors import ChannelError, one_line
+
+    page = ("<html>\n<head><title>503 Service Temporarily Unavailable</title></head>\n<body>\n"
+            "<center><h1>503 Service Temporarily Unavailable</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>")
+    assert one_line(page) == ("503 Service Temporarily Unavailable 503 Service Temporarily Unavailable nginx")
+    assert one_line(b"upstream connect error\nreset reason: x\n") == "upstream connect error reset reason: x"
+    assert len(one_line("word " * 200)) == 200 and "\n" not in str(ChannelError("a\nb\r\nc"))
+    assert one_line(ValueError("Expecting value: line 1 column 1 (char 0)")) == \
+        "Expecting value: line 1 column 1 (char 0)"

@@ -41,10 +41,10 @@ def test_demo_twice_same_counts(tmp_path):
     db_path = tmp_path / "demo.db"
     args = ["demo", "--no-serve", "--db", str(db_path), "--replies", "240", "--seed", "3"]
     first = run(args, cwd=REPO)
-    assert "published 6 post(s)" in first.stdout
+    assert "published 7 post(s)" in first.stdout  # posts/ ships drafts; the demo approves its own
     assert "x " in first.stdout and "reddit " in first.stdout
     before = counts(db_path)
-    assert before["publications"] == {"x": 3, "reddit": 3}
+    assert before["publications"] == {"x": 4, "reddit": 3}
     assert before["replies"]["x"] > 0 and before["replies"]["reddit"] > 0
     assert sum(before["replies"].values()) == 240 == before["distinct"]
     assert before["unscored"] == 0
@@ -53,7 +53,7 @@ def test_demo_twice_same_counts(tmp_path):
     assert counts(db_path) == before
     # the summary reports harvested vs reported for both channels
     assert "240 replies" not in second.stderr
-    assert second.stdout.count("100%") == 6
+    assert second.stdout.count("100%") == 7
 
 
 def test_step_commands_against_fake(env_for_cli, control, tmp_path):
@@ -136,7 +136,7 @@ def test_bad_toml_names_file_and_others_load(env_for_cli, tmp_path):
 ])
 def test_bad_config_one_line(env_for_cli, tmp_path, setup, expected):
     setup(env_for_cli, tmp_path)
-    result = run(["status"], env=env_for_cli, check=False)
+    result = run(["sync"], env=env_for_cli, check=False)  # sync creates the database; status never does
     assert result.returncode == 1
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -68,7 +68,8 @@ def test_every_saved_query_and_chart_answers(which, empty_db, filled_db):
         "/", f"/{path.stem}", f"/{path.stem}/replies", f"/{path.stem}/replies?_search=easy",
         f"/{path.stem}/reply_daily", f"/{path.stem}/publications", f"/{path.stem}/questions",
         "/-/dashboards", "/-/dashboards/overview", "/-/dashboards/overview?" + urllib.parse.urlencode(FILTERS),
-    ] + [f"/-/dashboards/overview/{slug}" for slug in dashboard()["charts"]]
+        "/-/question", "/-/columns",
+    ] + (["/-/question/customer-effort", "/-/question/customer-effort?week=2020-01-06"] if which == "filled" else []) + [f"/-/dashboards/overview/{slug}" for slug in dashboard()["charts"]]
     for path_, response in zip(paths, fetch_all(path, paths)):
         assert response.status_code == 200, (path_, response.text[:500])
         if ".json" in path_:
@@ -185,3 +186,29 @@ def test_pages_load_while_a_harvest_writes(filled_db, tmp_path):
             assert "locked" not in response.text
     finally:
         writer.conn.execute("COMMIT")
+
+
+def test_demo_links_lead_to_rows_that_exist(filled_db):
+    """The fake platform's port closes after the demo: every stored link points at a Datasette row."""
+    db = sqlite3.connect(filled_db)
+    urls = [u for (u,) in db.execute("SELECT url FROM publications WHERE url IS NOT NULL UNION ALL "
+                                     "SELECT url FROM replies WHERE url IS NOT NULL")]
+    assert len(urls) >= 300
+    prefix = f"http://127.0.0.1:8001/{filled_db.stem}/"
+    assert all(re.fullmatch(re.escape(prefix) + r"(publications|replies)/\d+", u) for u in urls), urls[:3]
+    sample = urls[:3] + urls[-3:]
+    for url, response in zip(sample, fetch_all(filled_db, [u[len("http://127.0.0.1:8001"):] for u in sample])):
+        assert response.status_code == 200, url
+
+
+def test_attention_list_links_to_the_reply_and_its_post(filled_db):
+    name = filled_db.stem
+    sql = replace_opts_in_query(dashboard()["charts"]["attention-list"]["query"], {})
+    rows = fetch_all(filled_db, [f"/{name}.json?_shape=objects&" + urllib.parse.urlencode({"sql": sql})])[0].json()["rows"]
+    first = rows[0]
+    assert first["links"] == (f'<a href="/-/reply/{first["reply"]}">reply</a> · '
+                              f'<a href="/-/reply/{first["reply"]}/post">original post</a>')
+    assert re.fullmatch(r'<time datetime="[0-9T:Z-]+">[0-9T:Z-]+</time>', first["written"])
+    row, post = fetch_all(filled_db, [f"/-/reply/{first['reply']}", f"/-/reply/{first['reply']}/post"])
+    assert row.headers["location"] == f"/{name}/replies/{first['reply']}"
+    assert post.headers["location"].startswith(f"http://127.0.0.1:8001/{name}/publications/")

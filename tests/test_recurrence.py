@@ -83,7 +83,7 @@ def test_fall_back_ambiguous_time_happens_once_at_first_instance(tmp_path, zone,
 
 def test_fall_back_hourly_rule_has_no_duplicates(tmp_path):
     q = question(tmp_path, rrule="FREQ=HOURLY;BYMINUTE=30", starts="2026-11-01T00:00", until="2026-11-01T03:00",
-                 time_zone="America/New_York")
+                 time_zone="America/New_York", channels=["reddit"])  # X: at most one a day
     found = occurrences(q, utc("2026-10-31T00:00"), utc("2026-11-02T00:00"))
     # local 00:30, 01:30 (once), 02:30: three occurrences, in order, all distinct
     assert local_times(found, "America/New_York") == ["2026-11-01 00:30", "2026-11-01 01:30", "2026-11-01 02:30"]

@@ -3,10 +3,10 @@
 - metadata.yaml describes the database under the key "*" (the served file's name is not known in
   advance): at startup that template is copied to every database served, and every dashboard chart
   or filter with `db: "*"` is pointed at the (first) database.
-- When LISTENER_PASSWORD_HASH is set (required to serve beyond 127.0.0.1), anonymous visitors are
-  denied everything: they must log in at /-/login (datasette-auth-passwords, user "listener").
+- Logins and roles live in auth.py; the inbox (triage actions) in inbox.py.
+- Only requests whose Host header names this server are answered (DNS-rebinding protection).
 - Every response carries a Content-Security-Policy that allows nothing beyond this server, so a
-  page can never load or send anything elsewhere, and frames are refused.
+  page can never load or send anything elsewhere; frames and inline event handlers are refused.
 """
 
 import copy
@@ -14,10 +14,24 @@ import os
 
 from datasette import hookimpl
 
+# DNS rebinding: a page on evil.example whose name resolves to 127.0.0.1 could read the replies.
+# Only these Host names are answered (plus LISTENER_ALLOWED_HOSTS, which `listener serve` sets from
+# [serve] host, [serve] base_url and [serve] allowed_hosts); anything else gets 400.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
 TEMPLATE = "*"
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
-       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# Only what the pages need. script-src keeps 'unsafe-inline' because Datasette's and
+# datasette-dashboards' templates write inline <script> blocks with per-page content (chart specs,
+# column menus), so hashes cannot cover them and a nonce would need every template to carry it;
+# values are escaped on the way out (the attention list in SQL), which is the defence there.
+# Inline event-handler attributes, the classic injected `onerror=`, are refused outright (none of
+# the pages uses one; datasette-dashboards' allow_fullscreen would need its onclick's hash here).
+# 'unsafe-eval' stays for Vega, which compiles chart expressions with Function() (without it the
+# charts do not draw).
+CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; script-src-attr 'none'; "
+       "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+       "manifest-src 'self'; object-src 'none'; frame-src 'none'; worker-src 'none'; frame-ancestors 'none'; "
+       "base-uri 'none'; form-action 'self'")
 
 
 def served_databases(datasette):
@@ -48,11 +62,28 @@ def startup(datasette):
                 item["db"] = names[0]
 
 
-@hookimpl
-def permission_allowed(actor, action):
-    if os.environ.get("LISTENER_PASSWORD_HASH") and not actor:
-        return False
-    return None
+def allowed_hosts():
+    extra = os.environ.get("LISTENER_ALLOWED_HOSTS", "")
+    return LOOPBACK_HOSTS | {name.strip().lower() for name in extra.split(",") if name.strip()}
+
+
+def host_name(scope):
+    """The Host header's name without its port ('[::1]:8001' -> '::1'); None when there is none."""
+    raw = dict(scope.get("headers") or []).get(b"host")
+    if raw is None:
+        return None
+    host = raw.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+async def refuse_host(send, host):
+    body = f"Host {host!r} is not served here: add it to [serve] allowed_hosts\n".encode()
+    await send({"type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 @hookimpl
@@ -61,6 +92,9 @@ def asgi_wrapper(datasette):
         async def with_headers(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
+            host = host_name(scope)
+            if host not in allowed_hosts():
+                return await refuse_host(send, host)
 
             async def send_with_headers(event):
                 if event["type"] == "http.response.start":

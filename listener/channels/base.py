@@ -8,7 +8,11 @@ timeout) and raise only ListenerError subclasses:
 - ChannelError: anything else, with a one-line message that says the fix.
 """
 
+import socket
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+from urllib3.exceptions import NewConnectionError
 
 
 @dataclass
@@ -58,6 +62,16 @@ class Channel:
     def __init__(self, account):
         self.account = account
         self.rate_limits = {}  # route -> RateLimit, from the latest response headers
+        self.clock_skew = 0.0  # seconds this machine's clock is ahead of the platform's (Date header)
+        self.reads = 0  # billable posts read (reconcile and harvest), for the cost estimate
+
+    def note_date(self, headers, received_at):
+        """Measure the platform's clock from a response's Date header (one-second precision)."""
+        try:
+            server_time = parsedate_to_datetime(headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        self.clock_skew = received_at - server_time
 
     def publish(self, text, title=None, target=None) -> Published:
         raise NotImplementedError
@@ -72,3 +86,24 @@ class Channel:
     def fetch_replies(self, remote_id, cursor=None) -> Page:
         """One page of the reply walk starting at `cursor` (None: from the start)."""
         raise NotImplementedError
+
+
+# Exceptions that prove no connection was ever made, so nothing reached the platform: a name that
+# does not resolve (urllib3's NameResolutionError is a NewConnectionError), a refused connection.
+NOT_CONNECTED = (NewConnectionError, socket.gaierror, ConnectionRefusedError)
+
+
+def never_connected(exc):
+    """True when `exc`, or anything it wraps (cause, context, args, urllib3's `reason`), shows that
+    the connection was never made. Decided from exception types, never from message words."""
+    seen, stack = set(), [exc]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NOT_CONNECTED):
+            return True
+        stack += [current.__cause__, current.__context__, getattr(current, "reason", None),
+                  getattr(current, "original_exception", None), *current.args]
+    return False

@@ -9,15 +9,17 @@ pacing are the harvester's job, and a lost publish is reconciled, never retried.
 
 import json
 import time
+from datetime import timedelta
 from functools import partial
 
 import praw
 import prawcore
+import requests
 from praw.models import MoreComments
 from prawcore.sessions import FiniteRetryStrategy
 
-from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable
-from .base import Channel, Page, Published, RateLimit, ReplyRecord
+from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable, one_line
+from .base import Channel, Page, Published, RateLimit, ReplyRecord, never_connected
 
 
 class NoRetryStrategy(FiniteRetryStrategy):
@@ -29,34 +31,53 @@ class NoRetryStrategy(FiniteRetryStrategy):
 
 DELETED_BODIES = {"[deleted]", "[removed]"}
 MORECHILDREN_BATCH = 100
+LOGIN_PATH = "/api/v1/access_token"
+CREDENTIALS = "check REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USERNAME, REDDIT_PASSWORD"
+
+
+def transient(status):
+    """Statuses that mean "not now" (prawcore knows only some of them: 408, 524... reach us raw)."""
+    return status in (408, 425, 429) or status >= 500
 
 
 # -- pure functions: Reddit JSON -> records ---------------------------------------------------
 
 def epoch_to_iso(value):
-    if value in (None, False):
+    """Epoch seconds -> stored time; None for anything else (Reddit's `edited` is False, True or a time)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(value)))
 
 
 def comment_record(data, web_url):
-    """A ReplyRecord from a t1 comment's data (author as a name or None)."""
+    """A ReplyRecord from a t1 comment's data (author as a name or None).
+
+    Old comments (2016-17) may lack `depth` (the harvest derives it from the parent chain) and
+    `permalink` (built from the submission and comment ids). `edited: true` (old comments: edited,
+    time unknown) gives edited_at None, never 1970.
+    """
     body = data.get("body") or ""
     author = data.get("author")
     deleted = body in DELETED_BODIES and author in (None, "[deleted]")
     parent = data.get("parent_id") or ""
+    depth = data.get("depth")
     return ReplyRecord(
         remote_id=data["id"],
         parent_remote_id=parent.split("_", 1)[1] if "_" in parent else None,
         author=None if author in (None, "[deleted]") else author,
         text=body,
         created_at=epoch_to_iso(data.get("created_utc")),
-        depth=int(data.get("depth", 0)) + 1,
-        url=web_url + data["permalink"] if data.get("permalink") else None,
+        depth=int(depth) + 1 if isinstance(depth, int) else None,
+        url=web_url + (data.get("permalink") or fallback_permalink(data)),
         like_count=data.get("score"),
         edited_at=epoch_to_iso(data.get("edited")),
         deleted=deleted,
     )
+
+
+def fallback_permalink(data):
+    submission = (data.get("link_id") or "").split("_", 1)[-1] or "_"
+    return f"/comments/{submission}/_/{data['id']}/"
 
 
 def rate_limit_from_headers(headers):
@@ -126,6 +147,7 @@ class RedditChannel(Channel):
         )
 
     def note_limits(self, response):
+        self.note_date(response.headers, time.time())
         limit = rate_limit_from_headers(response.headers)
         if limit:
             self.rate_limits["oauth"] = limit
@@ -134,55 +156,81 @@ class RedditChannel(Channel):
         """Run a praw call and map its failures to our errors (reads only; publish is stricter)."""
         try:
             return fn(*args, **kwargs)
-        except prawcore.TooManyRequests as exc:
-            reset = time.time() + float(exc.response.headers.get("x-ratelimit-reset", 60))
-            raise RateLimited(f"Reddit rate limit on {what}: try again after the reset", reset_at=reset) from None
-        except prawcore.OAuthException:
-            raise ChannelError("Reddit rejected the login: check REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, "
-                               "REDDIT_USERNAME, REDDIT_PASSWORD") from None
-        except prawcore.InvalidToken:
-            raise ChannelError("Reddit rejected the access token: check the REDDIT_* credentials") from None
-        except prawcore.NotFound:
-            raise NotFound(f"Reddit says {what} is gone (deleted or never existed)") from None
-        except prawcore.ServerError as exc:
-            raise ChannelError(f"Reddit server error on {what} ({exc.response.status_code}): will try again later") from None
-        except prawcore.BadJSON:
-            raise ChannelError(f"Reddit sent malformed JSON on {what}: will try again later") from None
-        except prawcore.RequestException as exc:
-            raise Unreachable(f"cannot reach Reddit at {self.base_url} ({type(exc.original_exception).__name__}): "
-                               "check [reddit] base_url and the network") from None
-        except prawcore.ResponseException as exc:
-            raise ChannelError(f"Reddit refused {what} ({exc.response.status_code}): check the "
-                               "[reddit] settings and the account's permissions") from None
-        except praw.exceptions.RedditAPIException as exc:
-            raise ChannelError(f"Reddit refused {what}: {exc}") from None
+        except Exception as exc:  # praw, prawcore and requests raise many kinds: all become ours
+            raise self.read_error(what, exc) from None
+
+    def read_error(self, what, exc):
+        login = login_error(exc)
+        if login:
+            return login
+        if isinstance(exc, prawcore.TooManyRequests):
+            reset = time.time() + reset_seconds(exc.response)
+            return RateLimited(f"Reddit rate limit on {what}: try again after the reset", reset_at=reset)
+        if isinstance(exc, prawcore.OAuthException):
+            return ChannelError(f"Reddit rejected the login: {CREDENTIALS}")
+        if isinstance(exc, prawcore.InvalidToken):
+            return ChannelError("Reddit rejected the access token: check the REDDIT_* credentials")
+        if isinstance(exc, prawcore.NotFound):
+            return NotFound(f"Reddit says {what} is gone (deleted or never existed)")
+        if isinstance(exc, prawcore.BadJSON):
+            return ChannelError(f"Reddit sent malformed JSON on {what}: will try again later")
+        if isinstance(exc, prawcore.RequestException):
+            if never_connected(exc):
+                return Unreachable(f"cannot reach Reddit at {self.base_url} "
+                                   f"({type(exc.original_exception).__name__}): check [reddit] base_url and the network")
+            return ChannelError(f"the connection to Reddit dropped during {what}: will try again later")
+        if isinstance(exc, prawcore.ResponseException):
+            status = exc.response.status_code
+            if transient(status):
+                return ChannelError(f"Reddit answered {status} on {what}: will try again later")
+            return ChannelError(f"Reddit refused {what} ({status}): check the [reddit] settings and the "
+                                "account's permissions")
+        if isinstance(exc, praw.exceptions.RedditAPIException):
+            return ChannelError(f"Reddit refused {what}: {one_line(exc)}")
+        if isinstance(exc, ChannelError):
+            return exc
+        return ChannelError(f"Reddit sent an unexpected answer on {what} ({type(exc).__name__}: "
+                            f"{one_line(exc, 80)}): will try again later")
 
     def publish(self, text, title=None, target=None):
         subreddit = target or self.subreddit
         try:
             submission = self.reddit.subreddit(subreddit).submit(title or text[:300], selftext=text)
-        except prawcore.TooManyRequests as exc:
-            reset = time.time() + float(exc.response.headers.get("x-ratelimit-reset", 60))
-            raise RateLimited("Reddit rate limit on submit: will post after the reset", reset_at=reset) from None
-        except (prawcore.ServerError, prawcore.BadJSON):
-            raise OutcomeUnknown("Reddit's answer to the submission was lost or broken: it may exist") from None
-        except prawcore.RequestException as exc:
-            original = repr(exc.original_exception)
-            if "NewConnectionError" in original or "Connection refused" in original:
-                raise Unreachable(f"cannot reach Reddit at {self.base_url}: check [reddit] base_url") from None
-            raise OutcomeUnknown("the connection to Reddit dropped during the submission: it may exist") from None
-        except praw.exceptions.RedditAPIException as exc:
-            raise ChannelError(f"Reddit refused the submission to r/{subreddit}: {exc}") from None
-        except prawcore.OAuthException:
-            raise ChannelError("Reddit rejected the login: check the REDDIT_* credentials") from None
-        except prawcore.ResponseException as exc:
-            raise ChannelError(f"Reddit refused the submission to r/{subreddit} "
-                               f"({exc.response.status_code}): check the subreddit and permissions") from None
+        except Exception as exc:  # every failure becomes ours; anything unexpected may have posted
+            raise self.publish_error(subreddit, exc) from None
         return Published(remote_id=submission.id,
                          url=f"{self.web_url}/r/{subreddit}/comments/{submission.id}/")
 
+    def publish_error(self, subreddit, exc):
+        login = login_error(exc)
+        if login:
+            return login  # the login failed: nothing was submitted
+        if isinstance(exc, prawcore.TooManyRequests):
+            return RateLimited("Reddit rate limit on submit: will post after the reset",
+                               reset_at=time.time() + reset_seconds(exc.response))
+        if isinstance(exc, (prawcore.ServerError, prawcore.BadJSON)):
+            return OutcomeUnknown("Reddit's answer to the submission was lost or broken: it may exist")
+        if isinstance(exc, prawcore.RequestException):
+            if never_connected(exc):
+                return Unreachable(f"cannot reach Reddit at {self.base_url}: check [reddit] base_url")
+            return OutcomeUnknown("the connection to Reddit dropped during the submission: it may exist")
+        if isinstance(exc, praw.exceptions.RedditAPIException):
+            return ChannelError(f"Reddit refused the submission to r/{subreddit}: {one_line(exc)}")
+        if isinstance(exc, prawcore.OAuthException):
+            return ChannelError(f"Reddit rejected the login: {CREDENTIALS}")
+        if isinstance(exc, prawcore.ResponseException):
+            status = exc.response.status_code
+            if transient(status):  # a 408 or a proxy's 524 may come after Reddit stored the post
+                return OutcomeUnknown(f"Reddit answered {status} to the submission: it may exist")
+            return ChannelError(f"Reddit refused the submission to r/{subreddit} ({status}): "
+                                "check the subreddit and permissions")
+        return OutcomeUnknown(f"Reddit's answer to the submission was unexpected ({type(exc).__name__}): "
+                              "it may exist")
+
     def find_own_post(self, text, title=None, target=None, since=None):
         subreddit = (target or self.subreddit).lower()
+        if since is not None:  # on the platform's clock: a machine clock ahead of Reddit's never hides it
+            since = since - timedelta(seconds=self.clock_skew)
 
         def recent():
             """Newest first, back to `since` (up to 1,000: a busy account posts more than 100)."""
@@ -193,14 +241,14 @@ class RedditChannel(Channel):
                     break
             return posts
 
-        found = []
+        found = {}
         for s in self.call("the account's submissions", recent):
             if since is not None and s.created_utc < since.timestamp():
                 continue
             if s.selftext == text and s.title == (title or text[:300]) and str(s.subreddit).lower() == subreddit:
-                found.append(Published(remote_id=s.id, url=self.web_url + s.permalink,
-                                       published_at=epoch_to_iso(s.created_utc)))
-        return found
+                found.setdefault(s.id, Published(remote_id=s.id, url=self.web_url + s.permalink,
+                                                 published_at=epoch_to_iso(s.created_utc)))
+        return list(found.values())
 
     def reported_reply_count(self, remote_id):
         submission = self.reddit.submission(remote_id)
@@ -226,7 +274,11 @@ class RedditChannel(Channel):
             forest = self.call(f"more replies of {remote_id}", more.comments, update=False)
             forest = list(forest)
             reported = None
-        self.walk(forest, records, pending)
+        try:
+            self.walk(forest, records, pending)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ChannelError(f"Reddit sent an unexpected comment tree for {remote_id} "
+                               f"({one_line(exc, 80)}): will try again later") from None
         cursor = json.dumps({"more": pending}) if pending else None
         return Page(records, cursor, notes=notes, reported_count=reported)
 
@@ -248,5 +300,32 @@ class RedditChannel(Channel):
         return {
             "id": d["id"], "parent_id": d.get("parent_id"), "author": str(author) if author else None,
             "body": d.get("body"), "created_utc": d.get("created_utc"), "edited": d.get("edited"),
-            "score": d.get("score"), "depth": d.get("depth", 0), "permalink": d.get("permalink"),
+            "score": d.get("score"), "depth": d.get("depth"), "permalink": d.get("permalink"),
+            "link_id": d.get("link_id"),
         }
+
+
+def reset_seconds(response):
+    try:
+        return float(response.headers.get("x-ratelimit-reset", 60))
+    except (TypeError, ValueError):
+        return 60.0
+
+
+def login_error(exc):
+    """The error for a failed login (prawcore logs in lazily, inside any call), or None.
+
+    The login has its own budget and its own outages: a 429, a 5xx or a page that is not JSON
+    (a captive portal, a proxy) means nothing was sent, so the caller tries again later.
+    """
+    if isinstance(exc, requests.exceptions.JSONDecodeError):  # prawcore parses the token answer unguarded
+        return Unreachable("Reddit's login (api/v1/access_token) answered with a page that is not JSON "
+                           "(a captive portal or proxy?): nothing was sent, will try again later")
+    response = getattr(exc, "response", None)
+    if not isinstance(exc, prawcore.ResponseException) or LOGIN_PATH not in str(getattr(response, "url", "")):
+        return None
+    status = response.status_code
+    if transient(status):
+        return Unreachable(f"Reddit's login (api/v1/access_token) answered {status}: nothing was sent, "
+                           "will try again later")
+    return ChannelError(f"Reddit rejected the login ({status}): {CREDENTIALS}")

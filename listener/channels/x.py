@@ -6,35 +6,50 @@ timeout. tweepy's signing, error mapping and parameters all still run.
 """
 
 import json
+import re
 import time
+import unicodedata
+from datetime import timedelta
 
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable, UsageCapReached
+from ..errors import (ChannelError, DuplicateContent, NotFound, OutcomeUnknown, RateLimited, Unreachable,
+                      UsageCapReached, one_line)
 from ..times import parse_iso
-from .base import Channel, Page, Published, RateLimit, ReplyRecord
+from .base import Channel, Page, Published, RateLimit, ReplyRecord, never_connected
 
 TWEEPY_HOST = "https://api.twitter.com"
 RECONCILE_PAGES = 10  # own posts read back when reconciling: up to 1,000, newest first
 REPLY_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id",
-                "referenced_tweets", "public_metrics"]
+                "referenced_tweets", "public_metrics", "entities"]
+# X stores `&`, `<` and `>` as these entities (and nothing else); `&amp;` is undone last, so
+# "&amp;lt;" (a literal "&lt;" typed by someone) comes back as "&lt;": unescaped exactly once.
+X_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+LINK = re.compile(r"https?://\S+")
+# X starts a reply's text with the handles of the conversation it answers; X's apps show them as
+# "Replying to @...", not as the reply's words, so that prefix is not stored (nor scored) as what
+# the person said. Only that prefix goes: other handles the person typed, and whitespace, stay.
 
 
 class BaseURLAdapter(HTTPAdapter):
     """Sends tweepy's https://api.twitter.com requests to `base_url`, always with a timeout."""
 
-    def __init__(self, base_url, timeout):
+    def __init__(self, base_url, timeout, on_response=None):
         super().__init__(max_retries=0)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.on_response = on_response
 
     def send(self, request, **kwargs):
         if request.url.startswith(TWEEPY_HOST):
             request.url = self.base_url + request.url[len(TWEEPY_HOST):]
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        if self.on_response:
+            self.on_response(response)
+        return response
 
 
 # -- pure functions: X JSON -> records ------------------------------------------------------
@@ -42,6 +57,7 @@ class BaseURLAdapter(HTTPAdapter):
 def reply_records(payload, root_id):
     """Records from one page of GET /2/tweets/search/recent (tweets in a conversation)."""
     users = {u["id"]: u.get("username") for u in payload.get("includes", {}).get("users", [])}
+    people = participants(payload)
     records = []
     for tweet in payload.get("data") or []:
         if tweet["id"] == root_id:
@@ -53,7 +69,7 @@ def reply_records(payload, root_id):
             remote_id=str(tweet["id"]),
             parent_remote_id=str(parent) if parent else str(root_id),
             author=author,
-            text=tweet.get("text", ""),
+            text=without_reply_prefix(tweet_text(tweet), people),
             created_at=x_time_to_iso(tweet.get("created_at")),
             url=f"https://x.com/{author or 'i'}/status/{tweet['id']}",
             like_count=tweet.get("public_metrics", {}).get("like_count"),
@@ -61,9 +77,81 @@ def reply_records(payload, root_id):
     return records
 
 
+def without_reply_prefix(text, participants):
+    """`text` without the leading "@a @b " X puts before a reply: handles of the conversation's people.
+
+    The run stops at the first handle that is not a participant, so handles a person typed stay.
+    """
+    while text.startswith("@"):
+        handle, _, rest = text[1:].partition(" ")
+        if handle.lower() not in participants:
+            break
+        text = rest
+    return text
+
+
+def participants(payload):
+    """Lower-cased handles of the people in a search page: authors, people answered, their mentions."""
+    users = payload.get("includes", {}).get("users", [])
+    names = {u["username"].lower() for u in users if u.get("username")}
+    ids = {u["id"] for u in users}
+    for tweet in payload.get("data") or []:
+        ids.update(filter(None, (tweet.get("author_id"), tweet.get("in_reply_to_user_id"))))
+    for tweet in payload.get("data") or []:
+        for mention in (tweet.get("entities") or {}).get("mentions") or []:
+            if mention.get("id") in ids and mention.get("username"):
+                names.add(mention["username"].lower())
+    return names
+
+
+def tweet_text(tweet):
+    """The words as written: X's three entities undone once, t.co links back to the expanded URL."""
+    text = unescape_x(tweet.get("text") or "")
+    for link in (tweet.get("entities") or {}).get("urls") or []:
+        if link.get("url") and link.get("expanded_url"):
+            text = text.replace(link["url"], link["expanded_url"])
+    return text
+
+
+def unescape_x(text):
+    for entity, char in X_ENTITIES:
+        text = text.replace(entity, char)
+    return text
+
+
+def match_key(text):
+    """What survives X's rewriting of a post: links (t.co or not) as one token, whitespace collapsed, NFC."""
+    return " ".join(LINK.sub("<link>", unicodedata.normalize("NFC", text)).split())
+
+
+def own_posts(pages, text, since=None):
+    """Posts among timeline `pages` whose text is `text` as X rewrites it, posted at or after `since`.
+
+    A post listed on two pages (new posts arriving between reads shift the pages) is one post; a
+    post without created_at is kept (the timeline read itself was bounded by start_time).
+    """
+    wanted = match_key(text)
+    found = {}
+    for payload in pages:
+        for tweet in payload.get("data") or []:
+            at = parse_iso(x_time_to_iso(tweet.get("created_at")))
+            if since is not None and at is not None and at < since:
+                continue
+            if match_key(tweet_text(tweet)) == wanted:
+                found.setdefault(str(tweet["id"]), tweet)
+    return [Published(remote_id=tid, url=f"https://x.com/i/status/{tid}",
+                      published_at=x_time_to_iso(t.get("created_at"))) for tid, t in found.items()]
+
+
+def oldest_time(payload):
+    times = [parse_iso(x_time_to_iso(t.get("created_at"))) for t in payload.get("data") or []]
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+
 def x_time_to_iso(value):
     """2026-11-24T09:00:00.000Z -> 2026-11-24T09:00:00Z (our stored form)."""
-    if not value:
+    if not value or not isinstance(value, str) or len(value) < 19:
         return None
     return value[:19] + "Z"
 
@@ -103,8 +191,8 @@ class XChannel(Channel):
             access_token_secret=access_token_secret, return_type=requests.Response,
             wait_on_rate_limit=False,
         )
-        self.client.session.mount(TWEEPY_HOST, BaseURLAdapter(base_url, timeout))
-        self.reads = 0  # billable posts read, for the cost estimate
+        self.client.session.mount(TWEEPY_HOST, BaseURLAdapter(
+            base_url, timeout, on_response=lambda r: self.note_date(r.headers, time.time())))
         self._me = None
 
     @classmethod
@@ -142,10 +230,15 @@ class XChannel(Channel):
         except tweepy.HTTPException as exc:
             raise ChannelError(f"X refused {route}: {one_line(exc)}") from None
         except requests.exceptions.ConnectionError as exc:
-            raise Unreachable(f"cannot reach X at {self.base_url} ({type(exc).__name__}): check [x] base_url "
-                               "and the network") from None
+            if never_connected(exc):
+                raise Unreachable(f"cannot reach X at {self.base_url} ({type(exc).__name__}): check [x] base_url "
+                                  "and the network") from None
+            raise ChannelError(f"the connection to X dropped during {route}: will try again later") from None
         except requests.exceptions.Timeout:
             raise ChannelError(f"X did not answer {route} in time: will try again later") from None
+        except requests.exceptions.RequestException as exc:  # a broken body, a bad redirect...
+            raise ChannelError(f"X's answer to {route} was broken ({type(exc).__name__}): "
+                               "will try again later") from None
         self.note_limits(route, response)
         return response
 
@@ -180,7 +273,7 @@ class XChannel(Channel):
         except tweepy.Forbidden as exc:
             if "duplicate" in str(exc).lower():
                 # An earlier attempt may have gone through: find it rather than guess.
-                raise OutcomeUnknown("X says duplicate content: reconciling with the account's posts") from None
+                raise DuplicateContent("X refused the post as a duplicate of an earlier post") from None
             raise ChannelError(f"X refused the post: {one_line(exc)}") from None
         except tweepy.Unauthorized:
             raise ChannelError("X rejected the credentials (401): check the X_* environment variables") from None
@@ -191,11 +284,13 @@ class XChannel(Channel):
         except requests.exceptions.ConnectTimeout:
             raise Unreachable(f"cannot reach X at {self.base_url}: check [x] base_url") from None
         except requests.exceptions.ConnectionError as exc:
-            if connection_refused(exc):
+            if never_connected(exc):
                 raise Unreachable(f"cannot reach X at {self.base_url}: check [x] base_url") from None
             raise OutcomeUnknown("the connection to X dropped during the post: it may exist") from None
         except requests.exceptions.Timeout:
             raise OutcomeUnknown("X did not answer the post in time: it may exist") from None
+        except requests.exceptions.RequestException as exc:  # sent, then the answer broke
+            raise OutcomeUnknown(f"X's answer to the post was broken ({type(exc).__name__}): it may exist") from None
         self.note_limits(route, response)
         try:
             data = response.json()["data"]
@@ -205,22 +300,33 @@ class XChannel(Channel):
         return Published(remote_id=tweet_id, url=f"https://x.com/i/status/{tweet_id}")
 
     def find_own_post(self, text, title=None, target=None, since=None):
+        """Our posts with this text since `since` (this machine's time), read only back to then.
+
+        `since` moves to the platform's clock (measured from Date headers), so a machine clock
+        ahead of X's never hides the post. Every post read is a billable read (self.reads).
+        """
         user = self.me()
-        found, token = [], None
-        for _ in range(RECONCILE_PAGES):  # newest first, back to `since` (a busy account posts > 100)
-            response = self.call("users/tweets", self.client.get_users_tweets, user["id"], max_results=100,
-                                 tweet_fields=["created_at", "conversation_id"], pagination_token=token,
-                                 user_auth=True)
-            payload = self.json("users/tweets", response)
-            tweets = payload.get("data") or []
-            self.reads += len(tweets)
-            times = [parse_iso(x_time_to_iso(t.get("created_at"))) for t in tweets]
-            found += [t for t, at in zip(tweets, times) if t.get("text") == text and (since is None or at >= since)]
-            token = payload.get("meta", {}).get("next_token")
-            if not token or (since is not None and times and min(times) < since):
-                break
-        return [Published(remote_id=str(t["id"]), url=f"https://x.com/i/status/{t['id']}",
-                          published_at=x_time_to_iso(t.get("created_at"))) for t in found]
+        start = None
+        if since is not None:
+            since = since - timedelta(seconds=self.clock_skew)
+            start = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        pages, token = [], None
+        try:
+            for _ in range(RECONCILE_PAGES):  # newest first, back to `since` (a busy account posts > 100)
+                response = self.call("users/tweets", self.client.get_users_tweets, user["id"], max_results=100,
+                                     tweet_fields=["created_at", "conversation_id", "entities"],
+                                     pagination_token=token, start_time=start, user_auth=True)
+                payload = self.json("users/tweets", response)
+                pages.append(payload)
+                self.reads += len(payload.get("data") or [])
+                token = (payload.get("meta") or {}).get("next_token")
+                oldest = oldest_time(payload)
+                if not token or (since is not None and oldest is not None and oldest < since):
+                    break
+            return own_posts(pages, text, since)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ChannelError(f"X sent an unexpected timeline answer ({one_line(exc, 80)}): "
+                               "will try again later") from None
 
     def reported_reply_count(self, remote_id):
         response = self.call("tweets/:id", self.client.get_tweet, remote_id,
@@ -229,19 +335,26 @@ class XChannel(Channel):
         self.reads += 1
         if "data" not in payload:
             raise NotFound(f"X post {remote_id} is gone (deleted or never existed)")
-        return payload["data"].get("public_metrics", {}).get("reply_count")
+        try:
+            return (payload["data"].get("public_metrics") or {}).get("reply_count")
+        except AttributeError:
+            raise ChannelError(f"X sent an unexpected answer for post {remote_id}: will try again later") from None
 
     def fetch_replies(self, remote_id, cursor=None):
         state = json.loads(cursor) if cursor else {}
         response = self.call(
             "tweets/search/recent", self.client.search_recent_tweets, search_query([remote_id]),
             max_results=self.page_size, next_token=state.get("next_token"), tweet_fields=REPLY_FIELDS,
-            expansions=["author_id"], user_fields=["username"], user_auth=True,
+            expansions=["author_id", "in_reply_to_user_id"], user_fields=["username"], user_auth=True,
         )
         payload = self.json("tweets/search/recent", response)
-        records = reply_records(payload, remote_id)
+        try:
+            records = reply_records(payload, remote_id)
+            next_token = (payload.get("meta") or {}).get("next_token")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ChannelError(f"X sent an unexpected search answer ({one_line(exc, 80)}): "
+                               "will try again later") from None
         self.reads += len(payload.get("data") or [])
-        next_token = payload.get("meta", {}).get("next_token")
         return Page(records, json.dumps({"next_token": next_token}) if next_token else None)
 
 
@@ -259,11 +372,3 @@ def safe_json(response):
         return {}
 
 
-def one_line(exc):
-    return " ".join(str(exc).split())[:300]
-
-
-def connection_refused(exc):
-    """True when the connection was never made (nothing reached the server)."""
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text

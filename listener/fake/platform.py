@@ -3,9 +3,11 @@
 Only what the HTTP layer needs: ids that look real, reply trees, counts, edits and deletions.
 """
 
+import hashlib
 import json
 import os
 import random
+import re
 import string
 import threading
 import time
@@ -16,6 +18,32 @@ from .replies import generate_replies
 
 TWITTER_EPOCH_MS = 1288834974657
 BASE36 = string.digits + string.ascii_lowercase
+BASE62 = string.digits + string.ascii_letters
+LINK = re.compile(r"https?://\S+")
+
+
+def x_stored_text(text, salt):
+    """(text, urls) the way X stores a post: `&`, `<`, `>` as entities, every link a t.co link."""
+    urls = []
+
+    def shorten(match):
+        expanded = match.group(0)
+        digest = int(hashlib.sha256(f"{salt}|{expanded}".encode()).hexdigest(), 16)
+        code = "".join(BASE62[(digest >> (6 * i)) % 62] for i in range(10))
+        short = f"https://t.co/{code}"
+        display = expanded.split("://", 1)[1]
+        urls.append({"url": short, "expanded_url": expanded,
+                     "display_url": display if len(display) <= 26 else display[:25] + "…"})
+        return short
+
+    def escape(part):
+        return part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    parts, at = [], 0
+    for match in LINK.finditer(text):  # links are found in the words as typed, the rest escaped
+        parts += [escape(text[at:match.start()]), shorten(match)]
+        at = match.end()
+    return "".join(parts) + escape(text[at:]), urls
 
 
 def to_base36(number):
@@ -84,12 +112,17 @@ class Platform:
         return str(snowflake)
 
     def create_tweet(self, author_id, text, reply_to=None, at=None):
+        """A post or reply as X stores it: escaped, links on t.co, a reply starting with `@parent `."""
         at = self.now() if at is None else at
         tweet_id = self.new_tweet_id(at)
         parent = self.tweets.get(reply_to) if reply_to else None
+        mention = f"@{self.x_users[parent['author_id']]['username']} " if parent else ""
+        stored, urls = x_stored_text(mention + text, tweet_id)
         tweet = {
             "id": tweet_id,
-            "text": text,
+            "text": stored,
+            "raw_text": text,
+            "urls": urls,
             "author_id": author_id,
             "created_at": at,
             "conversation_id": parent["conversation_id"] if parent else tweet_id,
@@ -105,7 +138,7 @@ class Platform:
 
     def duplicate_tweet(self, author_id, text):
         return any(
-            t["author_id"] == author_id and t["text"] == text and not t["deleted"]
+            t["author_id"] == author_id and t.get("raw_text", t["text"]) == text and not t["deleted"]
             for t in self.tweets.values()
             if t["in_reply_to"] is None
         )
@@ -136,7 +169,7 @@ class Platform:
         }
         return self.submissions[sid]
 
-    def create_comment(self, submission_id, parent_fullname, author, body, at=None):
+    def create_comment(self, submission_id, parent_fullname, author, body, at=None, old=False):
         self.next_comment += self.rng.randrange(1, 5)
         cid = to_base36(self.next_comment)
         depth = 0 if parent_fullname.startswith("t3_") else self.comments[parent_fullname[3:]]["depth"] + 1
@@ -151,6 +184,7 @@ class Platform:
             "score": 1,
             "depth": depth,
             "deleted": False,
+            "old": old,  # a 2016-17 comment: no depth nor permalink in the API's answers
         }
         self.children.setdefault(parent_fullname, []).append(cid)
         return self.comments[cid]
@@ -177,10 +211,11 @@ class Platform:
             at = item.get("created_at") or start + spread_seconds * (i + 1) / (len(items) + 1)
             parent = item.get("parent")
             parent_id = ids[parent[1]] if isinstance(parent, (list, tuple)) else parent
-            ids.append(self._add_reply(channel, post_id, item["text"], item.get("author", "someone"), parent_id, at))
+            ids.append(self._add_reply(channel, post_id, item["text"], item.get("author", "someone"), parent_id, at,
+                                       old=bool(item.get("old"))))
         return ids
 
-    def _add_reply(self, channel, post_id, text, author, parent_id, at):
+    def _add_reply(self, channel, post_id, text, author, parent_id, at, old=False):
         if channel == "x":
             if post_id not in self.tweets:
                 raise KeyError(f"no tweet {post_id}")
@@ -190,7 +225,7 @@ class Platform:
             raise KeyError(f"no submission {post_id}")
         self.reddit_user(author)
         parent = f"t1_{parent_id}" if parent_id else f"t3_{post_id}"
-        return self.create_comment(post_id, parent, author, text, at=at)["id"]
+        return self.create_comment(post_id, parent, author, text, at=at, old=old)["id"]
 
     def delete(self, channel, item_id):
         if channel == "x":
@@ -201,15 +236,21 @@ class Platform:
 
     def edit(self, channel, item_id, text):
         if channel == "x":
-            self.tweets[item_id]["text"] = text
+            tweet = self.tweets[item_id]
+            parent = self.tweets.get(tweet["in_reply_to"]) if tweet["in_reply_to"] else None
+            mention = f"@{self.x_users[parent['author_id']]['username']} " if parent else ""
+            tweet["text"], tweet["urls"] = x_stored_text(mention + text, item_id)
+            tweet["raw_text"] = text
         else:
-            self.comments[item_id].update(body=text, edited=float(int(self.now())))
+            comment = self.comments[item_id]
+            # an old comment says only that it was edited (`edited: true`), not when
+            comment.update(body=text, edited=True if comment.get("old") else float(int(self.now())))
 
     def posts(self):
         """Every root post the platform accepted, for counting duplicates from outside."""
         x = [
-            {"channel": "x", "id": t["id"], "text": t["text"], "author_id": t["author_id"],
-             "replies": self.reply_count(t["id"])}
+            {"channel": "x", "id": t["id"], "text": t.get("raw_text", t["text"]), "stored_text": t["text"],
+             "author_id": t["author_id"], "replies": self.reply_count(t["id"])}
             for t in self.tweets.values() if t["in_reply_to"] is None and t["author_id"] in self.x_tokens.values()
         ]
         reddit = [

@@ -2,29 +2,78 @@
 
 Replies mix praise, complaints, sarcasm, questions, emoji, links, other languages, very long
 ones, exact duplicates, whitespace-only ones and hostile markup, and about a third of them
-answer another reply rather than the question. Everything comes from the `rng` passed in.
+answer another reply rather than the question. Complaints and praise come back to a few
+recurring topics (TOPICS), each said in many different words, so that themes have something to
+find. Everything comes from the `rng` passed in.
 """
 
+# Recurring topics, each in many wordings (written for the demo; no data set was copied).
+TOPICS = {
+    "on hold": [
+        "I was on hold for 47 minutes and then the call dropped. Awful service.",
+        "Spent an hour on hold this morning, nobody ever picked up.",
+        "Your hotline keeps me on hold forever, the music is driving me mad.",
+        "Called three times, on hold each time, then it just hung up on me.",
+        "Is there a way to talk to a human without waiting an hour on hold?",
+        "Tried calling, 40 minutes of hold music and no answer.",
+        "Nobody answers the phone. I've been holding since 9am.",
+    ],
+    "refunds": [
+        "Charged twice, refund promised, nothing. I'm done with you guys.",
+        "Still waiting for my refund after three weeks.",
+        "You took the money twice and the refund never came.",
+        "Where is my refund? It's been a month since I returned it.",
+        "Refund took six weeks, seriously?",
+        "Got charged a fee nobody told me about. I want my money back.",
+    ],
+    "invoice portal": [
+        "The invoice portal is broken AGAIN. This is so frustrating.",
+        "Can't download invoices from the portal, it just spins.",
+        "Your invoice portal logs me out every time I open a PDF.",
+        "Where do I find my invoices from last year? The portal shows nothing.",
+        "Invoice portal error 500 for the third day in a row.",
+    ],
+    "website login": [
+        "Not easy at all. Your website logs me out every time I try to pay.",
+        "The login page rejects my password even after a reset.",
+        "Website crashed twice at checkout, had to order by phone.",
+        "Your app won't let me log in since the update.",
+        "The site is so slow, the checkout page timed out on me.",
+    ],
+    "delivery": [
+        "Worst experience ever, the courier left my package in the rain 😡",
+        "Delivery was two days late and nobody told me.",
+        "My parcel was marked delivered but never arrived.",
+        "The courier didn't even ring, just left a card. Now I have to collect it myself.",
+        "Delivery slot missed again, third time this month.",
+    ],
+    "fast friendly support": [
+        "Support sorted my refund in ten minutes. Great job, really impressed!",
+        "Very easy. The chat agent (Priya I think?) was brilliant and kind.",
+        "Your support team is fast and friendly, thank you!",
+        "Customer service answered in five minutes and fixed it. Brilliant.",
+        "Super helpful agent on the chat today, problem solved in one go.",
+        "10/10 would do business again. Fast, friendly support, no nonsense.",
+    ],
+    "easy checkout": [
+        "No problems at all, the new checkout is super smooth.",
+        "Love the app update, finally I can change my delivery slot myself 👍",
+        "Ordered in two minutes, the checkout is really easy now.",
+        "The new app makes ordering so simple.",
+        "Honestly you're one of the easiest companies I deal with. Ordered, paid, done.",
+    ],
+}
+
 PRAISE = [
-    "Honestly you're one of the easiest companies I deal with. Ordered, paid, done.",
-    "Support sorted my refund in ten minutes. Great job, really impressed!",
-    "No problems at all, the new checkout is super smooth.",
-    "Love the app update, finally I can change my delivery slot myself 👍",
-    "Very easy. The chat agent (Priya I think?) was brilliant and kind.",
-    "10/10 would do business again. Fast, friendly, no nonsense.",
     "Easiest onboarding I've had with any supplier this year :)",
     "Your team went above and beyond when my parcel got lost. Thank you!!",
 ]
 COMPLAINTS = [
     "Terrible. Three weeks and still no answer to my ticket.",
-    "Not easy at all. Your website logs me out every time I try to pay.",
-    "I was on hold for 47 minutes and then the call dropped. Awful service.",
     "Why do I have to call to cancel when I signed up online in 2 minutes? Ridiculous.",
-    "The invoice portal is broken AGAIN. This is so frustrating.",
-    "Charged twice, refund promised, nothing. I'm done with you guys.",
-    "Worst experience ever, the courier left my package in the rain 😡",
     "Your chatbot is useless, it just loops back to the FAQ.",
 ]
+TOPIC_REPLIES = [text for wordings in TOPICS.values() for text in wordings]
 SARCASM = [
     "Oh sure, super easy, if you enjoy filling the same form four times.",
     "Yeah right, 'quick and simple' they said. Still waiting since March.",
@@ -32,9 +81,7 @@ SARCASM = [
     "Wow, only six emails to change my address. Amazing efficiency.",
 ]
 QUESTIONS = [
-    "Is there a way to talk to a human without waiting an hour?",
     "Do you plan to support Apple Pay? That would make it much easier.",
-    "Where do I find my invoices from last year?",
     "Who should I contact about a business account?",
     "Can I change my order after it's been dispatched?",
 ]
@@ -74,7 +121,7 @@ AUTHORS = [
     "ana-luiza", "mo_hassan", "chris_p", "fatima_z", "olivier.r", "big_bird", "nina_s",
 ]
 CATEGORIES = [
-    (PRAISE, 22), (COMPLAINTS, 22), (SARCASM, 8), (QUESTIONS, 12), (EMOJI, 6), (LINKS, 5),
+    (TOPIC_REPLIES, 36), (PRAISE, 4), (COMPLAINTS, 4), (SARCASM, 8), (QUESTIONS, 12), (EMOJI, 6), (LINKS, 5),
     (OTHER_LANGUAGES, 8), (HOSTILE_MARKUP, 3), (BLANK, 2),
 ]
 

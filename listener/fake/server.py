@@ -7,6 +7,7 @@ reddit_url there).
 """
 
 import base64
+import email.utils
 import json
 import random
 import re
@@ -15,6 +16,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 from .platform import Platform, x_time
@@ -62,8 +64,19 @@ DEFAULT_LIMITS = {
     "x.timeline": (900, 900),
     "x.me": (75, 900),
     "reddit": (1000, 600),  # one budget for every Reddit OAuth route
+    "reddit.token": (600, 600),  # the login endpoint has a budget of its own
 }
-FAULT_KINDS = {"429", "5xx", "slow", "malformed", "drop", "lost", "lost_500", "usage_cap"}
+# html_body: an error status with an HTML page (a proxy's); text_body: the same as text/plain;
+# captive_portal: 200 with an HTML login page (a hotel's Wi-Fi) where JSON was expected.
+FAULT_KINDS = {"429", "5xx", "slow", "malformed", "drop", "lost", "lost_500", "usage_cap", "html_body",
+               "text_body", "captive_portal"}
+# Quirks of real responses, switched on with POST /_fake/config {"quirks": [...]}:
+# no_created_at: the timeline omits created_at; repeat_across_pages: a timeline page starts with
+# the previous page's last post (a new post shifted the pages); no_limit_headers: no Reddit
+# response carries rate-limit headers (by default only these listings lack them, as on Reddit):
+REDDIT_ROUTES_WITHOUT_LIMIT_HEADERS = {"reddit.submitted", "reddit.thread"}
+QUIRKS = {"no_created_at", "repeat_across_pages", "no_limit_headers"}
+MORECHILDREN_EXPANDS = 20  # Reddit expands about 20 comments per call and returns the rest as a new `more`
 
 
 class Reply(Exception):
@@ -96,6 +109,7 @@ class FakeServer(ThreadingHTTPServer):
         self.limits = dict(DEFAULT_LIMITS)
         self.windows = {}         # (bucket, user) -> [window_start, used]
         self.random_429 = 0.0
+        self.quirks = set()
         self.rng = random.Random(0)
         self.stats = {"requests": {}, "status": {}, "rate_limited": 0}
 
@@ -117,6 +131,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def date_time_string(self, timestamp=None):
+        """The Date header in the platform's own time (/_fake/clock moves it), as real servers send theirs."""
+        return email.utils.formatdate(self.server.platform.now() if timestamp is None else timestamp, usegmt=True)
 
     def do_GET(self):
         self.dispatch("GET")
@@ -152,7 +170,8 @@ class Handler(BaseHTTPRequestHandler):
             fault = self.take_fault(name)
             if fault and fault["kind"] == "slow":
                 time.sleep(fault.get("delay", 30))
-            if fault and fault["kind"] in ("429", "5xx", "malformed", "drop", "usage_cap"):
+            if fault and fault["kind"] in ("429", "5xx", "malformed", "drop", "usage_cap", "html_body",
+                                           "text_body", "captive_portal"):
                 return self.apply_fault(name, fault)
             headers = self.check_rate_limit(name)
             with platform.lock:
@@ -222,6 +241,19 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(fault.get("status", 503), self.server_error_body(route))
         if kind == "malformed":
             return self.send(200, b'{"data": [{"id": "12', content_type="application/json")
+        if kind == "html_body":
+            status = fault.get("status", 503)
+            page = (f"<html>\n<head><title>{status} Service Temporarily Unavailable</title></head>\n<body>\n"
+                    f"<center><h1>{status} Service Temporarily Unavailable</h1></center>\n<hr><center>nginx</center>\n"
+                    "</body>\n</html>\n")
+            return self.send(status, page.encode(), content_type="text/html")
+        if kind == "text_body":
+            return self.send(fault.get("status", 502), b"upstream connect error or disconnect/reset before headers.\n"
+                             b"reset reason: connection termination\n", content_type="text/plain")
+        if kind == "captive_portal":
+            page = ("<!DOCTYPE html>\n<html><head><title>Welcome to Hotel Wi-Fi</title></head>\n<body><form>"
+                    "<p>Please accept the terms to continue</p>\n<input type=submit value=Accept></form></body></html>\n")
+            return self.send(200, page.encode(), content_type="text/html")
         self.drop()
 
     def server_error_body(self, route):
@@ -231,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
                 "type": "about:blank"}
 
     def bucket(self, route):
+        if route == "reddit.token":
+            return route
         return "reddit" if route.startswith("reddit") else route
 
     def user_key(self):
@@ -240,8 +274,6 @@ class Handler(BaseHTTPRequestHandler):
         return match.group(1) if match else auth.split(" ", 1)[-1]
 
     def check_rate_limit(self, route):
-        if route == "reddit.token":
-            return {}
         server = self.server
         bucket = self.bucket(route)
         limit, window = server.limits.get(bucket, (10**9, 900))
@@ -259,6 +291,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise Reply(429, *self.too_many(route, reset))
             used += 1
             server.windows[key] = [start, used]
+        if route.startswith("reddit") and (route in REDDIT_ROUTES_WITHOUT_LIMIT_HEADERS or route == "reddit.token"
+                                           or "no_limit_headers" in server.quirks):
+            return {}
         return self.limit_headers(route, limit, limit - used, reset, used)
 
     def limit_headers(self, route, limit, remaining, reset, used):
@@ -317,6 +352,8 @@ class Handler(BaseHTTPRequestHandler):
             data["author_id"] = tweet["author_id"]
         if "created_at" in fields:
             data["created_at"] = x_time(tweet["created_at"])
+        if "entities" in fields and tweet.get("urls"):
+            data["entities"] = {"urls": url_entities(tweet["text"], tweet["urls"])}
         if "conversation_id" in fields:
             data["conversation_id"] = tweet["conversation_id"]
         if "in_reply_to_user_id" in fields and tweet["in_reply_to_user_id"]:
@@ -335,12 +372,17 @@ class Handler(BaseHTTPRequestHandler):
         return set(filter(None, self.query.get("tweet.fields", "").split(",")))
 
     def with_includes(self, tweets, payload):
-        if "author_id" in self.query.get("expansions", "") and tweets:
-            users = self.server.platform.x_users
-            seen = {}
-            for tweet in tweets:
-                user = users[tweet["author_id"]]
-                seen[user["id"]] = {"id": user["id"], "name": user["name"], "username": user["username"]}
+        """includes.users for the expansions asked for: author_id, in_reply_to_user_id."""
+        expansions = self.query.get("expansions", "").split(",")
+        keys = [key for key in ("author_id", "in_reply_to_user_id") if key in expansions]
+        users = self.server.platform.x_users
+        seen = {}
+        for tweet in tweets:
+            for key in keys:
+                user = users.get(tweet.get(key) or "")
+                if user:
+                    seen[user["id"]] = {"id": user["id"], "name": user["name"], "username": user["username"]}
+        if seen:
             payload["includes"] = {"users": list(seen.values())}
         return payload
 
@@ -363,7 +405,8 @@ class Handler(BaseHTTPRequestHandler):
             raise Reply(400, {"title": "Invalid Request", "detail": "invalid pagination token",
                               "type": "https://api.twitter.com/2/problems/invalid-request"})
         chunk = ids[offset:offset + size]
-        next_token = encode_token(offset + size) if offset + size < len(ids) else None
+        step = size - 1 if "repeat_across_pages" in self.server.quirks and size > 1 else size
+        next_token = encode_token(offset + step) if offset + size < len(ids) else None
         return chunk, next_token
 
     def route_x_search(self):
@@ -417,9 +460,11 @@ class Handler(BaseHTTPRequestHandler):
         self.x_user()
         platform = self.server.platform
         since_id = int(self.query.get("since_id") or 0)
+        start = x_query_time(self.query.get("start_time"))
         ids = sorted(
             (t["id"] for t in platform.tweets.values()
-             if t["author_id"] == user_id and not t["deleted"] and int(t["id"]) > since_id),
+             if t["author_id"] == user_id and not t["deleted"] and int(t["id"]) > since_id
+             and t["created_at"] >= start),
             key=int, reverse=True,
         )
         chunk, next_token = self.page(ids, 10, 5, 100)
@@ -430,8 +475,9 @@ class Handler(BaseHTTPRequestHandler):
         if next_token:
             meta["next_token"] = next_token
         payload = {"meta": meta}
+        fields = self.fields() - ({"created_at"} if "no_created_at" in self.server.quirks else set())
         if tweets:
-            payload = {"data": [self.tweet_json(t, self.fields()) for t in tweets], **payload}
+            payload = {"data": [self.tweet_json(t, fields) for t in tweets], **payload}
         return 200, payload
 
     # -- Reddit auth ---------------------------------------------------------------------
@@ -498,7 +544,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def comment_thing(self, comment, replies=""):
         submission = self.server.platform.submissions[comment["submission_id"]]
-        return {"kind": "t1", "data": {
+        data = {
             "id": comment["id"], "name": "t1_" + comment["id"], "parent_id": comment["parent_id"],
             "link_id": "t3_" + comment["submission_id"], "author": comment["author"],
             "body": comment["body"], "created_utc": float(int(comment["created_utc"])),
@@ -506,7 +552,10 @@ class Handler(BaseHTTPRequestHandler):
             "subreddit": submission["subreddit"], "replies": replies,
             "permalink": f"/r/{submission['subreddit']}/comments/{submission['id']}/"
                          f"{slug(submission['title'])}/{comment['id']}/",
-        }}
+        }
+        if comment.get("old"):  # 2016-17 comments come without these
+            del data["depth"], data["permalink"]
+        return {"kind": "t1", "data": data}
 
     def more_thing(self, parent_fullname, ids, depth):
         count = sum(1 + self.descendants(cid) for cid in ids)
@@ -574,7 +623,7 @@ class Handler(BaseHTTPRequestHandler):
         params = {**self.query, **self.form()}
         platform = self.server.platform
         ids = [c for c in params.get("children", "").split(",") if c]
-        ids, rest = ids[:100], ids[100:]
+        ids, rest = ids[:MORECHILDREN_EXPANDS], ids[MORECHILDREN_EXPANDS:]
         things = []
         budget = [200]
         for cid in ids:
@@ -662,7 +711,12 @@ class Handler(BaseHTTPRequestHandler):
         self.server.random_429 = float(body.get("random_429", self.server.random_429))
         if "seed" in body:
             self.server.rng.seed(body["seed"])
-        return {"random_429": self.server.random_429}
+        if "quirks" in body:
+            unknown = set(body["quirks"]) - QUIRKS
+            if unknown:
+                raise Reply(400, {"error": f"quirks must be among {sorted(QUIRKS)}"})
+            self.server.quirks = set(body["quirks"])
+        return {"random_429": self.server.random_429, "quirks": sorted(self.server.quirks)}
 
     def control_clock(self):
         body = self.json_body()
@@ -708,6 +762,29 @@ def flatten(things):
         if replies:
             flat.extend(flatten(replies["data"]["children"]))
     return flat
+
+
+def url_entities(text, urls):
+    """entities.urls for a stored text: start and end in code points, as X counts them."""
+    entities, at = [], 0
+    for link in urls:
+        start = text.find(link["url"], at)
+        if start < 0:
+            continue
+        at = start + len(link["url"])
+        entities.append({"start": start, "end": at, **link})
+    return entities
+
+
+def x_query_time(value):
+    """X's start_time parameter (2026-11-24T09:00:00Z) as epoch seconds; no parameter: the beginning."""
+    if not value:
+        return 0.0
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise Reply(400, {"title": "Invalid Request", "detail": f"Invalid start_time: {value}",
+                          "type": "https://api.twitter.com/2/problems/invalid-request"}) from None
 
 
 def slug(title):

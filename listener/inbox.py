@@ -1,0 +1,189 @@
+"""People's actions on replies: correct the label, set a status, assign, note, move theme, undo.
+
+Every action is one transaction that changes the current state (replies.label_override through
+scoring.set_label, or reply_triage) and writes an `events` row saying who, when, what it set and
+what it replaced. Undo puts back what an event replaced and marks the event undone. The CLI and
+the inbox page (dashboards/plugins/inbox.py) call these same functions.
+"""
+
+import json
+
+from . import scoring
+from .db import transaction
+from .errors import ListenerError
+from .times import iso, parse_iso
+
+STATUSES = ("handled", "follow_up", "ignored")
+ACTIONS = ("label", "status", "assign", "note", "theme")
+MAX_NOTE = 2000
+
+
+def act(db, reply_id, action, value, by, now):
+    """Do `action` (one of ACTIONS) with `value` on a reply as `by`; returns the event id."""
+    if action not in ACTIONS:
+        raise ListenerError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+    if not (by or "").strip():
+        raise ListenerError("who acts is not known: log in, or pass --by NAME")
+    with transaction(db):
+        if not db.execute("SELECT 1 FROM replies WHERE id = ?", [reply_id]).fetchone():
+            raise ListenerError(f"no reply with id {reply_id}: find ids in the inbox or the replies table")
+        payload = DO[action](db, reply_id, value, by, now)
+        return record_event(db, by, now, action, reply_id, payload)
+
+
+def record_event(db, who, now, action, reply_id, payload):
+    """One events row; call inside the transaction that made the change."""
+    cursor = db.execute("INSERT INTO events (at, who, action, reply_id, payload) VALUES (?, ?, ?, ?, ?)",
+                        [iso(now), who, action, reply_id, json.dumps(payload, ensure_ascii=False)])
+    return cursor.lastrowid
+
+
+def undo(db, by, now, event_id=None):
+    """Undo `event_id`, or else `by`'s latest action not yet undone; returns the event undone (a dict)."""
+    with transaction(db):
+        if event_id is None:
+            row = db.execute("SELECT id FROM events WHERE who = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+                             [by]).fetchone()
+            if not row:
+                raise ListenerError(f"{by} has nothing left to undo")
+            event_id = row[0]
+        event = get_event(db, event_id)
+        if event is None:
+            raise ListenerError(f"no event {event_id}: see the events table")
+        if event["undone_at"]:
+            raise ListenerError(f"event {event_id} was already undone by {event['undone_by']}")
+        later = db.execute("SELECT id, who FROM events WHERE reply_id = ? AND action = ? AND id > ? "
+                           "AND undone_at IS NULL AND action != 'note' ORDER BY id DESC LIMIT 1",
+                           [event["reply_id"], event["action"], event_id]).fetchone()
+        if later:
+            raise ListenerError(f"reply {event['reply_id']} was changed again by {later[1]} (event {later[0]}): "
+                                "undo that first")
+        UNDO[event["action"]](db, event, by, now)
+        db.execute("UPDATE events SET undone_at = ?, undone_by = ? WHERE id = ?", [iso(now), by, event_id])
+        return {**event, "undone_at": iso(now), "undone_by": by}
+
+
+def get_event(db, event_id):
+    row = db.execute("SELECT id, at, who, action, reply_id, payload, undone_at, undone_by FROM events WHERE id = ?",
+                     [event_id]).fetchone()
+    if row is None:
+        return None
+    keys = ("id", "at", "who", "action", "reply_id", "payload", "undone_at", "undone_by")
+    event = dict(zip(keys, row))
+    event["payload"] = json.loads(event["payload"])
+    return event
+
+
+def triage(db, reply_id):
+    """The reply's current status (None = open), assignee and note count."""
+    row = db.execute("SELECT status, assignee, notes, last_note FROM reply_triage WHERE reply_id = ?",
+                     [reply_id]).fetchone()
+    return dict(zip(("status", "assignee", "notes", "last_note"), row or (None, None, 0, None)))
+
+
+# -- the actions: each changes the state and returns the event's payload ---------------------------
+
+def do_label(db, reply_id, label, by, now):
+    before = db.execute("SELECT label_override, label_override_by, label_override_at FROM replies WHERE id = ?",
+                        [reply_id]).fetchone()
+    scoring.set_label(db, reply_id, label, by, now)
+    return {"label": label, "before": {"label": before[0], "by": before[1], "at": before[2]}}
+
+
+def undo_label(db, event, by, now):
+    before = event["payload"]["before"]
+    if before["label"] is None:
+        scoring.set_label(db, event["reply_id"], "clear", by, now)
+    else:
+        scoring.set_label(db, event["reply_id"], before["label"], before["by"], parse_iso(before["at"]))
+
+
+def do_status(db, reply_id, status, by, now):
+    status = None if status in (None, "", "open") else status
+    if status is not None and status not in STATUSES:
+        raise ListenerError(f"status must be one of {', '.join(STATUSES)} or open")
+    before = triage(db, reply_id)["status"]
+    set_triage(db, reply_id, by, now, status=status)
+    return {"status": status, "before": before}
+
+
+def undo_status(db, event, by, now):
+    set_triage(db, event["reply_id"], by, now, status=event["payload"]["before"])
+
+
+def do_assign(db, reply_id, assignee, by, now):
+    assignee = (assignee or "").strip() or None
+    before = triage(db, reply_id)["assignee"]
+    set_triage(db, reply_id, by, now, assignee=assignee)
+    return {"assignee": assignee, "before": before}
+
+
+def undo_assign(db, event, by, now):
+    set_triage(db, event["reply_id"], by, now, assignee=event["payload"]["before"])
+
+
+def do_note(db, reply_id, text, by, now):
+    text = (text or "").strip()
+    if not text:
+        raise ListenerError("the note is empty: write what the team should know")
+    if len(text) > MAX_NOTE:
+        raise ListenerError(f"the note is {len(text)} characters long: keep it under {MAX_NOTE}")
+    before = triage(db, reply_id)
+    set_triage(db, reply_id, by, now, notes=before["notes"] + 1, last_note=text)
+    return {"note": text, "before": before["last_note"]}
+
+
+def undo_note(db, event, by, now):
+    latest = db.execute("SELECT payload FROM events WHERE reply_id = ? AND action = 'note' AND id != ? "
+                        "AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+                        [event["reply_id"], event["id"]]).fetchone()
+    notes = triage(db, event["reply_id"])["notes"]
+    set_triage(db, event["reply_id"], by, now, notes=max(notes - 1, 0),
+               last_note=json.loads(latest[0])["note"] if latest else None)
+
+
+def do_theme(db, reply_id, theme_id, by, now):
+    themes = themes_module()
+    before = [row[0] for row in db.execute("SELECT theme_id FROM reply_themes WHERE reply_id = ? ORDER BY theme_id",
+                                           [reply_id]).fetchall()]
+    themes.move_reply(db, reply_id, int(theme_id), by, now)
+    return {"theme": int(theme_id), "before": before}
+
+
+def undo_theme(db, event, by, now):
+    before = event["payload"]["before"]
+    if not before:
+        raise ListenerError(f"reply {event['reply_id']} had no theme before: move it to the right theme instead")
+    themes_module().move_reply(db, event["reply_id"], before[0], by, now)
+
+
+def themes_module():
+    try:
+        from . import themes
+    except ImportError:
+        raise ListenerError("themes are not available in this version: update listener") from None
+    return themes
+
+
+def set_triage(db, reply_id, by, now, **changes):
+    """Upsert the reply's reply_triage row with `changes` (status, assignee, notes, last_note)."""
+    current = triage(db, reply_id)
+    current.update(changes)
+    db.execute(
+        "INSERT INTO reply_triage (reply_id, status, assignee, notes, last_note, updated_at, updated_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reply_id) DO UPDATE SET status = excluded.status, "
+        "assignee = excluded.assignee, notes = excluded.notes, last_note = excluded.last_note, "
+        "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        [reply_id, current["status"], current["assignee"], current["notes"], current["last_note"], iso(now), by])
+
+
+DO = {"label": do_label, "status": do_status, "assign": do_assign, "note": do_note, "theme": do_theme}
+UNDO = {"label": undo_label, "status": undo_status, "assign": undo_assign, "note": undo_note, "theme": undo_theme}
+
+
+def counts(db):
+    """Replies by triage status (open = live replies nobody has handled, followed up or ignored)."""
+    live = db.execute("SELECT coalesce(sum(replies), 0) FROM reply_daily").fetchone()[0]
+    by_status = dict(db.execute("SELECT status, count(*) FROM reply_triage t JOIN replies r ON r.id = t.reply_id "
+                                "WHERE t.status IS NOT NULL AND r.deleted_at IS NULL GROUP BY status").fetchall())
+    return {"open": live - sum(by_status.values()), **{s: by_status.get(s, 0) for s in STATUSES}}

@@ -1,0 +1,201 @@
+"""Group replies into themes: pure functions, deterministic, one core, no model.
+
+1. Each reply is read in its language (replies.language, or a script/stopword check of our own
+   when that is unknown). Languages never mix: a theme holds replies of one language.
+2. English replies go to the dominant aspect of the hand-written lexicon (theme_lexicon).
+3. What the lexicon does not know is grouped by its most frequent keyphrase (bigram or word
+   that is not a stopword), greedily: the phrase shared by the most replies becomes a theme,
+   its replies leave the pool, and so on. Phrases that were theme keys in earlier periods go
+   first, so a recurring theme keeps its name.
+4. A group of fewer than `min_size` replies goes to "other".
+"""
+
+import html
+import re
+from collections import Counter, defaultdict
+
+from .theme_lexicon import LABELS, aspect_of
+
+METHOD_VERSION = "lexicon-2+phrases-1"
+MIN_SIZE = 3
+MAX_PHRASE_THEMES = 8
+PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
+MIN_LIFT = 1.5  # a phrase as common among the lexicon's replies as in the pool is the question's topic
+
+URL = re.compile(r"https?://\S+|www\.\S+")
+HANDLE = re.compile(r"(?<!\w)@\w+")
+HASHTAG = re.compile(r"#(\w+)")
+CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+STOPWORDS = {
+    "en": set("""a about above after again against all am an and any are aren't as at be because been
+        before being below between both but by can can't cannot could couldn't did didn't do does doesn't
+        doing don't down during each few for from further get got had hadn't has hasn't have haven't having
+        he her here hers herself him himself his how i i'm i've if in into is isn't it it's its itself just
+        let's like me more most much my myself no nor not now of off on once only or other our ours
+        ourselves out over own same she should so some still such than that that's the their theirs them
+        themselves then there there's these they they're this those through to too under until up us very
+        was wasn't we we're were weren't what when where which while who whom why will with won't would
+        wouldn't you you're your yours yourself yourselves yes yeah ok okay oh lol thanks thank please
+        really one two even also well back way make made going go know need want said say thing things
+        day today time now ever never always again guys hi hey im dont cant ive amp
+        nothing something anything everything anyone someone everyone nobody sure let lets think tell told
+        tonight tomorrow yesterday night morning said says trying try take took come came see look
+        getting give gave keep find tried still just will got get what's i'll we'll you'll i'd
+        done many better good great bad best worst""".split()),
+    "es": set("de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o "
+              "este sí porque esta muy sin sobre también me hasta hay donde quien desde todo nos es".split()),
+    "de": set("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an "
+              "werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über so zum gar nie "
+              "leider sehr".split()),
+    "fr": set("le la les de des du un une et est en que qui dans pour pas sur au avec ce il elle ne se "
+              "par plus vous nous c'est très mais ou je".split()),
+    "pt": set("de a o que e do da em um para é com não uma os no se na por mais as dos como mas ao ele "
+              "das à seu sua ou muito".split()),
+    "it": set("di e il la che è per un in non una sono mi ho lo ma ci si con del della le da al "
+              "molto ottimo".split()),
+}
+LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")  # letters of Latin script
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def normalise(text):
+    """Lower-cased text without URLs, @handles and HTML entities: what the lexicon reads.
+
+    A hashtag is read as words: "#HourLongDelay" as "hour long delay"."""
+    text = html.unescape(text or "")
+    text = HANDLE.sub(" ", URL.sub(" ", text))
+    text = HASHTAG.sub(lambda m: " " + CAMEL.sub(" ", m.group(1)) + " ", text)
+    return text.lower().replace("\u2019", "'")
+
+
+def words(text):
+    return WORD.findall(text)
+
+
+def guess_language(text, clean=None):
+    """ISO 639-1 code from script and stopwords; 'und' when there are no words to tell by.
+
+    `clean` is normalise(text) when the caller has it already."""
+    if not text.isascii():
+        letters = LETTER.findall(text)
+        if not letters:
+            return "und"
+        if len(LATIN.findall(text)) < len(letters) / 2:
+            return "und"
+    tokens = set(words(normalise(text) if clean is None else clean))
+    if not tokens:
+        return "und"
+    hits = {lang: len(tokens & stop) for lang, stop in STOPWORDS.items()}
+    best = max(hits, key=lambda lang: (hits[lang], lang == "en"))
+    return best if hits[best] else "en"
+
+
+def language_of(text, stored, clean=None):
+    """The language a reply is grouped in: the stored one unless it is unknown."""
+    if stored and stored != "und":
+        return stored.split("-")[0].lower()
+    return guess_language(text, clean)
+
+
+def phrases(tokens, stop):
+    """Candidate keyphrases of one reply: content words and bigrams of content words."""
+    content = [t for t in tokens if t not in stop and len(t) > 2]
+    found = set(content)
+    for a, b in zip(tokens, tokens[1:]):
+        if a not in stop and b not in stop and len(a) > 2 and len(b) > 2:
+            found.add(f"{a} {b}")
+    return found
+
+
+def phrase_groups(docs, stop, preferred=(), min_size=MIN_SIZE, max_groups=MAX_PHRASE_THEMES,
+                  background=None, background_size=0):
+    """Greedy keyphrase grouping of {id: phrases}: returns {id: phrase} for the grouped ones.
+
+    Bigrams count 1.5 times a word (they name things better). Phrases in `preferred` (earlier
+    periods' keys) are taken first when they still have `min_size` replies. With `background`
+    (phrase counts over all `background_size` replies of the language), a phrase must be
+    MIN_LIFT times more frequent in the pool than overall: "flight" in an airline's replies is
+    the question's subject, not a theme.
+    """
+    postings = defaultdict(set)
+    for doc_id, found in docs.items():
+        for phrase in found:
+            postings[phrase].add(doc_id)
+    if background and len(docs) < background_size:
+        postings = {p: ids for p, ids in postings.items()
+                    if len(ids) / len(docs) >= MIN_LIFT * background[p] / background_size}
+    ceiling = len(docs) if len(docs) < 20 else PHRASE_CEILING * len(docs)
+    left = set(docs)
+    chosen = {}
+    preferred = set(preferred)
+
+    def score(phrase):
+        n = len(postings[phrase] & left)
+        return (phrase in preferred, n * (1.5 if " " in phrase else 1.0), phrase)
+
+    groups = 0
+    candidates = [p for p, ids in postings.items() if min_size <= len(ids) <= ceiling]
+    while candidates and groups < max_groups:
+        best = max(candidates, key=score)
+        members = postings[best] & left
+        if len(members) < min_size:
+            break
+        for doc_id in members:
+            chosen[doc_id] = best
+        left -= members
+        groups += 1
+        candidates = [p for p in candidates if p != best and len(postings[p] & left) >= min_size]
+    return chosen
+
+
+def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
+    """Themes for `replies` [(id, text, stored_language)].
+
+    Returns {id: (key, label, language, weight)}; key is the theme's stable identity ('other'
+    for replies that fit no theme), weight how strongly the reply belongs (for choosing quotes).
+    Non-English keys carry their language: 'de:hotline'.
+    """
+    out = {}
+    by_language = defaultdict(dict)
+    background = defaultdict(Counter)
+    sizes = Counter()
+    for reply_id, text, stored in replies:
+        clean = normalise(text)
+        language = language_of(text, stored, clean)
+        found = phrases(words(clean), STOPWORDS.get(language, STOPWORDS["en"]))
+        background[language].update(found)
+        sizes[language] += 1
+        if language == "en":
+            key, weight = aspect_of(clean)
+            if key:
+                out[reply_id] = (key, LABELS[key], "en", weight)
+                continue
+        by_language[language][reply_id] = found
+    for language, docs in sorted(by_language.items()):
+        prefix = "" if language == "en" else f"{language}:"
+        preferred = [k[len(prefix):] for k in previous_keys if k.startswith(prefix) and ":" not in k[len(prefix):]]
+        stop = STOPWORDS.get(language, STOPWORDS["en"])
+        chosen = phrase_groups(docs, stop, preferred, min_size,
+                               background=background[language], background_size=sizes[language])
+        for reply_id in docs:
+            phrase = chosen.get(reply_id)
+            if phrase:
+                out[reply_id] = (prefix + phrase, phrase, language, 1.0)
+            else:
+                out[reply_id] = (prefix + "other", "other", language, 0.0)
+    return small_groups_to_other(out, min_size)
+
+
+def small_groups_to_other(assigned, min_size, keep=()):
+    """Send every group smaller than `min_size` (except keys in `keep`) to its language's 'other'."""
+    sizes = Counter(key for key, *_ in assigned.values())
+    out = {}
+    for reply_id, (key, label, language, weight) in assigned.items():
+        if sizes[key] < min_size and key not in keep and label != "other":
+            prefix = "" if language == "en" else f"{language}:"
+            out[reply_id] = (prefix + "other", "other", language, 0.0)
+        else:
+            out[reply_id] = (key, label, language, weight)
+    return out

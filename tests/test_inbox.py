@@ -1,0 +1,351 @@
+"""The inbox: actions as events with undo, named logins and roles, and the /-/inbox page in-process."""
+
+import json
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from datasette_auth_passwords.utils import hash_password
+
+from listener import inbox
+from listener.config import load_config
+from listener.db import copy_database, open_db
+from listener.errors import ConfigError, ListenerError
+from listener.serve import make_datasette
+from listener.status import summary
+from listener.users import Throttle, check_password, identify, load_users
+from ui_support import HOSTILE, filled_db, run  # noqa: F401
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+PASSWORDS = {"maria": "maria's long passphrase", "sam": "sam's long passphrase"}
+
+
+def quick_hash(password):
+    return hash_password(password, iterations=1000)  # the tests need speed, not strength
+
+
+@pytest.fixture
+def db_path(filled_db, tmp_path):
+    path = tmp_path / "inbox.db"
+    copy_database(filled_db, path)
+    return path
+
+
+@pytest.fixture
+def db(db_path):
+    db = open_db(db_path)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture
+def team(monkeypatch):
+    monkeypatch.delenv("LISTENER_PASSWORD_HASH", raising=False)
+    monkeypatch.delenv("LISTENER_USERS_FILE", raising=False)
+    monkeypatch.setenv("LISTENER_USERS", f"maria:editor:{quick_hash(PASSWORDS['maria'])},"
+                                         f"sam:viewer:{quick_hash(PASSWORDS['sam'])}")
+
+
+def newest_reply(db):
+    return db.execute("SELECT id FROM replies WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC").fetchone()[0]
+
+
+def daily(db, sentiment):
+    return db.execute("SELECT coalesce(sum(replies), 0) FROM reply_daily WHERE sentiment = ?", [sentiment]).fetchone()[0]
+
+
+# -- actions and undo ---------------------------------------------------------------------------
+
+def test_a_label_correction_is_an_event_counted_at_once_and_undone(db):
+    reply = db.execute("SELECT id, sentiment FROM replies WHERE sentiment = 'positive'").fetchone()[0]
+    before = daily(db, "negative"), daily(db, "positive")
+    event_id = inbox.act(db, reply, "label", "negative", "maria", NOW)
+    assert (daily(db, "negative"), daily(db, "positive")) == (before[0] + 1, before[1] - 1)
+    event = inbox.get_event(db, event_id)
+    assert (event["who"], event["action"], event["reply_id"], event["at"]) == ("maria", "label", reply,
+                                                                               "2026-11-27T09:00:00Z")
+    assert event["payload"] == {"label": "negative", "before": {"label": None, "by": None, "at": None}}
+    inbox.undo(db, "maria", NOW + timedelta(minutes=1))
+    assert (daily(db, "negative"), daily(db, "positive")) == before
+    assert db.execute("SELECT label_override FROM replies WHERE id = ?", [reply]).fetchone()[0] is None
+    assert inbox.get_event(db, event_id)["undone_by"] == "maria"
+
+
+def test_undo_puts_back_an_earlier_correction_with_its_author(db):
+    reply = newest_reply(db)
+    inbox.act(db, reply, "label", "positive", "sam", NOW)
+    inbox.act(db, reply, "label", "negative", "maria", NOW + timedelta(hours=1))
+    inbox.undo(db, "maria", NOW + timedelta(hours=2))
+    assert db.execute("SELECT label_override, label_override_by, label_override_at FROM replies WHERE id = ?",
+                      [reply]).fetchone() == ("positive", "sam", "2026-11-27T09:00:00Z")
+
+
+def test_status_assign_and_notes_then_undo_each(db):
+    reply = newest_reply(db)
+    open_before = inbox.counts(db)["open"]
+    inbox.act(db, reply, "status", "handled", "maria", NOW)
+    inbox.act(db, reply, "assign", "sam", "maria", NOW)
+    inbox.act(db, reply, "note", "first note", "maria", NOW)
+    inbox.act(db, reply, "note", "  second <b>note</b> ", "maria", NOW)
+    assert inbox.triage(db, reply) == {"status": "handled", "assignee": "sam", "notes": 2,
+                                       "last_note": "second <b>note</b>"}
+    assert inbox.counts(db)["open"] == open_before - 1 and inbox.counts(db)["handled"] == 1
+    for expected in [{"notes": 1, "last_note": "first note"}, {"notes": 0, "last_note": None},
+                     {"assignee": None}, {"status": None}]:
+        inbox.undo(db, "maria", NOW)
+        assert expected.items() <= inbox.triage(db, reply).items()
+    assert inbox.counts(db)["open"] == open_before
+    with pytest.raises(ListenerError, match="maria has nothing left to undo"):
+        inbox.undo(db, "maria", NOW)
+
+
+def test_undo_refuses_to_clobber_a_later_change_by_someone_else(db):
+    reply = newest_reply(db)
+    first = inbox.act(db, reply, "status", "follow_up", "maria", NOW)
+    inbox.act(db, reply, "status", "ignored", "sam", NOW)
+    with pytest.raises(ListenerError, match="changed again by sam"):
+        inbox.undo(db, "maria", NOW)
+    assert inbox.triage(db, reply)["status"] == "ignored"
+    inbox.undo(db, "sam", NOW)
+    inbox.undo(db, "maria", NOW, event_id=first)
+    assert inbox.triage(db, reply)["status"] is None
+
+
+@pytest.mark.parametrize("reply_offset, action, value, by, message", [
+    (0, "label", "angry", "maria", "label must be one of"),
+    (0, "status", "done", "maria", "status must be one of"),
+    (0, "note", "   ", "maria", "the note is empty"),
+    (0, "note", "x" * 3000, "maria", "keep it under"),
+    (0, "shout", "", "maria", "unknown action"),
+    (0, "status", "handled", " ", "who acts is not known"),
+    (10**9, "status", "handled", "maria", "no reply with id"),
+    (0, "theme", str(10**9), "maria", "no theme with id"),
+])
+def test_bad_actions_are_one_line_and_change_nothing(db, reply_offset, action, value, by, message):
+    reply = newest_reply(db) + reply_offset
+    events = db.execute("SELECT count(*) FROM events").fetchone()[0]
+    with pytest.raises(ListenerError, match=message):
+        inbox.act(db, reply, action, value, by, NOW)
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == events
+    assert db.execute("SELECT count(*) FROM reply_triage").fetchone()[0] == 0
+
+
+def test_cli_label_records_who_and_status_shows_the_inbox(db_path, tmp_path):
+    listener = Path(sys.executable).with_name("listener")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "USER": "someuser", "LOGNAME": "someuser"}
+    db = open_db(db_path)
+    reply = newest_reply(db)
+    done = subprocess.run([str(listener), "label", str(reply), "negative", "--db", str(db_path)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    who, action, payload = db.execute("SELECT who, action, payload FROM events ORDER BY id DESC").fetchone()
+    assert who != "someone" and who and action == "label" and json.loads(payload)["label"] == "negative"
+    assert db.execute("SELECT label_override_by FROM replies WHERE id = ?", [reply]).fetchone()[0] == who
+    inbox.act(db, reply, "status", "handled", "maria", NOW)
+    status = subprocess.run([str(listener), "status", "--db", str(db_path)], capture_output=True, text=True,
+                            env=env, cwd=tmp_path)
+    assert "1 handled" in status.stdout and "1 label(s) corrected" in status.stdout
+    assert summary(db, load_config(environ={}), NOW)["inbox"]["handled"] == 1
+
+
+# -- logins -----------------------------------------------------------------------------------
+
+def test_users_from_env_file_and_the_older_single_hash(tmp_path):
+    file = tmp_path / "users"
+    file.write_text(f"# the team\nlee:viewer:{quick_hash('lee passphrase')}\n", encoding="utf-8")
+    users = load_users({"LISTENER_USERS": f"maria:editor:{quick_hash('m passphrase')}",
+                        "LISTENER_USERS_FILE": str(file), "LISTENER_PASSWORD_HASH": quick_hash("old passphrase")})
+    assert {u.name: u.role for u in users.values()} == {"maria": "editor", "lee": "viewer", "listener": "editor"}
+    assert check_password(users, "lee", "lee passphrase").name == "lee"
+    assert check_password(users, "lee", "m passphrase") is None and check_password(users, "nobody", "x") is None
+    assert "pbkdf2" not in repr(users)
+
+
+@pytest.mark.parametrize("entry", ["maria", "maria:admin:pbkdf2_sha256$1$a$b", "maria:editor:plaintext"])
+def test_a_bad_users_entry_names_the_fix(entry):
+    with pytest.raises(ConfigError, match="listener users hash"):
+        load_users({"LISTENER_USERS": entry})
+
+
+def test_throttle_blocks_after_five_failures_a_minute():
+    clock = [0.0]
+    throttle = Throttle(limit=5, window=60, clock=lambda: clock[0])
+    for _ in range(5):
+        assert not throttle.blocked("k")
+        throttle.failed("k")
+    assert throttle.blocked("k") and not throttle.blocked("other")
+    clock[0] = 61
+    assert not throttle.blocked("k") and throttle.failures == {}
+
+
+def test_only_a_loopback_server_without_logins_lets_the_local_user_act():
+    local = {"server": ("127.0.0.1", 8001), "client": ("127.0.0.1", 5555)}
+    exposed = {"server": ("10.0.0.5", 8001), "client": ("10.0.0.9", 5555)}
+    assert identify({}, None, local)[1] == "editor"
+    assert identify({}, None, exposed) == (None, None)
+    users = load_users({"LISTENER_USERS": f"sam:viewer:{quick_hash('sam passphrase')}"})
+    assert identify(users, None, local) == (None, None)
+    assert identify(users, {"id": "sam"}, exposed) == ("sam", "viewer")
+    assert identify(users, {"id": "gone"}, local) == (None, None)
+
+
+# -- the page, in-process -----------------------------------------------------------------------
+
+def page_token(response):
+    return re.search(r'name="csrftoken" value="([^"]+)"', response.text).group(1)
+
+
+async def login(ds, name, password):
+    response = await ds.client.post("/-/login", data={"username": name, "password": password})
+    return response, response.cookies.get("ds_actor")
+
+
+def test_editor_acts_viewer_and_anonymous_get_403(db_path, team):
+    ds = make_datasette(db_path)
+
+    async def go():
+        out = {}
+        response, maria = await login(ds, "maria", PASSWORDS["maria"])
+        out["cookie_header"] = response.headers["set-cookie"]
+        _, sam = await login(ds, "sam", PASSWORDS["sam"])
+        page = await ds.client.get("/-/inbox", cookies={"ds_actor": maria})
+        token, csrf = page_token(page), page.cookies.get("ds_csrftoken")
+        reply = re.search(r'data-id="(\d+)"', page.text).group(1)
+        form = {"csrftoken": token, "reply_id": reply, "do": "status:handled"}
+        out["anonymous"] = [(await ds.client.get(p)).status_code for p in ["/-/inbox", f"/-/inbox/thread/{reply}", "/"]]
+        out["anonymous_act"] = (await ds.client.post("/-/inbox/act", data=form,
+                                                     cookies={"ds_csrftoken": csrf})).status_code
+        viewer_page = await ds.client.get("/-/inbox", cookies={"ds_actor": sam})
+        out["viewer_page"] = viewer_page.status_code, 'value="status:handled"' in viewer_page.text
+        out["viewer_act"] = [(await ds.client.post("/-/inbox/act", data={**form, "do": do},
+                                                   cookies={"ds_actor": sam, "ds_csrftoken": csrf})).status_code
+                             for do in ["status:handled", "label:negative", "undo", "assign", "note"]]
+        out["no_token"] = (await ds.client.post("/-/inbox/act", data={"reply_id": reply, "do": "status:handled"},
+                                                cookies={"ds_actor": maria, "ds_csrftoken": csrf})).status_code
+        out["no_cookie"] = (await ds.client.post("/-/inbox/act", data={"reply_id": reply, "do": "status:handled"},
+                                                 cookies={"ds_actor": maria})).status_code
+        acted = await ds.client.post("/-/inbox/act", data=form, headers={"accept": "application/json"},
+                                     cookies={"ds_actor": maria, "ds_csrftoken": csrf})
+        out["editor"] = acted.status_code, acted.json()
+        handled = await ds.client.get("/-/inbox?status=handled", cookies={"ds_actor": maria})
+        out["handled_rows"] = re.findall(r'data-id="(\d+)"', handled.text)
+        out["reply"] = reply
+        return out
+
+    out = run(go())
+    assert "HttpOnly" in out["cookie_header"] and "SameSite=lax" in out["cookie_header"]
+    assert out["anonymous"] == [403, 403, 403] and out["anonymous_act"] == 403
+    assert out["viewer_page"] == (200, False)
+    assert out["viewer_act"] == [403] * 5
+    assert out["no_token"] == 403 and out["no_cookie"] == 403
+    assert out["editor"][0] == 200 and out["editor"][1]["ok"] and "maria" in out["editor"][1]["message"]
+    assert out["handled_rows"] == [out["reply"]]
+    db = open_db(db_path)
+    assert db.execute("SELECT who, action FROM events").fetchall() == [("maria", "status")]
+    assert db.execute("SELECT count(*) FROM reply_triage WHERE status IS NOT NULL").fetchone()[0] == 1
+
+
+def test_the_login_cookie_is_secure_beyond_loopback(db_path, team, monkeypatch):
+    monkeypatch.setenv("LISTENER_ALLOWED_HOSTS", "listener.example.org")  # as `listener serve` sets it
+    ds = make_datasette(db_path)
+
+    async def go():
+        return [(await ds.client.post("/-/login", data={"username": "maria", "password": PASSWORDS["maria"]},
+                                      headers=headers)).headers["set-cookie"]
+                for headers in ({}, {"host": "listener.example.org"}, {"x-forwarded-proto": "https"})]
+
+    local, public, https = run(go())
+    assert "Secure" not in local and "Secure" in public and "Secure" in https
+
+
+def test_password_guessing_is_throttled(db_path, team):
+    ds = make_datasette(db_path)
+
+    async def go():
+        codes = [(await ds.client.post("/-/login", data={"username": "sam", "password": f"guess {i}"})).status_code
+                 for i in range(6)]
+        right = (await ds.client.post("/-/login", data={"username": "sam", "password": PASSWORDS["sam"]}))
+        return codes, right
+
+    codes, right = run(go())
+    assert codes == [403] * 5 + [429]
+    assert right.status_code == 429 and "wait a minute" in right.text
+
+
+def test_the_older_single_password_still_logs_in_as_listener(db_path, monkeypatch):
+    monkeypatch.delenv("LISTENER_USERS", raising=False)
+    monkeypatch.setenv("LISTENER_PASSWORD_HASH", quick_hash("correct horse battery"))
+    ds = make_datasette(db_path)
+
+    async def go():
+        _, cookie = await login(ds, "listener", "correct horse battery")
+        return (await ds.client.get("/-/inbox", cookies={"ds_actor": cookie})).text
+
+    assert "Acting as <strong>listener</strong> (editor" in run(go())
+
+
+def test_local_user_acts_without_logins_and_hostile_text_stays_escaped(db_path, monkeypatch):
+    for name in ("LISTENER_USERS", "LISTENER_USERS_FILE", "LISTENER_PASSWORD_HASH"):
+        monkeypatch.delenv(name, raising=False)
+    ds = make_datasette(db_path)
+
+    async def go():
+        page = await ds.client.get("/-/inbox?order=negative&sentiment=negative")
+        reply = re.search(r'data-id="(\d+)"', page.text).group(1)
+        acted = await ds.client.post("/-/inbox/act", data={"csrftoken": page_token(page), "reply_id": reply,
+                                                           "do": "note", "note": "<script>alert(1)</script>"},
+                                     cookies={"ds_csrftoken": page.cookies.get("ds_csrftoken")})
+        again = await ds.client.get("/-/inbox?order=negative&sentiment=negative")
+        thread = await ds.client.get(f"/-/inbox/thread/{reply}")
+        return page, acted, again, thread
+
+    page, acted, again, thread = run(go())
+    assert "(editor, local: no logins configured)" in page.text
+    for text in HOSTILE:
+        assert text not in page.text  # never raw markup
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page.text
+    assert acted.status_code == 302
+    assert "<script>alert(1)</script>" not in again.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in again.text
+    assert thread.status_code == 200 and thread.headers["content-type"].startswith("application/json")
+
+
+def test_filters_pick_the_rows_they_name(db_path, monkeypatch):
+    monkeypatch.delenv("LISTENER_USERS", raising=False)
+    db = open_db(db_path)
+    question, channel = db.execute("SELECT question_id, channel FROM publications WHERE state = 'published' "
+                                   "ORDER BY id DESC").fetchone()
+    expected = {r[0] for r in db.execute(
+        "SELECT r.id FROM replies r JOIN publications p ON p.id = r.publication_id WHERE p.question_id = ? "
+        "AND r.channel = ? AND r.sentiment = 'positive' AND r.deleted_at IS NULL", [question, channel])}
+    ds = make_datasette(db_path)
+
+    async def go():
+        shown, page = set(), 1
+        while True:
+            response = await ds.client.get(f"/-/inbox?question={question}&channel={channel}&sentiment=positive"
+                                           f"&page={page}")
+            shown |= {int(i) for i in re.findall(r'data-id="(\d+)"', response.text)}
+            if "more →" not in response.text:
+                return shown
+            page += 1
+
+    assert run(go()) == expected and expected
+
+
+def test_a_broken_users_setting_stops_serve_and_locks_a_running_server(db_path, monkeypatch, tmp_path):
+    from listener.serve import serve
+
+    monkeypatch.setenv("LISTENER_USERS", "maria:boss:x")
+    with pytest.raises(ConfigError, match="role viewer or editor"):
+        serve(load_config(environ={}), host="127.0.0.1", port=8001)
+    monkeypatch.delenv("LISTENER_USERS")
+    monkeypatch.setenv("LISTENER_USERS_FILE", str(tmp_path / "gone"))  # e.g. removed while serving
+    ds = make_datasette(db_path)
+
+    async def go():
+        return [(await ds.client.get(p)).status_code for p in ["/-/inbox", "/"]]
+
+    assert run(go()) == [403, 403]

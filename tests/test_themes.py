@@ -1,0 +1,369 @@
+"""Themes: planted topics are found with their counts, fixes survive recompute, output is stable."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from listener import digest as digest_mod
+from listener import themes
+from listener.cli import cli
+from listener.config import load_config
+from listener.db import copy_database, open_db, transaction
+from listener.errors import ListenerError
+from listener.fake.replies import TOPICS, generate_replies
+from listener.theme_groups import group_replies, guess_language
+from ui_support import filled_db  # noqa: F401
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+W48 = "2026-W48"  # Monday 23 Nov - Sunday 29 Nov 2026
+
+# Planted topics, each in different words; the lexicon knows the first three, not "dark mode".
+PLANTED = {
+    "refunds and charges": [
+        "Still waiting for my refund, it has been weeks", "You charged me twice this month",
+        "Where is my money back? I returned the item ages ago", "The refund never showed up on my card",
+        "Why is there a fee on my bill I never agreed to?", "Refund please, I was overcharged",
+        "Got billed for something I cancelled... no wait, billed for an extra box",
+    ],
+    "customer service and getting through": [
+        "I was on hold for an hour today", "Nobody answers the phone, ever", "Your hotline just rings and rings",
+        "Held for 40 minutes then they hung up on me", "Can't get through to anyone by phone",
+    ],
+    "delivery and couriers": [
+        "My parcel never arrived", "The courier threw the package over the fence",
+        "Delivery came a week after the date you gave", "Tracking says delivered but nothing is here",
+    ],
+    "dark mode": [
+        "Please add a dark mode to the settings", "Dark mode would save my eyes at night",
+        "Any plans for dark mode?", "I would love dark mode on the dashboard",
+    ],
+}
+SMALL = ["Gift wrapping would be nice", "More gift wrapping colours please"]  # 2 replies: too few
+GERMAN = ["Die Hotline ist nie erreichbar.", "Leider ist die Hotline immer besetzt.",
+          "Warum ist die Hotline so schlecht erreichbar?"]
+
+
+@pytest.fixture
+def tcfg(tmp_path):
+    return load_config(environ={}, overrides={"database.path": str(tmp_path / "themes.db"),
+                                              "digest.time_zone": "UTC"})
+
+
+@pytest.fixture
+def tdb(tcfg):
+    db = open_db(tcfg["database"]["path"])
+    with transaction(db):
+        for q in ("q", "other-q"):
+            db.execute("INSERT INTO questions (id, text, created_at, updated_at) VALUES (?, 'What would you change?', "
+                       "'n', 'n')", [q])
+            db.execute("INSERT INTO publications (question_id, occurrence_at, channel, account, idempotency_key, "
+                       "text, created_at, updated_at, state, published_at) VALUES (?, 't', 'x', 'a', ?, 'Hi?', 'n', 'n', "
+                       "'published', '2026-11-20T09:00:00Z')", [q, q])
+    return db
+
+
+def add_replies(db, texts, day="2026-11-24", publication_id=1, label="negative", language=None):
+    ids = []
+    with transaction(db):
+        for text in texts:
+            n = db.execute("SELECT count(*) FROM replies").fetchone()[0]
+            ids.append(db.execute(
+                "INSERT INTO replies (publication_id, channel, remote_id, text, url, created_at, first_seen_at, "
+                "last_seen_at, label, language) VALUES (?, 'x', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [publication_id, str(n), text, f"https://x.com/i/status/{n}", f"{day}T09:00:00Z",
+                 f"{day}T09:00:00Z", f"{day}T09:00:00Z", label, language]).fetchone()[0])
+    return ids
+
+
+def planted_texts():
+    texts = [t for group in PLANTED.values() for t in group] + SMALL + GERMAN
+    random.Random(3).shuffle(texts)
+    return texts
+
+
+def week(cfg, label=W48):
+    return themes.parse_span(cfg, week=label)
+
+
+def by_label(found):
+    return {(t["label"], t["language"]): t for t in found}
+
+
+def test_planted_themes_are_found_with_their_counts(tdb, tcfg):
+    add_replies(tdb, planted_texts())
+    found = by_label(themes.compute_themes(tdb, "q", week(tcfg), NOW))
+    for label, texts in PLANTED.items():
+        assert found[(label, "en")]["replies"] == len(texts), (label, found.keys())
+    assert found[("hotline", "de")]["replies"] == 3  # German stays German
+    assert found[("other", "en")]["replies"] == len(SMALL)  # too small for a theme of its own
+    total = sum(t["replies"] for t in found.values())
+    assert total == len(planted_texts())
+    refunds = found[("refunds and charges", "en")]
+    assert refunds["negative"] == len(PLANTED["refunds and charges"]) and refunds["change"] == "new"
+    assert 2 <= len(refunds["quotes"]) <= 3
+    assert all(q["text"] in PLANTED["refunds and charges"] and q["url"].startswith("https://")
+               for q in refunds["quotes"])
+    stored = tdb.execute("SELECT count(*) FROM reply_themes").fetchone()[0]
+    assert stored == total
+
+
+def test_no_theme_from_fewer_than_three_replies():
+    replies = [(i, t, "en") for i, t in enumerate(SMALL + ["Dark mode please", "dark mode!"])]
+    assert {key for key, *_ in group_replies(replies).values()} == {"other"}
+
+
+def test_the_prefilter_never_skips_an_aspect_that_matches():
+    from listener.theme_groups import normalise
+    from listener.theme_lexicon import _PATTERNS, candidates
+
+    texts = [normalise(r["text"]) for r in generate_replies(random.Random(9), 500)] + [
+        normalise(t) for group in PLANTED.values() for t in group]
+    for text in texts:
+        matching = {key for key, weighted in _PATTERNS if any(regex.search(text) for _, regex in weighted)}
+        assert matching <= candidates(text), text
+
+
+def test_never_mixes_languages():
+    texts = PLANTED["customer service and getting through"] + GERMAN + ["La hotline ne répond jamais, c'est compliqué."]
+    out = group_replies([(i, t, None) for i, t in enumerate(texts)])
+    for i, t in enumerate(texts):
+        assert out[i][2] == guess_language(t)
+    assert {out[i][0] for i in range(5)} == {"support"}
+    assert {out[i][0] for i in range(5, 8)} == {"de:hotline"}
+    assert out[8][0] == "fr:other"
+    # a stored language wins over the guess
+    assert group_replies([(1, "Refund please, I was overcharged", "es")])[1][2] == "es"
+
+
+@pytest.mark.parametrize("text, key", [
+    # the problem, not its consequence or its remedy
+    ("Flight cancelled so I missed my connection and sat at the gate for hours", "cancellation"),
+    ("Cancelled my flight, now I need a new booking", "cancellation"),
+    ("On hold for two hours trying to change my booking", "support"),  # on hold is in the customer service family
+    ("Got billed for a subscription I cancelled", "refund"),  # the customer cancelled: the bill is the problem
+    ("They broke my suitcase and my bag came back soaked", "damage"),
+    # the people: crew on board, agents on the ground
+    ("The flight attendant was so rude to my mother", "crew"),
+    ("The gate agent was rude and unprofessional", "staff"),
+    # whoever names customer service complains about it; a delay's circumstances only tip the balance
+    ("Flight delayed again and your customer service is a joke", "support"),
+    ("Stuck at the airport, weather they say", "delay"),
+    ("What's the hold up? Still not boarded", "delay"),
+    # hashtags are read as words
+    ("Third time this year #LostBag", "bags"),
+    ("#NeverOnTime again", "delay"),
+    ("Worst flight ever, the seat was broken", "comfort"),
+])
+def test_aspect_rules(text, key):
+    from listener.theme_groups import normalise
+    from listener.theme_lexicon import aspect_of
+
+    assert aspect_of(normalise(text))[0] == key
+
+
+def test_same_input_same_output(tdb, tcfg):
+    texts = [r["text"] for r in generate_replies(random.Random(5), 400)]
+    first = group_replies([(i, t, None) for i, t in enumerate(texts)])
+    again = group_replies([(i, t, None) for i, t in reversed(list(enumerate(texts)))])
+    assert first == again
+    add_replies(tdb, texts)
+    a = themes.compute_themes(tdb, "q", week(tcfg), NOW)
+    b = themes.compute_themes(tdb, "q", week(tcfg), NOW)
+    assert a == b
+    assert [t["id"] for t in a] == [t["id"] for t in themes.stored_themes(tdb, "q", W48)]
+
+
+def test_demo_replies_make_sensible_themes():
+    texts = [r["text"] for r in generate_replies(random.Random(1), 300)]
+    out = group_replies([(i, t, None) for i, t in enumerate(texts)])
+    labels = {label for _, label, _, _ in out.values()}
+    assert {"customer service and getting through", "refunds and charges", "delivery and couriers",
+            "booking, website and app"} <= labels
+    assert sum(key == "other" for key, *_ in out.values()) < 0.2 * len(texts)
+    assert set(TOPICS)  # the demo's topics are the fake's own, written for it
+
+
+def test_rename_merge_move_survive_recompute(tdb, tcfg):
+    ids = add_replies(tdb, planted_texts())
+    span = week(tcfg)
+    found = by_label(themes.compute_themes(tdb, "q", span, NOW))
+    hold, refunds, dark = (found[(k, "en")]["id"] for k in ("customer service and getting through", "refunds and charges",
+                                                             "dark mode"))
+    delivery = found[("delivery and couriers", "en")]["id"]
+    themes.rename_theme(tdb, refunds, "refund delay", "maria", NOW)
+    themes.merge_themes(tdb, dark, delivery, "maria", NOW)
+    moved = next(i for i, t in zip(ids, planted_texts()) if t == "Any plans for dark mode?")
+    themes.move_reply(tdb, moved, hold, "maria", NOW)
+    add_replies(tdb, ["Refund still missing after a month", "Charged twice again"])  # new replies come in
+    after = by_label(themes.compute_themes(tdb, "q", span, NOW))
+    assert after[("refund delay", "en")]["replies"] == len(PLANTED["refunds and charges"]) + 2
+    assert after[("refund delay", "en")]["id"] == refunds  # the id stays: links keep working
+    assert ("dark mode", "en") not in after
+    assert after[("delivery and couriers", "en")]["replies"] == 4 + 3
+    assert after[("customer service and getting through", "en")]["replies"] == 5 + 1
+    assert tdb.execute("SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id WHERE rt.reply_id = ?",
+                       [moved]).fetchone()[0] == "support"
+    # the next week knows the fixes too
+    add_replies(tdb, ["Refund, please", "The refund is late", "No refund yet"], day="2026-12-01")
+    next_week = by_label(themes.compute_themes(tdb, "q", week(tcfg, "2026-W49"), NOW))
+    assert next_week[("refund delay", "en")]["replies"] == 3
+    assert next_week[("refund delay", "en")]["change"] == "shrinking"
+    assert next_week[("refund delay", "en")]["previous_replies"] == 9
+    # undo the merge: dark mode is back
+    merge = tdb.execute("SELECT id FROM theme_fixes WHERE action = 'merge'").fetchone()[0]
+    themes.undo_fix(tdb, merge, NOW)
+    assert by_label(themes.stored_themes(tdb, "q", W48))[("dark mode", "en")]["replies"] == 3  # one moved away
+
+
+def test_bad_fixes_are_one_line_errors(tdb, tcfg):
+    add_replies(tdb, planted_texts())
+    add_replies(tdb, PLANTED["dark mode"], publication_id=2)
+    found = by_label(themes.compute_themes(tdb, "q", week(tcfg), NOW))
+    theirs = by_label(themes.compute_themes(tdb, "other-q", week(tcfg), NOW))
+    hold, german = found[("customer service and getting through", "en")]["id"], found[("hotline", "de")]["id"]
+    with pytest.raises(ListenerError, match="no theme with id 999"):
+        themes.rename_theme(tdb, 999, "x", "me", NOW)
+    with pytest.raises(ListenerError, match="1 to 80 characters"):
+        themes.rename_theme(tdb, hold, "  ", "me", NOW)
+    with pytest.raises(ListenerError, match="different languages"):
+        themes.merge_themes(tdb, german, hold, "me", NOW)
+    with pytest.raises(ListenerError, match="different questions"):
+        themes.merge_themes(tdb, theirs[("dark mode", "en")]["id"], hold, "me", NOW)
+    with pytest.raises(ListenerError, match="pick a theme of the reply's question"):
+        themes.move_reply(tdb, 1, theirs[("dark mode", "en")]["id"], "me", NOW)
+    assert tdb.execute("SELECT count(*) FROM theme_fixes").fetchone()[0] == 0
+
+
+def test_cli_prints_json_and_fixes(tdb, tcfg, tmp_path):
+    add_replies(tdb, planted_texts())
+    runner = CliRunner()
+    db_args = ["--db", tcfg["database"]["path"], "--config", str(tmp_path / "none.toml")]
+    (tmp_path / "none.toml").write_text('[digest]\ntime_zone = "UTC"\n')
+    result = runner.invoke(cli, ["themes", *db_args, "--question", "q", "--week", W48, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    labels = {t["label"]: t for t in data[0]["themes"]}
+    assert labels["dark mode"]["replies"] == 4
+    result = runner.invoke(cli, ["themes", "rename", str(labels["dark mode"]["id"]), "dark theme", *db_args])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["themes", *db_args, "--from", "2026-11-20", "--to", "2026-11-30"])
+    assert result.exit_code == 0 and "dark theme" in result.output and "2026-11-20..2026-11-30" in result.output
+    result = runner.invoke(cli, ["themes", *db_args, "--week", "2026-48"])
+    assert result.exit_code == 1 and "use e.g. 2026-W47" in result.output
+    result = runner.invoke(cli, ["themes", *db_args, "--question", "nope"])
+    assert result.exit_code == 1 and "no question 'nope'" in result.output
+
+
+def test_worker_step_recomputes_only_what_changed(tdb, tcfg):
+    add_replies(tdb, planted_texts())
+    assert themes.refresh_recent(tdb, tcfg, NOW) == 1
+    assert themes.refresh_recent(tdb, tcfg, NOW) == 0
+    add_replies(tdb, ["One more refund story"])
+    assert themes.refresh_recent(tdb, tcfg, NOW) == 1
+
+
+def test_digest_leads_with_themes_escaped(tdb, tcfg):
+    add_replies(tdb, planted_texts())
+    found = by_label(themes.compute_themes(tdb, "q", week(tcfg), NOW))
+    themes.rename_theme(tdb, found[("dark mode", "en")]["id"], "<b>dark</b> & mode", "me", NOW)
+    built = digest_mod.build_digest(tdb, tcfg, digest_mod.parse_week(W48, tcfg))
+    text, html = built.text, built.html
+    assert text.index("Themes:") < text.index("Most negative")
+    assert "refunds and charges: 7 replies" in text and "<b>dark</b> & mode: 4 replies" in text
+    assert "other (no theme): 2 replies" in text
+    assert html.index(">Themes<") < html.index("Most negative")
+    assert "&lt;b&gt;dark&lt;/b&gt; &amp; mode" in html and "<b>dark</b>" not in html
+    assert "replies_in_theme?theme_id=" in html
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import free_port
+
+    path = tmp_path / "themes-demo.db"
+    copy_database(filled_db, path)
+    db = open_db(path)
+    cfg = load_config(environ={}, overrides={"database.path": str(path)})
+    themes.refresh_recent(db, cfg, datetime.now(timezone.utc))  # the hostile replies join a theme too
+    theme_id, label = db.execute("SELECT t.id, t.label FROM themes t JOIN reply_themes rt ON rt.theme_id = t.id "
+                                 "JOIN replies r ON r.id = rt.reply_id WHERE r.text LIKE '<script>%' "
+                                 "LIMIT 1").fetchone()
+    db.conn.close()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("listener")), "serve", "--db", str(path),
+                             "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        errors = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + "/-/dashboards/overview/themes-this-week")
+            page.wait_for_function("document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length >= 1",
+                                   timeout=20000)
+            page.goto(f"{base}/{path.stem}/replies_in_theme?theme_id={theme_id}")
+            page.wait_for_load_state("networkidle")
+            body = page.inner_text("body")
+            assert label in body and "<script>window.__pwned=1</script>" in body
+            assert page.evaluate("window.__pwned") is None
+            browser.close()
+        assert not errors, errors
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # `listener serve` runs datasette as a child: stop both
+        proc.wait(10)
+
+
+def test_short_benchmark_beats_the_baseline_on_one_airline():
+    """The short version of benchmarks/themes.py: one airline, our themes against TF-IDF + k-means."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import themes as bench
+
+    if not bench.DATA.exists():
+        pytest.skip(f"{bench.DATA} is missing (the shared data folder sits beside the repository)")
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    rows = [r for r in bench.load() if r["airline"] == "Southwest" and r["complaint_reason"] not in ("", "Can't Tell")]
+    texts, reasons = [r["text"] for r in rows], [r["complaint_reason"] for r in rows]
+    keys, labels = bench.our_themes(texts)
+    named = sum(bench.label_names_reason(lab, rea) for lab, rea in zip(labels, reasons)) / len(rows)
+    ours, baseline = nmi(reasons, keys), nmi(reasons, bench.baseline(texts, len(set(reasons))))
+    assert ours > baseline + 0.1 and ours > 0.3, (ours, baseline)
+    assert named > 0.5
+
+
+def test_purging_a_reply_takes_it_out_of_its_theme(tdb, tcfg):
+    ids = add_replies(tdb, planted_texts())
+    themes.compute_themes(tdb, "q", week(tcfg), NOW)
+    tdb.execute("DELETE FROM replies WHERE id = ?", [ids[0]])
+    assert not tdb.execute("SELECT 1 FROM reply_themes WHERE reply_id = ?", [ids[0]]).fetchone()
+
+
+def test_previous_periods():
+    assert themes.previous_key("2026-W48") == "2026-W47"
+    assert themes.previous_key("2027-W01") == "2026-W53"
+    assert themes.previous_key("2026-11-08..2026-11-14") == "2026-11-01..2026-11-07"
