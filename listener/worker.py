@@ -107,7 +107,8 @@ def tick(db, cfg, channels, now, *, should_stop=None, stopper=None, harvest_budg
 
     Steps: sync posts/ (bad files logged, not fatal), plan due occurrences (too late ones become
     missed), publish due, harvest due within `harvest_budget` seconds (default: half a tick), retrain
-    the workspace model and relabel when corrections arrived, and send the digest when `listener.digest.send_due` exists. A failing step is logged and the next
+    the workspace model and relabel when corrections arrived, update themes, and send the digest
+    when `listener.digest.send_due` exists, then check alerts. A failing step is logged and the next
     one still runs. `should_stop` is checked between steps and between publications.
     """
     started = time.monotonic()
