@@ -341,6 +341,35 @@ def m012_digest_backoff(db):
 
 
 @migration
+def m013_workspace_models(db):
+    """Models learned from a workspace's corrections (issue 12), newest last.
+
+    corrections / last_correction_at identify what a model learned from (the worker retrains when the
+    corrections differ); agreement is its cross-validated share of corrections predicted right and
+    base_agreement the shipped labeller's on the same corrections; model holds the weights (.npz, no
+    pickle), NULL when too few corrections to learn from.
+    """
+    db.execute(
+        """
+        CREATE TABLE workspace_models (
+            id INTEGER PRIMARY KEY,
+            version TEXT NOT NULL,          -- the scorer_version its labels carry
+            trained_at TEXT NOT NULL,
+            corrections INTEGER NOT NULL,
+            last_correction_at TEXT,
+            agreement REAL,
+            base_agreement REAL,
+            seconds REAL,                   -- time to train and cross-validate
+            model BLOB
+        )
+        """
+    )
+    db.execute("CREATE INDEX replies_scorer_version ON replies(scorer_version)")
+    db.execute("CREATE INDEX replies_review ON replies(label_confidence) "
+               "WHERE label_override IS NULL AND label IS NOT NULL AND deleted_at IS NULL")
+
+
+@migration
 def m014_themes(db):
     """Themes per question and period (issue 13), the link from replies to them, and people's fixes.
 
@@ -499,32 +528,3 @@ def m016_alerts(db):
     )
     db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
     db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")
-
-
-@migration
-def m013_workspace_models(db):
-    """Models learned from a workspace's corrections (issue 12), newest last.
-
-    corrections / last_correction_at identify what a model learned from (the worker retrains when the
-    corrections differ); agreement is its cross-validated share of corrections predicted right and
-    base_agreement the shipped labeller's on the same corrections; model holds the weights (.npz, no
-    pickle), NULL when too few corrections to learn from.
-    """
-    db.execute(
-        """
-        CREATE TABLE workspace_models (
-            id INTEGER PRIMARY KEY,
-            version TEXT NOT NULL,          -- the scorer_version its labels carry
-            trained_at TEXT NOT NULL,
-            corrections INTEGER NOT NULL,
-            last_correction_at TEXT,
-            agreement REAL,
-            base_agreement REAL,
-            seconds REAL,                   -- time to train and cross-validate
-            model BLOB
-        )
-        """
-    )
-    db.execute("CREATE INDEX replies_scorer_version ON replies(scorer_version)")
-    db.execute("CREATE INDEX replies_review ON replies(label_confidence) "
-               "WHERE label_override IS NULL AND label IS NOT NULL AND deleted_at IS NULL")
