@@ -349,3 +349,32 @@ def test_a_broken_users_setting_stops_serve_and_locks_a_running_server(db_path, 
         return [(await ds.client.get(p)).status_code for p in ["/-/inbox", "/"]]
 
     assert run(go()) == [403, 403]
+
+
+def test_triaged_replies_leave_needs_attention_and_undo_brings_them_back(db):
+    from ui_support import canned_queries
+
+    sql = canned_queries()["needs_attention"]["sql"]
+    attention = lambda: [row[-2] for row in db.execute(sql, {"question": ""}).fetchall()]  # noqa: E731
+    first = attention()[0]
+    inbox.act(db, first, "status", "handled", "maria", NOW)
+    assert first not in attention()
+    inbox.undo(db, "maria", NOW)
+    assert attention()[0] == first
+
+
+def test_a_theme_move_from_the_inbox_is_a_theme_fix_and_undoes(db):
+    reply, question = db.execute(
+        "SELECT rt.reply_id, t.question_id FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+        "WHERE t.key != 'other' ORDER BY rt.reply_id LIMIT 1").fetchone()
+    theme_of = lambda: db.execute(  # noqa: E731
+        "SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id WHERE rt.reply_id = ? "
+        "AND t.period GLOB '????-W??'", [reply]).fetchone()[0]
+    before = theme_of()
+    target, key = db.execute("SELECT id, key FROM themes WHERE question_id = ? AND key NOT IN (?, 'other') "
+                             "ORDER BY id LIMIT 1", [question, before]).fetchone()
+    inbox.act(db, reply, "theme", str(target), "maria", NOW)
+    assert theme_of() == key
+    assert db.execute("SELECT count(*) FROM theme_fixes WHERE reply_id = ? AND by = 'maria'", [reply]).fetchone()[0] == 1
+    inbox.undo(db, "maria", NOW)
+    assert theme_of() == before
