@@ -11,6 +11,7 @@ from . import harvest as harvest_mod
 from . import publish as publish_mod
 from . import questions as questions_mod
 from . import scoring, status as status_mod
+from .channels import channel_names
 from .config import load_config
 from .db import open_db, open_existing_db
 from .errors import ListenerError
@@ -63,10 +64,10 @@ def open_configured_db(cfg, *, create=True):
 
 def open_channels(cfg, only=None):
     """Every enabled channel that has its credentials; a channel that fails is reported, not fatal."""
-    from .channels import CHANNELS, open_channel
+    from .channels import open_channel
 
     channels = {}
-    for name in CHANNELS:
+    for name in channel_names():
         if not cfg[name]["enabled"] or (only and name != only):
             continue
         try:
@@ -123,7 +124,7 @@ def sync(cfg, posts_dir):
 
 @cli.command()
 @common
-@click.option("--channel", type=click.Choice(["x", "reddit"]), help="only this channel")
+@click.option("--channel", type=click.Choice(channel_names()), help="only this channel")
 def publish(cfg, channel):
     """Plan due occurrences of approved questions and publish them (each exactly once).
 
@@ -157,7 +158,7 @@ def retry(cfg, publication_id):
 
 @cli.command()
 @common
-@click.option("--channel", type=click.Choice(["x", "reddit"]), help="only this channel")
+@click.option("--channel", type=click.Choice(channel_names()), help="only this channel")
 @click.option("--all", "everything", is_flag=True, help="harvest every unfinished publication now, due or not")
 @click.option("--time-budget", type=float, help="stop starting new pages after this many seconds")
 def harvest(cfg, channel, everything, time_budget):

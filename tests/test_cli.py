@@ -103,7 +103,7 @@ def test_publish_harvest_score_label(env_for_cli, control, tmp_path):
     assert sqlite3.connect(db_path).execute("SELECT label_override FROM replies WHERE id = ?",
                                             [reply_id]).fetchone()[0] == new_label
     status = run(["status"], env=env_for_cli).stdout
-    assert "x " in status and "reddit " in status and "X cost" in status
+    assert "x " in status and "reddit " in status and "cost of pay-per-use" in status
 
 
 def test_bad_toml_names_file_and_others_load(env_for_cli, tmp_path):
