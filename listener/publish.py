@@ -201,7 +201,7 @@ def publish_due(db, cfg, channels, now, *, should_stop=None):
 def publish_one(db, channel, pub, now, report):
     """Publish one claimed row. Returns False when the channel should stop for this run."""
     try:
-        posted = channel.publish(pub["text"], title=pub["title"], target=pub["target"])
+        posted = channel.publish(pub["text"], title=pub["title"], target=pub["target"], key=pub["idempotency_key"])
     except RateLimited as exc:
         set_state(db, pub["id"], "planned", now, error=str(exc), retry_at=iso_epoch(exc.reset_at))
         report.deferred.append(pub["id"])

@@ -38,7 +38,7 @@ class SyncResult:
     weekly_posts: dict = field(default_factory=dict)  # channel -> posts in the next 7 days
 
 
-def parse_question(path, min_interval_minutes=60):
+def parse_question(path, min_interval_minutes=60, cfg=None):
     """Read and validate one file; returns the questions row (without timestamps).
 
     A recurrence must not repeat more often than `min_interval_minutes`, nor twice on a local date
@@ -96,7 +96,7 @@ def parse_question(path, min_interval_minutes=60):
             variants[channel] = variant
     schedule_at, rrule, starts, until, count = schedule_fields(data, fail)
     for channel in channels:
-        check_for_channel(classes[channel], text, variants.get(channel, {}), rrule, fail)
+        check_for_channel(classes[channel], text, variants.get(channel, {}), rrule, fail, cfg)
     refusing = [classes[c] for c in channels if classes[c].refuses_duplicates]
     title = next((v["title"] for v in variants.values() if "title" in v), None)
     alerts = alert_prefs(data.get("alerts", {}), fail)
@@ -126,11 +126,11 @@ def parse_question(path, min_interval_minutes=60):
     return row
 
 
-def check_for_channel(cls, text, variant, rrule, fail):
+def check_for_channel(cls, text, variant, rrule, fail, cfg=None):
     """The channel's own rules (length counted its way), with {date} at its longest; a platform that
     refuses duplicates needs {date} in a recurring question's text."""
     longest = {key: value.replace(DATE_PLACEHOLDER, LONGEST_DATE) for key, value in variant.items()}
-    cls.check_question(text.replace(DATE_PLACEHOLDER, LONGEST_DATE), longest, fail)
+    cls.check_question(text.replace(DATE_PLACEHOLDER, LONGEST_DATE), longest, fail, cfg)
     own_text = variant.get("text", text)
     if cls.refuses_duplicates and rrule and DATE_PLACEHOLDER not in own_text:
         fail(f"{cls.name}.text" if "text" in variant else "text",
@@ -276,7 +276,7 @@ def sync(db, posts_dir, now, cfg=None):
     seen = set()
     for path in sorted(posts_dir.glob("*.toml")):
         try:
-            row = parse_question(path, min_interval)
+            row = parse_question(path, min_interval, cfg)
         except QuestionError as exc:
             result.errors.append(str(exc))
             seen.add(path.stem)  # a broken file keeps its question as it was, it is not deleted

@@ -34,6 +34,7 @@ class ReplyRecord:
     like_count: int | None = None
     edited_at: str | None = None
     deleted: bool = False
+    html: str | None = None  # the platform's own markup of the text, where it sends HTML (Mastodon)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Channel:
     # -- policy: questions, rendering, cost, coverage (class methods: no connection needed) ----
 
     @classmethod
-    def check_question(cls, text, variant, fail):
+    def check_question(cls, text, variant, fail, cfg=None):
         """Call fail(key, fix) when the text (with {date} filled at its longest) does not fit."""
 
     @classmethod
@@ -127,7 +128,8 @@ class Channel:
             return
         self.clock_skew = received_at - server_time
 
-    def publish(self, text, title=None, target=None) -> Published:
+    def publish(self, text, title=None, target=None, key=None) -> Published:
+        """Post once; `key` is the outbox's idempotency key, for platforms that honour one."""
         raise NotImplementedError
 
     def find_own_post(self, text, title=None, target=None, since=None):

@@ -138,7 +138,7 @@ class RedditChannel(Channel):
                 "user_agent": "python:listener-demo:0.1 (by /u/listener_brand)"}
 
     @classmethod
-    def check_question(cls, text, variant, fail):
+    def check_question(cls, text, variant, fail, cfg=None):
         title = variant.get("title", text)
         if len(title) > TITLE_MAX:
             fail("reddit.title", f"Reddit titles are at most {TITLE_MAX} characters: add a shorter [reddit] title")
@@ -232,7 +232,7 @@ class RedditChannel(Channel):
         return ChannelError(f"Reddit sent an unexpected answer on {what} ({type(exc).__name__}: "
                             f"{one_line(exc, 80)}): will try again later")
 
-    def publish(self, text, title=None, target=None):
+    def publish(self, text, title=None, target=None, key=None):
         subreddit = target or self.subreddit
         try:
             submission = self.reddit.subreddit(subreddit).submit(title or text[:300], selftext=text)

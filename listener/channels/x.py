@@ -187,7 +187,7 @@ class XChannel(Channel):
         return {"base_url": base_url}
 
     @classmethod
-    def check_question(cls, text, variant, fail):
+    def check_question(cls, text, variant, fail, cfg=None):
         text = variant.get("text", text)
         weight = weighted_length(text)
         if weight > X_MAX_WEIGHT:
@@ -286,7 +286,7 @@ class XChannel(Channel):
             self._me = self.json("users/me", response)["data"]
         return self._me
 
-    def publish(self, text, title=None, target=None):
+    def publish(self, text, title=None, target=None, key=None):
         route = "tweets"
         try:
             response = self.client.create_tweet(text=text, user_auth=True)

@@ -4,6 +4,7 @@ Only what the HTTP layer needs: ids that look real, reply trees, counts, edits a
 """
 
 import hashlib
+import importlib
 import json
 import os
 import random
@@ -14,12 +15,29 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..channels import channel_names
 from .replies import generate_replies
 
 TWITTER_EPOCH_MS = 1288834974657
 BASE36 = string.digits + string.ascii_lowercase
 BASE62 = string.digits + string.ascii_letters
 LINK = re.compile(r"https?://\S+")
+
+
+def platform_modules():
+    """{channel: module} of the platforms in their own module (listener/fake/NAME.py, with a State)."""
+    found = {}
+    for name in channel_names():
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "State"):
+            found[name] = module
+    return found
+
+
+PLUGINS = platform_modules()
 
 
 def x_stored_text(text, salt):
@@ -80,6 +98,7 @@ class Platform:
         self.children = {}       # fullname -> [comment ids, ascending]
         self.next_submission = int("1kh35wk", 36)
         self.next_comment = int("m2a0000", 36)
+        self.plugins = {name: module.State(self) for name, module in PLUGINS.items()}
         if self.state_file and self.state_file.exists():
             self.load()
 
@@ -216,6 +235,8 @@ class Platform:
         return ids
 
     def _add_reply(self, channel, post_id, text, author, parent_id, at, old=False):
+        if channel in self.plugins:
+            return self.plugins[channel].add_reply(post_id, text, author, parent_id, at, old=old)
         if channel == "x":
             if post_id not in self.tweets:
                 raise KeyError(f"no tweet {post_id}")
@@ -228,14 +249,18 @@ class Platform:
         return self.create_comment(post_id, parent, author, text, at=at, old=old)["id"]
 
     def delete(self, channel, item_id):
-        if channel == "x":
+        if channel in self.plugins:
+            self.plugins[channel].delete(item_id)
+        elif channel == "x":
             self.tweets[item_id]["deleted"] = True
         else:
             comment = self.comments[item_id]
             comment.update(deleted=True, body="[deleted]", author="[deleted]")
 
     def edit(self, channel, item_id, text):
-        if channel == "x":
+        if channel in self.plugins:
+            self.plugins[channel].edit(item_id, text)
+        elif channel == "x":
             tweet = self.tweets[item_id]
             parent = self.tweets.get(tweet["in_reply_to"]) if tweet["in_reply_to"] else None
             mention = f"@{self.x_users[parent['author_id']]['username']} " if parent else ""
@@ -258,7 +283,7 @@ class Platform:
              "subreddit": s["subreddit"], "author": s["author"], "replies": self.num_comments(s["id"])}
             for s in self.submissions.values()
         ]
-        return x + reddit
+        return x + reddit + [post for state in self.plugins.values() for post in state.posts()]
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -270,6 +295,7 @@ class Platform:
         if not self.state_file:
             return
         data = {name: getattr(self, name) for name in self.FIELDS}
+        data["plugins"] = {name: state.dump() for name, state in self.plugins.items()}
         tmp = self.state_file.with_suffix(self.state_file.suffix + ".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, self.state_file)
@@ -279,3 +305,6 @@ class Platform:
         for name in self.FIELDS:
             if name in data:
                 setattr(self, name, data[name])
+        for name, state in data.get("plugins", {}).items():
+            if name in self.plugins:
+                self.plugins[name].restore(state)

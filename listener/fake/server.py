@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
-from .platform import Platform, x_time
+from .platform import PLUGINS, Platform, x_time
 
 X_ROUTES = [
     ("GET", r"/2/users/me", "x.me"),
@@ -54,7 +54,8 @@ CONTROL_ROUTES = [
     ("GET", r"/_fake/stats", "stats"),
     ("POST", r"/_fake/save", "save"),
 ]
-ROUTES = [(m, re.compile(p + "$"), name) for m, p, name in X_ROUTES + REDDIT_ROUTES + CONTROL_ROUTES]
+PLUGIN_ROUTES = [route for module in PLUGINS.values() for route in module.ROUTES]
+ROUTES = [(m, re.compile(p + "$"), name) for m, p, name in X_ROUTES + REDDIT_ROUTES + PLUGIN_ROUTES + CONTROL_ROUTES]
 
 # Default rate limits per route and user: (requests, window seconds), as the real APIs document.
 DEFAULT_LIMITS = {
@@ -66,6 +67,8 @@ DEFAULT_LIMITS = {
     "reddit": (1000, 600),  # one budget for every Reddit OAuth route
     "reddit.token": (600, 600),  # the login endpoint has a budget of its own
 }
+for _module in PLUGINS.values():
+    DEFAULT_LIMITS.update(_module.LIMITS)
 # html_body: an error status with an HTML page (a proxy's); text_body: the same as text/plain;
 # captive_portal: 200 with an HTML login page (a hotel's Wi-Fi) where JSON was expected.
 FAULT_KINDS = {"429", "5xx", "slow", "malformed", "drop", "lost", "lost_500", "usage_cap", "html_body",
@@ -125,9 +128,15 @@ class FakeServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
-class Handler(BaseHTTPRequestHandler):
+def plugin(route):
+    """The module of a platform that registered its routes (listener/fake/NAME.py), or None."""
+    return PLUGINS.get(route.split(".")[0])
+
+
+class Handler(*[module.Routes for module in PLUGINS.values()], BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakePlatform/1.0"
+    Reply = Reply  # for the platform modules' routes
 
     def log_message(self, *args):
         pass
@@ -175,7 +184,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.apply_fault(name, fault)
             headers = self.check_rate_limit(name)
             with platform.lock:
-                status, body = getattr(self, "route_" + name.replace(".", "_"))(**match.groupdict())
+                status, body, *extra = getattr(self, "route_" + name.replace(".", "_"))(**match.groupdict())
+            headers = {**headers, **(extra[0] if extra else {})}
             if fault and fault["kind"] == "lost":
                 raise DropConnection()
             if fault and fault["kind"] == "lost_500":
@@ -257,12 +267,16 @@ class Handler(BaseHTTPRequestHandler):
         self.drop()
 
     def server_error_body(self, route):
+        if plugin(route):
+            return plugin(route).server_error_body(route)
         if route.startswith("reddit"):
             return b"<html><body><h1>500 Internal Server Error</h1></body></html>"
         return {"title": "Service Unavailable", "detail": "Service Unavailable", "status": 503,
                 "type": "about:blank"}
 
     def bucket(self, route):
+        if plugin(route):
+            return plugin(route).bucket(route)
         if route == "reddit.token":
             return route
         return "reddit" if route.startswith("reddit") else route
@@ -297,6 +311,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.limit_headers(route, limit, limit - used, reset, used)
 
     def limit_headers(self, route, limit, remaining, reset, used):
+        if plugin(route):
+            return plugin(route).limit_headers(route, limit, remaining, reset, used)
         if route.startswith("reddit"):
             return {"x-ratelimit-used": used, "x-ratelimit-remaining": f"{float(remaining):.1f}",
                     "x-ratelimit-reset": max(0, int(reset - time.time()))}
@@ -308,6 +324,8 @@ class Handler(BaseHTTPRequestHandler):
         self.server.stats["rate_limited"] += 1
         limit, _ = self.server.limits.get(self.bucket(route), (0, 0))
         headers = self.limit_headers(route, limit, 0, reset, limit)
+        if plugin(route):
+            return plugin(route).too_many_body(route), headers
         if route.startswith("reddit"):
             return {"message": "Too Many Requests", "error": 429}, headers
         return {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
