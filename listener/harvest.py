@@ -248,6 +248,9 @@ def store_page(db, cfg, pub, page, cursor, walk_started, reads, now):
                 insert_reply(db, cfg, pub, record, text, stamp)
                 existing[record.remote_id] = (None, text)
                 new += 1
+            if record.html is not None:
+                db.execute("UPDATE replies SET html = ? WHERE channel = ? AND remote_id = ?",
+                           [record.html, pub["channel"], record.remote_id])
         db.execute(
             "UPDATE publications SET harvest_cursor = ?, harvest_walk_started_at = ?, reads = reads + ?, "
             "updated_at = ? WHERE id = ?",

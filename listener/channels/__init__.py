@@ -13,11 +13,11 @@ GROUP = "listener.channels"
 
 @cache
 def channel_classes():
-    """{name: Channel subclass} of every registered channel, in registration order by name."""
+    """{name: Channel subclass} of every registered channel, by each class's `position`, then name."""
     found = {}
     for entry in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         found.setdefault(entry.name, entry.load())
-    return found
+    return dict(sorted(found.items(), key=lambda item: (item[1].position, item[0])))
 
 
 def channel_names():

@@ -58,7 +58,7 @@ class Channel:
     """Base class: a subclass sets the policy attributes and implements the methods below.
 
     Policy (read by the core without opening a connection, so it lives on the class):
-    - name, display_name: the registry key ("x") and what people read ("X").
+    - name, display_name, position: the registry key ("x"), what people read ("X"), list order.
     - settings, setting_checks: the channel's config table [name] (defaults; `enabled` and
       `account` are added for every channel) and a check per key (listener.checks).
     - secrets: secret key -> environment variable; never read from the file.
@@ -74,6 +74,7 @@ class Channel:
 
     name = "base"
     display_name = "Base"
+    position = 100  # where it is listed among channels (the built-ins first)
     billable = False  # True where reads and posts cost money (X pay-per-use)
     enabled_by_default = True
     settings = {}

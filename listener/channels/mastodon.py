@@ -121,6 +121,7 @@ def reply_records(descendants, root_id):
 
 class MastodonChannel(Channel):
     name = "mastodon"
+    position = 30
     display_name = "Mastodon"
     settings = {"base_url": "https://mastodon.social", "timeout": 10.0, "max_characters": 500,
                 "visibility": "public"}

@@ -118,6 +118,7 @@ class TimeoutRequestor(prawcore.Requestor):
 
 class RedditChannel(Channel):
     name = "reddit"
+    position = 20
     display_name = "Reddit"
     settings = {"subreddit": "test", "base_url": "https://oauth.reddit.com", "auth_url": "https://www.reddit.com",
                 "user_agent": "python:listener:0.1 (by /u/brand)", "timeout": 10.0}

@@ -167,6 +167,7 @@ def weighted_length(text):
 
 class XChannel(Channel):
     name = "x"
+    position = 10
     display_name = "X"
     billable = True
     settings = {"base_url": "https://api.twitter.com", "timeout": 10.0}
