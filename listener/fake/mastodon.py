@@ -111,7 +111,7 @@ class State:
     def edit(self, item_id, text):
         self.statuses[item_id].update(text=text, edited_at=self.platform.now())
 
-    def posts(self):
+    def root_posts(self):
         own = set(self.tokens.values())
         return [{"channel": NAME, "id": s["id"], "text": s["text"], "author_id": s["account_id"],
                  "replies": len(self.descendants(s["id"]))}

@@ -283,7 +283,7 @@ class Platform:
              "subreddit": s["subreddit"], "author": s["author"], "replies": self.num_comments(s["id"])}
             for s in self.submissions.values()
         ]
-        return x + reddit + [post for state in self.plugins.values() for post in state.posts()]
+        return x + reddit + [post for state in self.plugins.values() for post in state.root_posts()]
 
     # -- persistence ---------------------------------------------------------------------
 
