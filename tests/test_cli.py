@@ -39,7 +39,7 @@ def test_demo_twice_same_counts(tmp_path):
     db_path = tmp_path / "demo.db"
     args = ["demo", "--no-serve", "--db", str(db_path), "--replies", "240", "--seed", "3"]
     first = run(args, cwd=REPO)
-    assert "published 7 post(s)" in first.stdout  # posts/ ships drafts; the demo approves its own
+    assert "published 15 post(s)" in first.stdout  # 4 questions on 4 channels (one skips Reddit); the demo approves its drafts
     assert "x " in first.stdout and "reddit " in first.stdout
     before = counts(db_path)
     assert before["publications"] == {"x": 4, "reddit": 3}
@@ -103,7 +103,7 @@ def test_publish_harvest_score_label(env_for_cli, control, tmp_path):
     assert sqlite3.connect(db_path).execute("SELECT label_override FROM replies WHERE id = ?",
                                             [reply_id]).fetchone()[0] == new_label
     status = run(["status"], env=env_for_cli).stdout
-    assert "x " in status and "reddit " in status and "cost of pay-per-use" in status
+    assert all(f"{name} " in status for name in ("x", "reddit", "mastodon", "bluesky")) and "cost of pay-per-use" in status
 
 
 def test_bad_toml_names_file_and_others_load(env_for_cli, tmp_path):

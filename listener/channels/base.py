@@ -69,7 +69,8 @@ class Channel:
     - harvest_route: the rate-limit route the harvester paces on (a key of self.rate_limits).
     - search_window: how far back replies can be read (None: no limit).
     - in_default_channels: a question file that lists no channels is posted here.
-    - fake_settings(), fake_secrets, fake_limit_routes: how the demo and tests point it at the fake.
+    - fake_settings(), fake_secrets, fake_create_route, fake_limit_routes: how the demo and tests
+      point it at the fake and drive it.
     """
 
     name = "base"
@@ -87,6 +88,7 @@ class Channel:
     search_window = None
     in_default_channels = False
     fake_secrets = {}
+    fake_create_route = None  # the fake's route name for posting (the contract tests inject faults there)
     fake_limit_routes = ()
 
     # -- policy: questions, rendering, cost, coverage (class methods: no connection needed) ----

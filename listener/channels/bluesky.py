@@ -15,6 +15,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+import httpx
+
 from .. import checks
 from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable, one_line
 from ..times import parse_iso
@@ -96,6 +98,7 @@ class BlueskyChannel(Channel):
     secrets = {"handle": "BLUESKY_HANDLE", "app_password": "BLUESKY_APP_PASSWORD"}
     harvest_route = ROUTE
     fake_secrets = {"handle": "listener_brand.bsky.social", "app_password": "demo-app-password"}
+    fake_create_route = "bluesky.create"
     fake_limit_routes = ("bluesky",)
 
     @classmethod
@@ -202,12 +205,12 @@ class BlueskyChannel(Channel):
                 self.forget_session()  # the next run logs in afresh
                 raise ChannelError(f"the Bluesky session expired during {what}: will log in again") from None
             raise ChannelError(f"Bluesky refused {what}: {error or one_line(exc, 120)}") from None
-        except (e.NetworkError, e.InvokeTimeoutError) as exc:
+        except (e.NetworkError, e.InvokeTimeoutError, httpx.HTTPError) as exc:
             if never_connected(exc):
                 raise Unreachable(f"cannot reach Bluesky at {self.base_url}: check [bluesky] base_url "
                                   "and the network") from None
             raise ChannelError(f"the connection to Bluesky dropped during {what}: will try again later") from None
-        except e.AtProtocolError as exc:  # 5xx, a body that is not the model we know
+        except (e.AtProtocolError, ValueError) as exc:  # 5xx, a body that is not the JSON or model we know
             raise ChannelError(f"Bluesky's answer to {what} failed ({type(exc).__name__}): will try again later") from None
 
     # -- the contract ------------------------------------------------------------------------
@@ -225,11 +228,11 @@ class BlueskyChannel(Channel):
             raise ChannelError("Bluesky rejected the login (401): check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD") from None
         except e.BadRequestError as exc:
             raise ChannelError(f"Bluesky refused the post: {one_line(exc, 160)}") from None
-        except (e.NetworkError, e.InvokeTimeoutError) as exc:
+        except (e.NetworkError, e.InvokeTimeoutError, httpx.HTTPError) as exc:  # httpx: a protocol error
             if never_connected(exc):
                 raise Unreachable(f"cannot reach Bluesky at {self.base_url}: check [bluesky] base_url") from None
             raise OutcomeUnknown("the connection to Bluesky dropped during the post: it may exist") from None
-        except e.AtProtocolError as exc:
+        except (e.AtProtocolError, ValueError) as exc:  # 5xx, an unreadable answer
             raise OutcomeUnknown(f"Bluesky's answer to the post failed ({type(exc).__name__}): it may exist") from None
         return Published(remote_id=answer.uri, url=web_url(answer.uri, self.handle))
 

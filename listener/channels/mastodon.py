@@ -131,6 +131,7 @@ class MastodonChannel(Channel):
     secrets = {"access_token": "MASTODON_ACCESS_TOKEN"}
     harvest_route = ROUTE
     fake_secrets = {"access_token": "demo-mastodon-token"}
+    fake_create_route = "mastodon.create"
     fake_limit_routes = ("mastodon",)
 
     @classmethod

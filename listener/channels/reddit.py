@@ -131,6 +131,7 @@ class RedditChannel(Channel):
     in_default_channels = True
     fake_secrets = {"client_id": "demo-client", "client_secret": "demo-secret", "username": "listener_brand",
                     "password": "demo-password"}
+    fake_create_route = "reddit.submit"
     fake_limit_routes = ("reddit",)
 
     @classmethod

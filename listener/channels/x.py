@@ -181,6 +181,7 @@ class XChannel(Channel):
     in_default_channels = True
     fake_secrets = {"api_key": "demo-key", "api_secret": "demo-secret", "access_token": "demo-token",
                     "access_token_secret": "demo-token-secret"}
+    fake_create_route = "x.create"
     fake_limit_routes = ("x.search", "x.tweet")
 
     @classmethod
