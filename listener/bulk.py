@@ -12,11 +12,11 @@ import random
 from datetime import timedelta
 
 from .db import transaction
-from .fake.platform import TWITTER_EPOCH_MS
 from .fake.replies import generate_replies
 from .scoring import score_columns
 from .times import iso
 
+SNOWFLAKE_EPOCH_MS = 1288834974657  # the epoch of snowflake ids (2010-11-04)
 BULK_THRESHOLD = 20000
 BATCH = 5000
 
@@ -82,5 +82,5 @@ def insert(db, rows):
 
 def new_id(at, pub_id, n):
     """A snowflake-like digit id (above 2^53, as on most platforms), unique per (publication, n)."""
-    millis = int(at.timestamp() * 1000) - TWITTER_EPOCH_MS
+    millis = int(at.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS
     return str(millis << 22 | (pub_id % 32) << 17 | n % 131072)

@@ -75,6 +75,9 @@ class State:
             if name in data:
                 setattr(self, name, data[name])
 
+    def size(self):
+        return len(self.posts)
+
     def account(self, handle):
         handle = handle if "." in handle else f"{handle}.{HANDLE_DOMAIN}"
         for account in self.accounts.values():

@@ -53,6 +53,9 @@ class State:
             if name in data:
                 setattr(self, name, data[name])
 
+    def size(self):
+        return len(self.statuses)
+
     def account(self, username):
         for account in self.accounts.values():
             if account["username"] == username:
