@@ -182,7 +182,7 @@ class XChannel(Channel):
     fake_secrets = {"api_key": "demo-key", "api_secret": "demo-secret", "access_token": "demo-token",
                     "access_token_secret": "demo-token-secret"}
     fake_create_route = "x.create"
-    fake_limit_routes = ("x.search", "x.tweet")
+    fake_limit_routes = ("x.search", "x.tweet", "x.create", "x.timeline", "x.me")
 
     @classmethod
     def fake_settings(cls, base_url):
