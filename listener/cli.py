@@ -36,7 +36,7 @@ class ListenerGroup(click.Group):
 def cli():
     """Ask your followers a question, hear every answer.
 
-    Publishes listening posts (posts/*.toml) to X and Reddit, harvests every reply, scores its
+    Publishes listening posts (posts/*.toml) to every installed channel (X, Reddit, Mastodon, Bluesky, ...), harvests every reply, scores its
     sentiment and keeps it all in one SQLite file you explore with `listener serve`.
 
     Try it offline first: listener demo
@@ -109,7 +109,7 @@ def sync(cfg, posts_dir):
     """Load posts/*.toml into the questions table. Bad files are reported; the rest still load.
 
     Says what is new, changed and waiting for approval, and the posts of the next 7 days with
-    their X cost. Rules faster than [publish] min_interval_minutes are refused.
+    the cost on pay-per-use channels. Rules faster than [publish] min_interval_minutes are refused.
 
     Example: listener sync --posts posts/
     """
@@ -241,7 +241,7 @@ def pause(cfg, question_id):
 @common
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(cfg, as_json):
-    """Publications by state, coverage, next harvests, rate limits, X cost, and per channel
+    """Publications by state, coverage, next harvests, rate limits, cost on pay-per-use channels, and per channel
     whether its credentials are set (never their values). Creates nothing.
 
     Example: listener status --json
@@ -277,7 +277,7 @@ def serve(cfg, host, port):
 def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """Run the whole loop offline against the fake platform, then serve Datasette.
 
-    Starts the fake X and Reddit on 127.0.0.1, publishes the approved questions in posts/, lets
+    Starts the fake platforms (every channel) on 127.0.0.1, publishes the approved questions in posts/, lets
     the fake produce realistic replies, harvests and scores them. Running it again on the same
     file adds no duplicates.
 
