@@ -36,8 +36,9 @@ class ListenerGroup(click.Group):
 def cli():
     """Ask your followers a question, hear every answer.
 
-    Publishes listening posts (posts/*.toml) to every installed channel (X, Reddit, Mastodon, Bluesky, ...), harvests every reply, scores its
-    sentiment and keeps it all in one SQLite file you explore with `listener serve`.
+    Publishes listening posts (posts/*.toml) to every installed channel (X, Reddit, Mastodon,
+    Bluesky, ...), harvests every reply, scores its sentiment and keeps it all in one SQLite file
+    you explore with `listener serve`.
 
     Try it offline first: listener demo
     """
@@ -277,8 +278,8 @@ def serve(cfg, host, port):
 def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """Run the whole loop offline against the fake platform, then serve Datasette.
 
-    Starts the fake platforms (every channel) on 127.0.0.1, publishes the approved questions in posts/, lets
-    the fake produce realistic replies, harvests and scores them. Running it again on the same
+    Starts the fake platforms (every channel) on 127.0.0.1, publishes the approved questions in
+    posts/, lets the fake produce realistic replies, harvests and scores them. Running it again on the same
     file adds no duplicates.
 
     With --spike the fake then sends a burst of complaints to one question, and the demo shows
