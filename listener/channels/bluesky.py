@@ -119,6 +119,11 @@ class BlueskyChannel(Channel):
         return []
 
     def __init__(self, *, base_url, account, handle, app_password, session_file, timeout=10.0):
+        # atproto is slow to import (seconds): imported here, when the channel is opened, not after
+        # the outbox has claimed a post (a crash in that gap leaves a post to reconcile for nothing),
+        # nor when the CLI starts.
+        import atproto  # noqa: F401
+
         super().__init__(account)
         self.base_url = base_url.rstrip("/")
         self.handle, self.app_password = handle, app_password
@@ -141,7 +146,7 @@ class BlueskyChannel(Channel):
         """A logged-in client: the saved session if there is one (atproto refreshes it), else a login."""
         if self.client is not None:
             return self.client
-        from atproto import Client, Session  # (imported here: slow to import, and only Bluesky needs it)
+        from atproto import Client, Session
         from atproto_client.request import Request
 
         request = Request(timeout=self.timeout, event_hooks={"response": [self.note_response]})
