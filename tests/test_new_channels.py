@@ -75,3 +75,16 @@ def test_bluesky_logs_in_again_when_the_saved_session_is_dead(cfg, fake):
         open_channel("bluesky", cfg).publish("Second question?")  # refused once: the file is dropped
     open_channel("bluesky", cfg).publish("Third question?")
     assert fake.platform.plugins["bluesky"].sessions_created == 2
+
+
+def test_a_mastodon_thread_beyond_the_context_limit_is_reported(cfg, fake, control, monkeypatch):
+    import listener.channels.mastodon as mastodon_mod
+
+    monkeypatch.setattr(mastodon_mod, "CONTEXT_LIMIT", 5)  # the real limit is 4,096: same rule, smaller
+    fake.platform.plugins["mastodon"].context_limit = 5
+    mastodon = open_channel("mastodon", cfg)
+    posted = mastodon.publish("What should we fix first?")
+    control.add_replies("mastodon", posted.remote_id, count=8, seed=1)
+    page = mastodon.fetch_replies(posted.remote_id)
+    assert len(page.replies) == 5 and page.cursor is None
+    assert any("at most 5 replies" in note for note in page.notes)
