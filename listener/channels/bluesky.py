@@ -83,7 +83,7 @@ def thread_records(node, fetched_root, root_uri, depth=0, records=None, pending=
     shown = len(replies or [])
     if uri and uri != fetched_root and (post.get("replyCount") or 0) > shown:
         pending.append(uri)  # cut off by the depth or breadth cap: walk it as a root of its own
-    elif uri == fetched_root and (post.get("replyCount") or 0) > shown and depth == 0:
+    elif uri == fetched_root and (post.get("replyCount") or 0) > shown:
         notes.append(f"direct replies to a post beyond the ~200 Bluesky returns per thread request are "
                      f"not reachable ({post['replyCount'] - shown} here, with their replies)")
     return records, pending, notes

@@ -32,7 +32,7 @@ class PlainText(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.parts, self.link, self.in_link, self.paragraphs, self.mention_depth = [], None, 0, 0, 0
+        self.parts, self.link, self.in_link, self.paragraphs = [], None, 0, 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
