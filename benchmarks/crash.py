@@ -2,6 +2,9 @@
 moments, restart them, and count what was lost or duplicated (it must be 0 of each).
 
     python benchmarks/crash.py --cycles 300 --replies 3000
+    python benchmarks/crash.py --channel mastodon --channel bluesky --cycles 60
+
+Every registered channel takes part (X, Reddit, Mastodon, Bluesky), unless --channel narrows it.
 
 The fake platform runs in this process on 127.0.0.1; the CLI is pointed at it with environment
 variables. tests/test_crash.py runs the same cycles, fewer of them.
@@ -48,28 +51,27 @@ class Control:
             return json.loads(response.read())["posts"]
 
 
-def cli_env(base_url, workdir):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LISTENER_", "X_", "REDDIT_"))}
-    env.update({
-        "LISTENER_DATABASE_PATH": str(Path(workdir) / "listener.db"),
-        "LISTENER_POSTS_DIR": str(Path(workdir) / "posts"),
-        "LISTENER_X_BASE_URL": base_url, "LISTENER_REDDIT_BASE_URL": base_url + "/reddit",
-        "LISTENER_REDDIT_AUTH_URL": base_url + "/reddit", "LISTENER_X_TIMEOUT": "3", "LISTENER_REDDIT_TIMEOUT": "3",
-        "X_API_KEY": "k", "X_API_SECRET": "s", "X_ACCESS_TOKEN": "t", "X_ACCESS_TOKEN_SECRET": "ts",
-        "REDDIT_CLIENT_ID": "c", "REDDIT_CLIENT_SECRET": "s", "REDDIT_USERNAME": "listener_brand",
-        "REDDIT_PASSWORD": "p",
-    })
+def cli_env(base_url, workdir, classes):
+    """The CLI's environment: every channel at the fake, with its stand-in credentials."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LISTENER_", *(f"{name.upper()}_" for name in classes)))}
+    for name, cls in classes.items():
+        env.update({f"LISTENER_{name}_{key}".upper(): str(value) for key, value in cls.fake_settings(base_url).items()})
+        env.update({cls.secrets[key]: value for key, value in cls.fake_secrets.items()})
+        env[f"LISTENER_{name.upper()}_TIMEOUT"] = "3"
+    env.update({"LISTENER_DATABASE_PATH": str(Path(workdir) / "listener.db"),
+                "LISTENER_POSTS_DIR": str(Path(workdir) / "posts")})
     (Path(workdir) / "posts").mkdir(exist_ok=True)
     return env
 
 
-def write_questions(posts_dir, count, first=0):
+def write_questions(posts_dir, count, channels, first=0):
     due = (datetime.now(timezone.utc) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
     for i in range(first, first + count):
         text = f"Question {i}: how easy are we to do business with?"
         (Path(posts_dir) / f"q{i}.toml").write_text(
             f'text = "{text}"\nat = "{due}"\nstatus = "approved"\napproved_by = "maria"\n'
-            f'[reddit]\ntitle = "{text}"\n', encoding="utf-8")
+            f'channels = {json.dumps(list(channels))}\n', encoding="utf-8")
 
 
 def run_cli(args, env):
@@ -92,24 +94,31 @@ def kill_after(args, env, delay):
 
 
 def crash_cycles(base_url, workdir, *, publish_cycles, harvest_cycles, replies, seed=0, delays=(0.35, 1.0),
-                 publish_delays=(0.3, 1.1), echo=lambda *_: None):
-    """Run the kill/restart cycles; returns a dict of counts (lost, duplicated, ... must be 0)."""
+                 publish_delays=(0.3, 1.1), channels=None, echo=lambda *_: None):
+    """Run the kill/restart cycles on `channels` (default: every registered channel); returns a dict
+    of counts (lost, duplicated, ... must be 0)."""
+    from listener.channels import channel_classes
+
+    classes = {name: cls for name, cls in channel_classes().items() if channels is None or name in channels}
     rng = random.Random(seed)
     control = Control(base_url)
-    for route in ("x.search", "x.tweet", "x.create", "x.timeline", "x.me", "reddit"):
-        control.post("/_fake/limits", {"route": route, "limit": 10**7, "window": 900})
-    env = cli_env(base_url, workdir)
+    for cls in classes.values():
+        for route in cls.fake_limit_routes:
+            control.post("/_fake/limits", {"route": route, "limit": 10**7, "window": 900})
+    env = cli_env(base_url, workdir, channel_classes())
+    for name in channel_classes():
+        env[f"LISTENER_{name.upper()}_ENABLED"] = "true" if name in classes else "false"
     env["LISTENER_HARVEST_PAGE_SIZE"] = "10"  # X: many pages per walk, so kills land mid-walk
-    write_questions(env["LISTENER_POSTS_DIR"], QUESTIONS)
+    write_questions(env["LISTENER_POSTS_DIR"], QUESTIONS, classes)
     run_cli(["sync"], env)
 
     # every post answers 0.1 s late (well inside the timeout): kills land between claim and record
-    for route in ("x.create", "reddit.submit"):
-        control.post("/_fake/faults", {"route": route, "kind": "slow", "delay": 0.1, "count": 10**6})
+    for cls in classes.values():
+        control.post("/_fake/faults", {"route": cls.fake_create_route, "kind": "slow", "delay": 0.1, "count": 10**6})
     killed = 0
     for cycle in range(publish_cycles):
-        # new questions (two publications each) every cycle, so each kill may land mid-publish
-        write_questions(env["LISTENER_POSTS_DIR"], PER_CYCLE, first=QUESTIONS + PER_CYCLE * cycle)
+        # new questions (one publication per channel each) every cycle, so each kill may land mid-publish
+        write_questions(env["LISTENER_POSTS_DIR"], PER_CYCLE, classes, first=QUESTIONS + PER_CYCLE * cycle)
         run_cli(["sync"], env)
         killed += kill_after(["publish"], env, rng.uniform(*publish_delays))
     time.sleep(0.5)  # a request cut short by a kill may still be landing on the fake
@@ -178,6 +187,7 @@ def main():
     parser.add_argument("--cycles", type=int, default=300, help="harvest kill/restart cycles")
     parser.add_argument("--replies", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--channel", action="append", help="only these channels (repeat; default: all)")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from listener.fake import start_server, stop_server
@@ -187,7 +197,8 @@ def main():
         started = time.monotonic()
         try:
             counts = crash_cycles(server.base_url, workdir, publish_cycles=args.publish_cycles,
-                                  harvest_cycles=args.cycles, replies=args.replies, seed=args.seed, echo=print)
+                                  harvest_cycles=args.cycles, replies=args.replies, seed=args.seed,
+                                  channels=args.channel, echo=print)
         finally:
             stop_server(server)
     print(f"{args.publish_cycles} publish kills attempted, {args.cycles} harvest kills attempted "

@@ -14,6 +14,14 @@ Variants:
 - tweepy wait_on_rate_limit: the stock library's own pacing (sleeps until the reset on every 429,
   without bound: not allowed in a job, measured for comparison).
 - tweepy naive retry: no pacing, on a 429 sleep 1 s and try again.
+
+    python benchmarks/harvest.py --channels --replies 600   # every channel, whole threads
+
+With --channels, every registered channel (X, Reddit, Mastodon, Bluesky, ...) publishes `posts`
+posts through its real client, the fake adds `replies` replies to each (a third of them answers
+to other replies, plus a chain deeper than any thread request reaches), its harvest route gets
+`limit` requests per `window` with the random 429s, and the harvester walks until done: the
+table shows requests, 429s earned beyond the injected ones, and replies lost or duplicated (0).
 """
 
 import argparse
@@ -134,8 +142,66 @@ def run_tweepy(base_url, roots, seconds, wait_on_rate_limit):
     return fetched
 
 
+def run_channels(args):
+    """Whole-thread harvests on every registered channel under the same rate-limit window."""
+    from listener.channels import channel_classes
+    from listener.demo import fake_overrides
+
+    print(f"{'channel':<10} {'posts':>5} {'on platform':>12} {'stored':>7} {'lost':>5} {'duplicated':>10} "
+          f"{'requests':>9} {'429 beyond':>11} {'seconds':>8}")
+    for name, cls in channel_classes().items():
+        with tempfile.TemporaryDirectory() as workdir:
+            server = start_server()
+            try:
+                base_url = server.base_url
+                cfg = load_config(environ={}, overrides={
+                    **fake_overrides(base_url), "database.path": str(Path(workdir) / "bench.db"),
+                    "posts.dir": str(Path(workdir) / "posts"), "harvest.page_size": PAGE})
+                cfg.secret_overrides = DEMO_SECRETS
+                Path(cfg["posts"]["dir"]).mkdir()
+                due = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 120))
+                for i in range(args.posts):
+                    (Path(cfg["posts"]["dir"]) / f"q{i}.toml").write_text(
+                        f'text = "Question {i}: how easy are we to do business with?"\nat = "{due}"\n'
+                        f'channels = ["{name}"]\nstatus = "approved"\napproved_by = "bench"\n', encoding="utf-8")
+                db = open_db(cfg["database"]["path"])
+                questions.sync(db, cfg["posts"]["dir"], utcnow(), cfg)
+                channels = {name: open_channel(name, cfg)}
+                publish.plan(db, cfg, utcnow())
+                publish.publish_due(db, cfg, channels, utcnow())
+                expected = set()
+                chain = [{"text": f"level {d}", "author": f"deep_{d}", "parent": ["#", d - 1] if d else None}
+                         for d in range(30)]
+                for i, (root,) in enumerate(db.execute("SELECT remote_id FROM publications WHERE state = 'published'")):
+                    expected |= set(control(base_url, "/_fake/replies", {
+                        "channel": name, "post_id": root, "count": args.replies, "seed": i, "replies": chain,
+                        "spread_seconds": 6 * 3600})["ids"])
+                for route in cls.fake_limit_routes:
+                    control(base_url, "/_fake/limits", {"route": route, "limit": args.limit, "window": args.window})
+                before = fresh_window(base_url, args)
+                started = time.monotonic()
+                for _ in range(1000):  # runs until every walk is complete, as the worker's ticks would
+                    harvest.make_all_due(db, utcnow())
+                    harvest.harvest_due(db, cfg, channels, utcnow(), time_budget=30, pages_per_run=10**6)
+                    if not db.execute("SELECT count(*) FROM publications WHERE harvest_cursor IS NOT NULL").fetchone()[0]:
+                        break
+                elapsed = time.monotonic() - started
+                after = control(base_url, "/_fake/stats", method="GET")
+                sent = sum(n for route, n in after["requests"].items() if route.startswith(name + "."))
+                sent -= sum(n for route, n in before["requests"].items() if route.startswith(name + "."))
+                beyond = (after["rate_limited"] - before["rate_limited"]) - \
+                    (after.get("random_429", 0) - before.get("random_429", 0))
+                stored = [r for (r,) in db.execute("SELECT remote_id FROM replies WHERE placeholder = 0")]
+                print(f"{name:<10} {args.posts:>5} {len(expected):>12} {len(set(stored)):>7} "
+                      f"{len(expected - set(stored)):>5} {len(stored) - len(set(stored)):>10} {sent:>9} "
+                      f"{beyond:>11} {elapsed:>8.1f}")
+            finally:
+                stop_server(server)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--channels", action="store_true", help="whole-thread harvests on every channel")
     parser.add_argument("--limit", type=int, default=20, help="search requests per window")
     parser.add_argument("--window", type=float, default=10.0, help="window length in seconds")
     parser.add_argument("--seconds", type=float, default=120.0, help="run time of each variant")
@@ -144,6 +210,8 @@ def main():
     parser.add_argument("--replies", type=int, default=3000, help="replies per post")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.channels:
+        return run_channels(args)
     max_per_min = args.limit / args.window * 60 * PAGE
     print(f"limit {args.limit} requests / {args.window:g} s, {args.random_429:.0%} random 429s, {PAGE} replies "
           f"a page, {args.seconds:g} s per variant; theoretical maximum {max_per_min:,.0f} replies/min")

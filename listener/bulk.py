@@ -3,8 +3,8 @@
 Walking a million replies through the fake platform's HTTP APIs, page by page, takes far longer
 than anyone wants to wait for a demo file. Above BULK_THRESHOLD replies the demo still publishes
 through the real clients, but writes the replies straight into the database: the same generator as
-the fake platform (listener.fake.replies), the same row shape the harvester stores (ids that look
-like X snowflakes and Reddit base36 ids, parent ids, depths, URLs, scores), and the publications
+the fake platform (listener.fake.replies), the same row shape the harvester stores (snowflake-like
+digit ids on every channel, parent ids, depths, URLs, scores), and the publications
 marked harvested with full coverage, so no later harvest walks them (the fake does not know them).
 """
 
@@ -12,11 +12,11 @@ import random
 from datetime import timedelta
 
 from .db import transaction
-from .fake.platform import TWITTER_EPOCH_MS, to_base36
 from .fake.replies import generate_replies
 from .scoring import score_columns
 from .times import iso
 
+SNOWFLAKE_EPOCH_MS = 1288834974657  # the epoch of snowflake ids (2010-11-04)
 BULK_THRESHOLD = 20000
 BATCH = 5000
 
@@ -47,7 +47,7 @@ def bulk_replies(db, cfg, total, seed, now, *, spread=timedelta(days=20), echo=p
         ids, depths, rows = [], [], []
         for n, item in enumerate(generated):
             at = start + step * (n + 1)
-            remote_id = new_id(channel, at, pub_id, n)
+            remote_id = new_id(at, pub_id, n)
             parent = item["parent"]
             ids.append(remote_id)
             depths.append(1 if parent is None else depths[parent] + 1)
@@ -55,8 +55,7 @@ def bulk_replies(db, cfg, total, seed, now, *, spread=timedelta(days=20), echo=p
             if text not in scores:
                 scores[text] = score_columns(text)
             s = scores[text]
-            url = (f"https://x.com/{item['author']}/status/{remote_id}" if channel == "x"
-                   else (post_url or "").rstrip("/") + f"/{remote_id}/")
+            url = (post_url or "").rstrip("/") + f"/{remote_id}"  # the demo links rows to Datasette anyway
             rows.append([pub_id, channel, remote_id, root_id if parent is None else ids[parent], depths[-1],
                          item["author"], text, url, iso(at), stamp, stamp, rng.randrange(0, 40),
                          s["neg"], s["neu"], s["pos"], s["compound"], s["label"], s["label_confidence"], s["language"],
@@ -82,9 +81,7 @@ def insert(db, rows):
             db.conn.executemany(INSERT, rows)
 
 
-def new_id(channel, at, pub_id, n):
-    """An id of the channel's shape, unique per (publication, n)."""
-    if channel == "x":
-        millis = int(at.timestamp() * 1000) - TWITTER_EPOCH_MS
-        return str(millis << 22 | (pub_id % 32) << 17 | n % 131072)
-    return to_base36(int("m2a0000", 36) + pub_id * 10**7 + n)
+def new_id(at, pub_id, n):
+    """A snowflake-like digit id (above 2^53, as on most platforms), unique per (publication, n)."""
+    millis = int(at.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS
+    return str(millis << 22 | (pub_id % 32) << 17 | n % 131072)

@@ -11,6 +11,7 @@ from . import harvest as harvest_mod
 from . import publish as publish_mod
 from . import questions as questions_mod
 from . import scoring, status as status_mod
+from .channels import channel_names
 from .config import load_config
 from .db import open_db, open_existing_db
 from .errors import ListenerError
@@ -35,8 +36,9 @@ class ListenerGroup(click.Group):
 def cli():
     """Ask your followers a question, hear every answer.
 
-    Publishes listening posts (posts/*.toml) to X and Reddit, harvests every reply, scores its
-    sentiment and keeps it all in one SQLite file you explore with `listener serve`.
+    Publishes listening posts (posts/*.toml) to every installed channel (X, Reddit, Mastodon,
+    Bluesky, ...), harvests every reply, scores its sentiment and keeps it all in one SQLite file
+    you explore with `listener serve`.
 
     Try it offline first: listener demo
     """
@@ -63,10 +65,10 @@ def open_configured_db(cfg, *, create=True):
 
 def open_channels(cfg, only=None):
     """Every enabled channel that has its credentials; a channel that fails is reported, not fatal."""
-    from .channels import CHANNELS, open_channel
+    from .channels import open_channel
 
     channels = {}
-    for name in CHANNELS:
+    for name in channel_names():
         if not cfg[name]["enabled"] or (only and name != only):
             continue
         try:
@@ -108,7 +110,7 @@ def sync(cfg, posts_dir):
     """Load posts/*.toml into the questions table. Bad files are reported; the rest still load.
 
     Says what is new, changed and waiting for approval, and the posts of the next 7 days with
-    their X cost. Rules faster than [publish] min_interval_minutes are refused.
+    the cost on pay-per-use channels. Rules faster than [publish] min_interval_minutes are refused.
 
     Example: listener sync --posts posts/
     """
@@ -123,7 +125,7 @@ def sync(cfg, posts_dir):
 
 @cli.command()
 @common
-@click.option("--channel", type=click.Choice(["x", "reddit"]), help="only this channel")
+@click.option("--channel", type=click.Choice(channel_names()), help="only this channel")
 def publish(cfg, channel):
     """Plan due occurrences of approved questions and publish them (each exactly once).
 
@@ -157,7 +159,7 @@ def retry(cfg, publication_id):
 
 @cli.command()
 @common
-@click.option("--channel", type=click.Choice(["x", "reddit"]), help="only this channel")
+@click.option("--channel", type=click.Choice(channel_names()), help="only this channel")
 @click.option("--all", "everything", is_flag=True, help="harvest every unfinished publication now, due or not")
 @click.option("--time-budget", type=float, help="stop starting new pages after this many seconds")
 def harvest(cfg, channel, everything, time_budget):
@@ -258,7 +260,7 @@ def pause(cfg, question_id):
 @common
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(cfg, as_json):
-    """Publications by state, coverage, next harvests, rate limits, X cost, and per channel
+    """Publications by state, coverage, next harvests, rate limits, cost on pay-per-use channels, and per channel
     whether its credentials are set (never their values). Creates nothing.
 
     Example: listener status --json
@@ -294,8 +296,8 @@ def serve(cfg, host, port):
 def demo(db_path, replies, seed, serve, port, posts_dir, spike):
     """Run the whole loop offline against the fake platform, then serve Datasette.
 
-    Starts the fake X and Reddit on 127.0.0.1, publishes the approved questions in posts/, lets
-    the fake produce realistic replies, harvests and scores them. Running it again on the same
+    Starts the fake platforms (every channel) on 127.0.0.1, publishes the approved questions in
+    posts/, lets the fake produce realistic replies, harvests and scores them. Running it again on the same
     file adds no duplicates.
 
     With --spike the fake then sends a burst of complaints to one question, and the demo shows

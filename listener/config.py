@@ -6,30 +6,15 @@ Secrets are never read from the file: only from the environment variables named 
 import copy
 import os
 import tomllib
-import urllib.parse
 from pathlib import Path
 
+from . import checks
+from .channels import channel_classes
 from .errors import ConfigError
-from .times import parse_duration, zone_or_none
 
 DEFAULTS = {
     "database": {"path": "listener.db"},
     "posts": {"dir": "posts"},
-    "x": {
-        "enabled": True,
-        "account": "brand",
-        "base_url": "https://api.twitter.com",
-        "timeout": 10.0,
-    },
-    "reddit": {
-        "enabled": True,
-        "account": "brand",
-        "subreddit": "test",
-        "base_url": "https://oauth.reddit.com",
-        "auth_url": "https://www.reddit.com",
-        "user_agent": "python:listener:0.1 (by /u/brand)",
-        "timeout": 10.0,
-    },
     "publish": {
         "reconcile_window_minutes": 30,
         "missed_grace_minutes": 60,
@@ -41,8 +26,6 @@ DEFAULTS = {
         "max_pages_per_run": 50,
     },
     "cost": {
-        "x_read_usd": 0.005,
-        "x_post_usd": 0.015,
         "budget_per_question_usd": 0.0,
     },
     "serve": {
@@ -88,18 +71,6 @@ DEFAULTS = {
 
 # Each secret and the environment variable it comes from. Never stored anywhere else.
 SECRETS = {
-    "x": {
-        "api_key": "X_API_KEY",
-        "api_secret": "X_API_SECRET",
-        "access_token": "X_ACCESS_TOKEN",
-        "access_token_secret": "X_ACCESS_TOKEN_SECRET",
-    },
-    "reddit": {
-        "client_id": "REDDIT_CLIENT_ID",
-        "client_secret": "REDDIT_CLIENT_SECRET",
-        "username": "REDDIT_USERNAME",
-        "password": "REDDIT_PASSWORD",
-    },
     "digest": {"smtp_username": "SMTP_USERNAME", "smtp_password": "SMTP_PASSWORD"},
     "serve": {"password_hash": "LISTENER_PASSWORD_HASH"},
     "alerts": {"webhook_secret": "LISTENER_ALERTS_WEBHOOK_SECRET"},
@@ -109,7 +80,7 @@ CONFIG_ENV = "LISTENER_CONFIG"
 
 
 class Config(dict):
-    """Sections of settings: cfg["x"]["base_url"]. `cfg.secret("x", "api_key")` reads the env."""
+    """Sections of settings: cfg["serve"]["port"]. `cfg.secret("digest", "smtp_password")` reads the env."""
 
     secret_overrides = None  # the offline demo's stand-in credentials for the fake platform
 
@@ -154,105 +125,39 @@ def load_config(path=None, overrides=None, environ=None) -> Config:
     return Config(cfg)
 
 
-# -- ranges and formats: each bad value is one line naming the setting, where it came from, the fix
-
-
-def _url(value):
-    parts = urllib.parse.urlsplit(str(value))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL with a host, e.g. https://api.twitter.com"
-    try:
-        parts.port
-    except ValueError:
-        return "has a bad port number"
-
-
-def _at_least(low, unit):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-            return f"must be a number of {unit} of at least {low}"
-    return check
-
-
-def _positive(unit):
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            return f"must be a number of {unit} greater than 0"
-    return check
-
-
-def _port(value):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-        return "must be a port number 1-65535"
-
-
-def _hour(value):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 23:
-        return "must be a whole hour 0-23"
-
-
-def _one_of(*choices):
-    def check(value):
-        if str(value).lower() not in choices:
-            return f"must be one of {', '.join(choices)}"
-    return check
-
-
-def _durations(value):
-    if not isinstance(value, list) or not value:
-        return 'must be a list of durations like ["15m", "1h", "1d"]'
-    for item in value:
-        try:
-            if parse_duration(item).total_seconds() <= 0:
-                raise ValueError
-        except ValueError:
-            return f'{item!r} is not a duration like 15m, 6h or 3d (s, m, h, d, w)'
-
-
-def _zone(value):
-    if zone_or_none(value) is None:
-        return 'is not an IANA time zone: use e.g. "Europe/Berlin"'
-
-
-def _text(value):
-    if not isinstance(value, str) or not value.strip():
-        return "must not be empty"
-
-
-def _threshold(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1 <= value <= 1:
-        return "must be a number between -1 and 1"
-
-
-def _host_names(value):
-    if not isinstance(value, list) or not all(
-            isinstance(v, str) and v and not set(v) & set("/ @") and v.count(":") != 1 for v in value):
-        return 'must be a list of host names, e.g. ["listener.example.com"] (no scheme, port or path)'
-
-
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CHECKS = {
-    ("database", "path"): _text,
-    ("posts", "dir"): _text,
-    ("x", "account"): _text, ("x", "base_url"): _url, ("x", "timeout"): _positive("seconds"),
-    ("reddit", "account"): _text, ("reddit", "subreddit"): _text, ("reddit", "base_url"): _url,
-    ("reddit", "auth_url"): _url, ("reddit", "user_agent"): _text, ("reddit", "timeout"): _positive("seconds"),
-    ("publish", "reconcile_window_minutes"): _at_least(1, "minutes"),
-    ("publish", "missed_grace_minutes"): _at_least(0, "minutes"),
-    ("publish", "min_interval_minutes"): _at_least(1, "minutes"),
-    ("harvest", "schedule"): _durations, ("harvest", "page_size"): _at_least(1, "replies"),
-    ("harvest", "max_pages_per_run"): _at_least(1, "pages"),
-    ("cost", "x_read_usd"): _at_least(0, "dollars"), ("cost", "x_post_usd"): _at_least(0, "dollars"),
-    ("cost", "budget_per_question_usd"): _at_least(0, "dollars"),
-    ("sentiment", "positive_threshold"): _threshold, ("sentiment", "negative_threshold"): _threshold,
-    ("serve", "host"): _text, ("serve", "port"): _port, ("serve", "base_url"): _url,
-    ("serve", "allowed_hosts"): _host_names,
-    ("digest", "weekday"): _one_of(*WEEKDAY_NAMES), ("digest", "hour"): _hour, ("digest", "time_zone"): _zone,
-    ("digest", "quiet_questions"): _one_of("section", "skip"), ("digest", "smtp_port"): _port,
-    ("digest", "smtp_security"): _one_of("none", "starttls", "ssl"),
-    ("digest", "smtp_timeout"): _positive("seconds"),
-    ("worker", "tick_seconds"): _at_least(1, "seconds"),
+    ("database", "path"): checks.text,
+    ("posts", "dir"): checks.text,
+    ("publish", "reconcile_window_minutes"): checks.at_least(1, "minutes"),
+    ("publish", "missed_grace_minutes"): checks.at_least(0, "minutes"),
+    ("publish", "min_interval_minutes"): checks.at_least(1, "minutes"),
+    ("harvest", "schedule"): checks.durations, ("harvest", "page_size"): checks.at_least(1, "replies"),
+    ("harvest", "max_pages_per_run"): checks.at_least(1, "pages"),
+    ("cost", "budget_per_question_usd"): checks.at_least(0, "dollars"),
+    ("sentiment", "positive_threshold"): checks.threshold, ("sentiment", "negative_threshold"): checks.threshold,
+    ("serve", "host"): checks.text, ("serve", "port"): checks.port, ("serve", "base_url"): checks.url,
+    ("serve", "allowed_hosts"): checks.host_names,
+    ("digest", "weekday"): checks.one_of(*WEEKDAY_NAMES), ("digest", "hour"): checks.hour, ("digest", "time_zone"): checks.zone,
+    ("digest", "quiet_questions"): checks.one_of("section", "skip"), ("digest", "smtp_port"): checks.port,
+    ("digest", "smtp_security"): checks.one_of("none", "starttls", "ssl"),
+    ("digest", "smtp_timeout"): checks.positive("seconds"),
+    ("worker", "tick_seconds"): checks.at_least(1, "seconds"),
 }
+
+
+def add_channel_settings(classes):
+    """Each channel's [name] table, secrets, checks and [cost] keys join the core ones."""
+    for name, cls in classes.items():
+        DEFAULTS[name] = {"enabled": cls.enabled_by_default, "account": "brand", **cls.settings}
+        SECRETS[name] = dict(cls.secrets)
+        CHECKS[(name, "account")] = checks.text
+        CHECKS.update({(name, key): check for key, check in cls.setting_checks.items()})
+        DEFAULTS["cost"].update(cls.cost_settings)
+        CHECKS.update({("cost", key): checks.at_least(0, "dollars") for key in cls.cost_settings})
+
+
+add_channel_settings(channel_classes())
 
 
 def validate(cfg, sources=None):

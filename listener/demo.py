@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import harvest, publish, questions
 from .bulk import BULK_THRESHOLD, bulk_replies
-from .channels import open_channel
+from .channels import channel_classes, open_channel
 from .config import load_config
 from .db import open_db, transaction
 from .fake import start_server, stop_server
@@ -19,20 +19,19 @@ from .status import format_summary, summary
 from .themes import refresh_recent
 from .times import utcnow
 
-DEMO_SECRETS = {
-    ("x", "api_key"): "demo-key", ("x", "api_secret"): "demo-secret",
-    ("x", "access_token"): "demo-token", ("x", "access_token_secret"): "demo-token-secret",
-    ("reddit", "client_id"): "demo-client", ("reddit", "client_secret"): "demo-secret",
-    ("reddit", "username"): "listener_brand", ("reddit", "password"): "demo-password",
-}
+# Every channel's stand-in credentials for the fake platform.
+DEMO_SECRETS = {(name, key): value for name, cls in channel_classes().items() for key, value in cls.fake_secrets.items()}
+
+
+def fake_overrides(base_url):
+    """Settings that point every channel at the fake platform at `base_url`."""
+    return {f"{name}.{key}": value for name, cls in channel_classes().items()
+            for key, value in cls.fake_settings(base_url).items()}
 
 
 def demo_config(db_path, base_url, posts_dir):
     cfg = load_config(environ={}, overrides={
-        "database.path": str(db_path), "posts.dir": str(posts_dir),
-        "x.base_url": base_url, "reddit.base_url": base_url + "/reddit", "reddit.auth_url": base_url + "/reddit",
-        "reddit.subreddit": "listeningposts", "reddit.user_agent": "python:listener-demo:0.1 (by /u/listener_brand)",
-    })
+        "database.path": str(db_path), "posts.dir": str(posts_dir), **fake_overrides(base_url)})
     cfg.secret_overrides = DEMO_SECRETS
     return cfg
 
@@ -62,12 +61,13 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spi
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
     try:
         # Generous limits for big demo files; the real limits are exercised in the tests.
-        for route in ("x.search", "x.tweet", "reddit"):
+        for route in (r for cls in channel_classes().values() for r in cls.fake_limit_routes):
             control(server.base_url, "/_fake/limits", {"route": route, "limit": 10**7, "window": 900})
         cfg = demo_config(db_path, server.base_url, posts_dir)
         db = open_db(db_path)
         now = utcnow()
-        echo(f"fake platform on {server.base_url} (X and Reddit APIs, offline)")
+        names = [cls.display_name for cls in channel_classes().values()]
+        echo(f"fake platform on {server.base_url} ({', '.join(names)} APIs, offline)")
         synced = questions.sync(db, posts_dir, now, cfg)
         for error in synced.errors:
             echo(f"  skipped {error}")
@@ -75,7 +75,7 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spi
             questions.approve(db, question_id, "demo", now)
         echo(f"synced {len(synced.loaded)} question(s) from {posts_dir}/"
              + (f", approved {len(synced.waiting)} draft(s) as \"demo\"" if synced.waiting else ""))
-        channels = {name: open_channel(name, cfg) for name in ("x", "reddit")}
+        channels = {name: open_channel(name, cfg) for name in channel_classes()}
         planned = publish.plan(db, cfg, now, catch_up=True)
         report = publish.publish_due(db, cfg, channels, now)
         echo(f"published {len(report.published)} post(s) ({planned.planned} newly planned)")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from .channels import display_name
 from .chart import COLORS, stacked_bars
 from .display import display_text
 from .errors import ConfigError
@@ -34,7 +35,6 @@ DAY_LETTERS = "MTWTFSS"
 QUOTES_PER_SIDE = 2
 THEMES_PER_QUESTION = 5
 QUOTE_CHARS = 280
-CHANNEL_NAMES = {"x": "X", "reddit": "Reddit"}
 WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 TEMPLATES = Path(__file__).with_name("templates")
 LABEL_SQL = "coalesce(r.label_override, r.label)"
@@ -401,7 +401,7 @@ def quotes(db, cfg, dbname, question_id, period, label):
             continue  # the same words twice say nothing new: show another reply instead
         seen.add(key)
         picked.append(Quote(id=i, text=trim(display_text(text)), author=display_text(author) or "someone",
-                            channel=CHANNEL_NAMES.get(ch, ch),
+                            channel=display_name(ch),
                             label=label, compound=compound, corrected=bool(corrected),
                             datasette_url=f"{base}/{urllib.parse.quote(dbname)}/replies/{i}",
                             platform_url=safe_url(url)))
@@ -427,7 +427,7 @@ def question_report(db, cfg, dbname, row, period):
     for name in sorted(set(this) | set(last) | set(cover)):
         t, l = this.get(name, Mix()).total, last.get(name, Mix()).total
         harvested, reported = cover.get(name, (0, None))
-        channels.append({"name": CHANNEL_NAMES.get(name, name), "this": t, "last": l, "change": change_text(t, l),
+        channels.append({"name": display_name(name), "this": t, "last": l, "change": change_text(t, l),
                          "harvested": harvested, "reported": reported,
                          "coverage": coverage_text(harvested, reported)})
     report = QuestionReport(

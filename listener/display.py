@@ -54,7 +54,7 @@ def local_time(text, zone):
 
 
 def list_words(text):
-    """'["x", "reddit"]' -> 'x, reddit'; None if it is not a JSON list of plain values."""
+    """'["a", "b"]' -> 'a, b'; None if it is not a JSON list of plain values."""
     if not isinstance(text, str) or not text.startswith("["):
         return None
     try:

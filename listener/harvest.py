@@ -11,13 +11,13 @@ import time
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 
+from .channels import channel_classes
 from .claims import process_gone
 from .db import transaction
 from .errors import ChannelError, NotFound, RateLimited, UsageCapReached
 from .scoring import score_columns
 from .times import iso, iso_epoch, parse_duration, parse_iso
 
-X_SEARCH_WINDOW = timedelta(days=7)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 ABANDONED_RUN = timedelta(hours=1)  # far longer than any run's time budget
 STALE_HARVEST_CLAIM = ABANDONED_RUN  # a harvest claim this old belongs to a process that stopped
@@ -180,7 +180,7 @@ BUDGET_NOTE = "stopped: the question's cost budget is spent ([cost] budget_per_q
 
 
 def route_for(channel):
-    return "tweets/search/recent" if channel.name == "x" else "oauth"
+    return channel.harvest_route
 
 
 def pace(channel, route, deadline):
@@ -248,6 +248,9 @@ def store_page(db, cfg, pub, page, cursor, walk_started, reads, now):
                 insert_reply(db, cfg, pub, record, text, stamp)
                 existing[record.remote_id] = (None, text)
                 new += 1
+            if record.html is not None:
+                db.execute("UPDATE replies SET html = ? WHERE channel = ? AND remote_id = ?",
+                           [record.html, pub["channel"], record.remote_id])
         db.execute(
             "UPDATE publications SET harvest_cursor = ?, harvest_walk_started_at = ?, reads = reads + ?, "
             "updated_at = ? WHERE id = ?",
@@ -324,7 +327,8 @@ def complete_walk(db, cfg, channel, pub, page, walk_started, now):
     ahead = [published + offset for offset in offsets if published + offset > now]
     stage = len(offsets) - len(ahead) + 1
     with transaction(db):
-        window_start = iso(now - X_SEARCH_WINDOW) if pub["channel"] == "x" else "0000"
+        window = channel.search_window  # replies older than the platform lets us read are not "vanished"
+        window_start = iso(now - window) if window else "0000"
         db.execute(
             "UPDATE replies SET deleted_at = ? WHERE publication_id = ? AND deleted_at IS NULL "
             "AND last_seen_at < ? AND coalesce(created_at, first_seen_at) >= ?",
@@ -334,12 +338,12 @@ def complete_walk(db, cfg, channel, pub, page, walk_started, now):
         set_depths(db, pub)
         harvested = db.execute("SELECT count(*) FROM replies WHERE publication_id = ? AND deleted_at IS NULL",
                                [pub["id"]]).fetchone()[0]
-        note = coverage_note(pub["channel"], harvested, reported, page.notes, published, now)
+        note = coverage_note(channel, harvested, reported, page.notes, published, now)
         next_at = ahead[0] if ahead else None
-        if pub["channel"] == "x" and next_at and next_at > published + X_SEARCH_WINDOW - timedelta(hours=1):
-            next_at = published + X_SEARCH_WINDOW - timedelta(hours=1)
+        if window and next_at and next_at > published + window - timedelta(hours=1):
+            next_at = published + window - timedelta(hours=1)
             if next_at <= now:
-                next_at = None  # X's recent search is closing: this walk was the last
+                next_at = None  # the platform's search window is closing: this walk was the last
         db.execute(
             "UPDATE publications SET reported_reply_count = ?, harvested_reply_count = ?, coverage_note = ?, "
             "harvest_stage = ?, harvest_cursor = NULL, harvest_walk_started_at = NULL, next_harvest_at = ?, "
@@ -382,16 +386,8 @@ def set_depths(db, pub):
 
 def coverage_note(channel, harvested, reported, notes, published, now):
     reasons = list(notes)
-    if reported is None:
-        return "; ".join(reasons) or None
-    if channel == "x" and now - published > X_SEARCH_WINDOW and harvested < reported:
-        reasons.append("replies older than 7 days are beyond X's recent search")
-    if channel == "reddit" and harvested < reported:
-        reasons.append("Reddit's count includes removed and hidden comments the API does not list")
-    if channel == "reddit" and harvested > reported:
-        reasons.append("Reddit's count lags behind the comments it lists")
-    if channel == "x" and harvested < reported:
-        reasons.append("X counts replies it does not return (protected, withheld or deleted accounts)")
+    if reported is not None:
+        reasons += channel.coverage_reasons(harvested, reported, published, now)
     return "; ".join(reasons) or None
 
 
@@ -486,9 +482,11 @@ def blocked_note(db, name, account):
 
 
 def question_cost(db, cfg, question_id):
-    reads, posts = db.execute("SELECT coalesce(sum(reads), 0), coalesce(sum(posts), 0) FROM publications "
-                              "WHERE question_id = ? AND channel = 'x'", [question_id]).fetchone()
-    return reads * cfg["cost"]["x_read_usd"] + posts * cfg["cost"]["x_post_usd"]
+    """Dollars spent on the question's reads and posts, each channel priced by its own cost model."""
+    classes = channel_classes()
+    return sum(classes[name].cost(cfg, reads, posts) for name, reads, posts in db.execute(
+        "SELECT channel, coalesce(sum(reads), 0), coalesce(sum(posts), 0) FROM publications "
+        "WHERE question_id = ? GROUP BY channel", [question_id]) if name in classes)
 
 
 def over_budget(db, cfg, question_id):

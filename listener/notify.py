@@ -25,6 +25,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from .channels import channel_names
 from .db import transaction
 from .digest import database_name, instance_id, safe_url, trim
 from .errors import ConfigError, ListenerError, NoticeError
@@ -263,7 +264,7 @@ def send_test(db, cfg, now, only=None):
     if not via:
         raise ConfigError("no alert channel configured: set [alerts] recipients (or [digest] recipients) "
                           "and/or [alerts] webhook_url")
-    incident = {"id": 0, "question_id": "test-question", "channel": "x", "kind": "negative_share", "subject": "",
+    incident = {"id": 0, "question_id": "test-question", "channel": channel_names()[0], "kind": "negative_share", "subject": "",
                 "status": "open", "opened_at": iso(now), "updated_at": iso(now), "peak": 12, "baseline": 2.0,
                 "trigger": "a test notice from `listener alerts test`: nothing is wrong",
                 "samples": [{"id": 0, "text": "This is what a quoted reply looks like <b>escaped</b> & safe.",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from .channels import channel_class
 from .claims import process_gone
 from .db import transaction
 from .errors import (ChannelError, DuplicateContent, OutcomeUnknown, QuestionError, RateLimited, Unreachable,
@@ -54,15 +55,13 @@ def channel_content(question, channel, cfg, when):
     """(text, title, target) to post on `channel` for the occurrence at `when` (UTC)."""
     variant = json.loads(question["variants"]).get(channel, {})
     local_date = when.astimezone(ZoneInfo(question["time_zone"])).strftime("%-d %b %Y")
-    text = fill_date(variant.get("text", question["text"]), local_date)
-    if channel == "reddit":
-        title = fill_date(variant.get("title", question["title"] or question["text"]), local_date)
-        return text, title, variant.get("subreddit", cfg["reddit"]["subreddit"])
-    return text, None, None
+    variant = {key: fill_date(value, local_date) for key, value in variant.items()}
+    title = fill_date(question["title"], local_date) if question["title"] else None
+    return channel_class(channel).render(fill_date(question["text"], local_date), title, variant, cfg)
 
 
 def fill_date(text, local_date):
-    """{date} becomes the occurrence's local date: X refuses the same text twice, so recurring posts vary."""
+    """{date} becomes the occurrence's local date: some platforms refuse the same text twice."""
     return text.replace(DATE_PLACEHOLDER, local_date)
 
 
@@ -202,7 +201,7 @@ def publish_due(db, cfg, channels, now, *, should_stop=None):
 def publish_one(db, channel, pub, now, report):
     """Publish one claimed row. Returns False when the channel should stop for this run."""
     try:
-        posted = channel.publish(pub["text"], title=pub["title"], target=pub["target"])
+        posted = channel.publish(pub["text"], title=pub["title"], target=pub["target"], key=pub["idempotency_key"])
     except RateLimited as exc:
         set_state(db, pub["id"], "planned", now, error=str(exc), retry_at=iso_epoch(exc.reset_at))
         report.deferred.append(pub["id"])

@@ -13,17 +13,15 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
+from .channels import channel_classes, display_name
 from .db import transaction
 from .errors import ListenerError, QuestionError
 from .recurrence import local_times, occurrences, to_utc
 from .times import iso, zone_or_none
 
-CHANNEL_NAMES = ("x", "reddit")
 STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
-        "count", "time_zone", "x", "reddit", "alerts"}
-VARIANT_KEYS = {"x": {"text"}, "reddit": {"text", "title", "subreddit"}}
-X_MAX_LENGTH = 280
+        "count", "time_zone", "alerts"}  # and a [name] table of overrides per channel
 DATE_PLACEHOLDER = "{date}"  # replaced by the occurrence's local date when published
 LONGEST_DATE = "30 Sep 2026"
 
@@ -40,11 +38,11 @@ class SyncResult:
     weekly_posts: dict = field(default_factory=dict)  # channel -> posts in the next 7 days
 
 
-def parse_question(path, min_interval_minutes=60):
+def parse_question(path, min_interval_minutes=60, cfg=None):
     """Read and validate one file; returns the questions row (without timestamps).
 
     A recurrence must not repeat more often than `min_interval_minutes`, nor twice on a local date
-    on X (X refuses the same text, and {date} is the only part that varies).
+    on a platform that refuses the same text twice ({date} is the only part that varies).
     """
     path = Path(path)
     name = path.name
@@ -58,15 +56,16 @@ def parse_question(path, min_interval_minutes=60):
     def fail(key, fix):
         raise QuestionError(f"{name}: {key}: {fix}")
 
-    unknown = sorted(set(data) - KEYS)
+    classes = channel_classes()
+    unknown = sorted(set(data) - KEYS - set(classes))
     if unknown:
         fail(unknown[0], f"unknown key: use one of {', '.join(sorted(KEYS))}")
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         fail("text", "required: the question to ask, as a string")
-    channels = data.get("channels", ["x", "reddit"])
-    if not isinstance(channels, list) or not channels or any(c not in CHANNEL_NAMES for c in channels):
-        fail("channels", f"must be a non-empty list of {', '.join(CHANNEL_NAMES)}")
+    channels = data.get("channels", [name for name, cls in classes.items() if cls.in_default_channels])
+    if not isinstance(channels, list) or not channels or any(c not in classes for c in channels):
+        fail("channels", f"must be a non-empty list of {', '.join(classes)}")
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         fail("tags", 'must be a list of strings, e.g. ["effort", "cx"]')
@@ -82,34 +81,28 @@ def parse_question(path, min_interval_minutes=60):
     if zone_or_none(zone_name) is None:
         fail("time_zone", f"{zone_name!r} is not an IANA time zone: use e.g. Europe/Berlin")
     variants = {}
-    for channel in CHANNEL_NAMES:
+    for channel, cls in classes.items():
         variant = data.get(channel, {})
+        keys = ", ".join(sorted(cls.variant_keys))
         if not isinstance(variant, dict):
-            fail(channel, f"must be a table [{channel}] with {', '.join(sorted(VARIANT_KEYS[channel]))}")
-        bad = sorted(set(variant) - VARIANT_KEYS[channel])
+            fail(channel, f"must be a table [{channel}] with {keys}")
+        bad = sorted(set(variant) - cls.variant_keys)
         if bad:
-            fail(f"{channel}.{bad[0]}", f"unknown key: use {', '.join(sorted(VARIANT_KEYS[channel]))}")
+            fail(f"{channel}.{bad[0]}", f"unknown key: use {keys}")
         for key, value in variant.items():
             if not isinstance(value, str) or not value.strip():
                 fail(f"{channel}.{key}", "must be a non-empty string")
         if variant:
             variants[channel] = variant
-    x_text = variants.get("x", {}).get("text", text)
-    x_key = "x.text" if "text" in variants.get("x", {}) else "text"
-    if "x" in channels and len(x_text.replace(DATE_PLACEHOLDER, LONGEST_DATE)) > X_MAX_LENGTH:
-        fail(x_key, f"{len(x_text)} characters is over X's {X_MAX_LENGTH}: "
-             "shorten it or add a shorter [x] text")
-    title = variants.get("reddit", {}).get("title")
-    if "reddit" in channels and len(title or text) > 300:
-        fail("reddit.title", "Reddit titles are at most 300 characters: add a shorter [reddit] title")
     schedule_at, rrule, starts, until, count = schedule_fields(data, fail)
-    if "x" in channels and rrule and DATE_PLACEHOLDER not in x_text:
-        fail(x_key, "a recurring question on X needs {date} in its text (X refuses the same text twice): "
-             'e.g. [x] text = "... ({date})"')
+    for channel in channels:
+        check_for_channel(classes[channel], text, variants.get(channel, {}), rrule, fail, cfg)
+    refusing = [classes[c] for c in channels if classes[c].refuses_duplicates]
+    title = next((v["title"] for v in variants.values() if "title" in v), None)
     alerts = alert_prefs(data.get("alerts", {}), fail)
     if rrule:
         check_rule_time(rrule, "starts" in data, fail)
-        check_rule_pace(path.stem, rrule, starts, until, zone_name, "x" in channels, min_interval_minutes, fail)
+        check_rule_pace(path.stem, rrule, starts, until, zone_name, refusing, min_interval_minutes, fail)
     row = {
         "id": path.stem,
         "text": text,
@@ -131,6 +124,18 @@ def parse_question(path, min_interval_minutes=60):
     row["file_status"] = status
     row["file_approved_by"] = approved_by
     return row
+
+
+def check_for_channel(cls, text, variant, rrule, fail, cfg=None):
+    """The channel's own rules (length counted its way), with {date} at its longest; a platform that
+    refuses duplicates needs {date} in a recurring question's text."""
+    longest = {key: value.replace(DATE_PLACEHOLDER, LONGEST_DATE) for key, value in variant.items()}
+    cls.check_question(text.replace(DATE_PLACEHOLDER, LONGEST_DATE), longest, fail, cfg)
+    own_text = variant.get("text", text)
+    if cls.refuses_duplicates and rrule and DATE_PLACEHOLDER not in own_text:
+        fail(f"{cls.name}.text" if "text" in variant else "text",
+             f"a recurring question on {cls.display_name} needs {{date}} in its text ({cls.display_name} refuses "
+             f'the same text twice): e.g. [{cls.name}] text = "... ({{date}})"')
 
 
 def alert_prefs(value, fail):
@@ -203,8 +208,9 @@ def check_rule_time(rule, has_starts, fail):
              "whose time is used")
 
 
-def check_rule_pace(question_id, rule, starts, until, zone_name, on_x, min_interval_minutes, fail):
-    """Refuse rules faster than the minimum interval, and two posts on one local date on X."""
+def check_rule_pace(question_id, rule, starts, until, zone_name, refusing, min_interval_minutes, fail):
+    """Refuse rules faster than the minimum interval, and two posts on one local date on a channel
+    among `refusing` (the channel classes that refuse the same text twice)."""
     parts = rule_parts(rule)
     if parts.get("FREQ") in ("SECONDLY", "MINUTELY"):
         fail("rrule", f"FREQ={parts['FREQ']} posts far too often: use HOURLY or slower "
@@ -230,9 +236,10 @@ def check_rule_pace(question_id, rule, starts, until, zone_name, on_x, min_inter
         if minutes < min_interval_minutes:
             fail("rrule", f"repeats {minutes:g} minutes apart ({local_a:%Y-%m-%d %H:%M} and {local_b:%H:%M}): "
                  f"at most one post every {min_interval_minutes} minutes ([publish] min_interval_minutes)")
-        if on_x and local_a.date() == local_b.date():
-            fail("rrule", f"posts twice on {local_a:%Y-%m-%d} on X, which refuses the same text on the same date "
-                 "(only {date} varies): repeat at most daily, or leave x out of channels")
+        if refusing and local_a.date() == local_b.date():
+            cls = refusing[0]
+            fail("rrule", f"posts twice on {local_a:%Y-%m-%d} on {cls.display_name}, which refuses the same text "
+                 f"on the same date (only {{date}} varies): repeat at most daily, or leave {cls.name} out of channels")
 
 
 def local_time(value, key, fail):
@@ -269,7 +276,7 @@ def sync(db, posts_dir, now, cfg=None):
     seen = set()
     for path in sorted(posts_dir.glob("*.toml")):
         try:
-            row = parse_question(path, min_interval)
+            row = parse_question(path, min_interval, cfg)
         except QuestionError as exc:
             result.errors.append(str(exc))
             seen.add(path.stem)  # a broken file keeps its question as it was, it is not deleted
@@ -323,10 +330,12 @@ def format_sync(result, cfg):
                      "(`listener approve ID --by NAME`, or status = \"approved\" and approved_by in the file)")
     lines += [f"  {note}" for note in result.notes]
     posts = result.weekly_posts
-    x_cost = posts.get("x", 0) * cfg["cost"]["x_post_usd"]
+    classes = channel_classes()
+    costs = [f"{display_name(c)} posting cost ${classes[c].cost(cfg, 0, n):.3f}"
+             for c, n in sorted(posts.items()) if c in classes and classes[c].billable]
     week = ", ".join(f"{channel} {n}" for channel, n in sorted(posts.items())) or "no"
-    lines.append(f"next 7 days: {week} post(s) of approved questions; X posting cost ${x_cost:.3f} "
-                 "(harvest reads come on top: see `listener status`)")
+    lines.append(f"next 7 days: {week} post(s) of approved questions"
+                 + (f"; {', '.join(costs)} (harvest reads come on top: see `listener status`)" if costs else ""))
     return "\n".join(lines)
 
 

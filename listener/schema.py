@@ -528,3 +528,10 @@ def m016_alerts(db):
     )
     db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries(status, next_attempt_at)")
     db.execute("ALTER TABLE questions ADD COLUMN alerts TEXT NOT NULL DEFAULT '{}'")
+
+
+@migration
+def m017_reply_html(db):
+    """Channels as plugins (issue 15): the platform's own markup of a reply, where it sends HTML
+    (Mastodon's `content`); `text` stays the plain words that are shown and scored."""
+    db.execute("ALTER TABLE replies ADD COLUMN html TEXT")

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from .harvest import question_cost
+from .channels import channel_classes, display_name
 from .inbox import counts as inbox_counts
 from .times import iso, parse_iso
 
@@ -59,11 +59,7 @@ def summary(db, cfg, now):
             for c, r, rem, reset, b, note in q(
                 'SELECT channel, route, remaining, reset_at, blocked_until, note FROM rate_limits ORDER BY 1, 2')
         ],
-        "cost": [
-            {"question": qid, "x_reads": reads, "x_posts": posts, "usd": round(question_cost(db, cfg, qid), 4)}
-            for qid, reads, posts in q("SELECT question_id, sum(reads), sum(posts) FROM publications "
-                                       "WHERE channel = 'x' GROUP BY question_id ORDER BY question_id")
-        ],
+        "cost": cost_rows(db, cfg),
         "inbox": {**inbox_counts(db), "corrected": q("SELECT count(*) FROM replies WHERE label_override IS NOT NULL")[0][0],
                   "assigned": q("SELECT count(*) FROM reply_triage WHERE assignee IS NOT NULL")[0][0]},
         "credentials": credentials(cfg),
@@ -73,14 +69,23 @@ def summary(db, cfg, now):
     return out
 
 
+def cost_rows(db, cfg):
+    """Per question and pay-per-use channel: posts read and made, and their estimated price."""
+    classes = channel_classes()
+    return [{"question": qid, "channel": name, "reads": reads, "posts": posts,
+             "usd": round(classes[name].cost(cfg, reads, posts), 4)}
+            for qid, name, reads, posts in db.execute(
+                "SELECT question_id, channel, sum(reads), sum(posts) FROM publications "
+                "GROUP BY question_id, channel ORDER BY question_id, channel")
+            if name in classes and classes[name].billable]
+
+
 def credentials(cfg):
     """Per enabled channel: are its secrets set? Names the missing variables, never a value."""
-    from .config import SECRETS
-
     out = {}
-    for channel in ("x", "reddit"):
+    for channel, cls in channel_classes().items():
         if cfg[channel]["enabled"]:
-            missing = [env for key, env in SECRETS[channel].items() if not cfg.secret(channel, key)]
+            missing = [env for key, env in cls.secrets.items() if not cfg.secret(channel, key)]
             out[channel] = {"set": not missing, "missing": missing}
     return out
 
@@ -200,12 +205,12 @@ def format_status(data):
     if not data["rate_limits"]:
         lines.append("  none seen yet")
     budget = data.get("budget_per_question_usd") or 0
-    lines.append("X cost (estimated; reads are the posts read by harvests and by reconciles)"
+    lines.append("cost of pay-per-use channels (estimated; reads are the posts read by harvests and by reconciles)"
                  + (f", budget ${budget:.2f} per question:" if budget else ":"))
     for row in data["cost"]:
         spent = f" ({row['usd'] / budget:.0%} of budget)" if budget else ""
-        lines.append(f"  {row['question'][:40]:<40} {row['x_reads']} reads, {row['x_posts']} posts, "
-                     f"${row['usd']:.3f}{spent}")
+        lines.append(f"  {row['question'][:40]:<40} {display_name(row['channel']):<8} {row['reads']} reads, "
+                     f"{row['posts']} posts, ${row['usd']:.3f}{spent}")
     if data["cost"]:
         lines.append(f"  {'total':<40} ${sum(r['usd'] for r in data['cost']):.3f}")
     else:

@@ -13,7 +13,8 @@ import pytest
 
 from listener.config import load_config
 from listener.db import open_db
-from listener.demo import DEMO_SECRETS
+from listener.channels import channel_classes
+from listener.demo import DEMO_SECRETS, fake_overrides
 from listener.fake import start_server, stop_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,6 +92,7 @@ def control(fake):
 @pytest.fixture
 def cfg(fake, tmp_path):
     config = load_config(environ={}, overrides={
+        **fake_overrides(fake.base_url),
         "database.path": str(tmp_path / "listener.db"), "posts.dir": str(tmp_path / "posts"),
         "x.base_url": fake.base_url, "x.timeout": 3.0,
         "reddit.base_url": fake.base_url + "/reddit", "reddit.auth_url": fake.base_url + "/reddit",
@@ -111,7 +113,12 @@ def env_for_cli(fake, tmp_path):
     """Environment for running the real `listener` CLI against the fake platform."""
     import os
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LISTENER_", "X_", "REDDIT_"))}
+    classes = channel_classes()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LISTENER_", *(f"{name.upper()}_" for name in classes)))}
+    for name, cls in classes.items():  # every channel at the fake, with its stand-in credentials
+        env.update({f"LISTENER_{name}_{key}".upper(): str(value) for key, value in cls.fake_settings(fake.base_url).items()})
+        env.update({cls.secrets[key]: value for key, value in cls.fake_secrets.items()})
     env.update({
         "LISTENER_DATABASE_PATH": str(tmp_path / "listener.db"),
         "LISTENER_POSTS_DIR": str(tmp_path / "posts"),

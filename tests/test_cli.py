@@ -41,11 +41,11 @@ def test_demo_twice_same_counts(tmp_path):
     db_path = tmp_path / "demo.db"
     args = ["demo", "--no-serve", "--db", str(db_path), "--replies", "240", "--seed", "3"]
     first = run(args, cwd=REPO)
-    assert "published 7 post(s)" in first.stdout  # posts/ ships drafts; the demo approves its own
+    assert "published 15 post(s)" in first.stdout  # 4 questions x 4 channels, one without Reddit
     assert "x " in first.stdout and "reddit " in first.stdout
     before = counts(db_path)
-    assert before["publications"] == {"x": 4, "reddit": 3}
-    assert before["replies"]["x"] > 0 and before["replies"]["reddit"] > 0
+    assert before["publications"] == {"x": 4, "reddit": 3, "mastodon": 4, "bluesky": 4}
+    assert all(before["replies"][name] > 0 for name in ("x", "reddit", "mastodon", "bluesky"))
     assert sum(before["replies"].values()) == 240 == before["distinct"]
     assert before["unscored"] == 0
     second = run(args, cwd=REPO)
@@ -105,7 +105,7 @@ def test_publish_harvest_score_label(env_for_cli, control, tmp_path):
     assert sqlite3.connect(db_path).execute("SELECT label_override FROM replies WHERE id = ?",
                                             [reply_id]).fetchone()[0] == new_label
     status = run(["status"], env=env_for_cli).stdout
-    assert "x " in status and "reddit " in status and "X cost" in status
+    assert all(f"{name} " in status for name in ("x", "reddit", "mastodon", "bluesky")) and "cost of pay-per-use" in status
 
 
 def test_bad_toml_names_file_and_others_load(env_for_cli, tmp_path):
@@ -157,7 +157,7 @@ def test_unreachable_platform_and_missing_secret(env_for_cli, tmp_path):
     states = sqlite3.connect(env_for_cli["LISTENER_DATABASE_PATH"]).execute(
         "SELECT state, retry_at IS NOT NULL FROM publications").fetchall()
     assert states == [("planned", 1), ("planned", 1)]  # nothing was sent: kept, tried again later
-    env = {k: v for k, v in env_for_cli.items() if not k.startswith(("X_", "REDDIT_"))}
+    env = {k: v for k, v in env_for_cli.items() if not k.startswith(("X_", "REDDIT_", "MASTODON_", "BLUESKY_"))}
     result = run(["publish"], env=env, check=False)
     assert result.returncode == 1
     assert "X_API_KEY is not set" in result.stderr and "no channel is usable" in result.stderr

@@ -167,7 +167,7 @@ def test_reconcile_reads_only_since_the_claim_and_counts_them(cfg, db, control):
     assert pub["state"] == "published"
     assert pub["reads"] == 1  # our post only: the 41 older ones are before the claim
     data = status.summary(db, cfg, now)
-    assert data["cost"][0]["x_reads"] == 1 and data["cost"][0]["usd"] > cfg["cost"]["x_post_usd"]
+    assert data["cost"][0]["reads"] == 1 and data["cost"][0]["usd"] > cfg["cost"]["x_post_usd"]
     assert "1 reads, 1 posts" in status.format_status(data)
 
 

@@ -34,6 +34,7 @@ class ReplyRecord:
     like_count: int | None = None
     edited_at: str | None = None
     deleted: bool = False
+    html: str | None = None  # the platform's own markup of the text, where it sends HTML (Mastodon)
 
 
 @dataclass
@@ -54,10 +55,67 @@ class RateLimit:
 
 
 class Channel:
-    """Base class: subclasses set `name` and implement the methods below."""
+    """Base class: a subclass sets the policy attributes and implements the methods below.
+
+    Policy (read by the core without opening a connection, so it lives on the class):
+    - name, display_name, position: the registry key ("x"), what people read ("X"), list order.
+    - settings, setting_checks: the channel's config table [name] (defaults; `enabled` and
+      `account` are added for every channel) and a check per key (listener.checks).
+    - secrets: secret key -> environment variable; never read from the file.
+    - variant_keys: what a question file's [name] table may override (text, title, ...).
+    - refuses_duplicates: the platform refuses the same text twice, so a recurring question
+      needs {date} in its text.
+    - billable, cost_settings: pay-per-use platforms; the [cost] keys they add (see cost()).
+    - harvest_route: the rate-limit route the harvester paces on (a key of self.rate_limits).
+    - search_window: how far back replies can be read (None: no limit).
+    - in_default_channels: a question file that lists no channels is posted here.
+    - fake_settings(), fake_secrets, fake_create_route, fake_limit_routes: how the demo and tests
+      point it at the fake and drive it.
+    """
 
     name = "base"
+    display_name = "Base"
+    position = 100  # where it is listed among channels (the built-ins first)
     billable = False  # True where reads and posts cost money (X pay-per-use)
+    enabled_by_default = True
+    settings = {}
+    setting_checks = {}
+    secrets = {}
+    cost_settings = {}
+    variant_keys = {"text"}
+    refuses_duplicates = False
+    harvest_route = "api"
+    search_window = None
+    in_default_channels = False
+    fake_secrets = {}
+    fake_create_route = None  # the fake's route name for posting (the contract tests inject faults there)
+    fake_limit_routes = ()
+
+    # -- policy: questions, rendering, cost, coverage (class methods: no connection needed) ----
+
+    @classmethod
+    def check_question(cls, text, variant, fail, cfg=None):
+        """Call fail(key, fix) when the text (with {date} filled at its longest) does not fit."""
+
+    @classmethod
+    def render(cls, text, title, variant, cfg):
+        """(text, title, target) to post, from the question's text and title with {date} filled."""
+        return variant.get("text", text), None, None
+
+    @classmethod
+    def cost(cls, cfg, reads, posts):
+        """Dollars for `reads` posts read and `posts` posts made (free platforms: 0)."""
+        return 0.0
+
+    @classmethod
+    def coverage_reasons(cls, harvested, reported, published, now):
+        """Why `harvested` differs from the platform's `reported` count, as short phrases."""
+        return []
+
+    @classmethod
+    def fake_settings(cls, base_url):
+        """Settings that point this channel at the fake platform at `base_url` (demo, tests)."""
+        return {}
 
     def __init__(self, account):
         self.account = account
@@ -73,7 +131,8 @@ class Channel:
             return
         self.clock_skew = received_at - server_time
 
-    def publish(self, text, title=None, target=None) -> Published:
+    def publish(self, text, title=None, target=None, key=None) -> Published:
+        """Post once; `key` is the outbox's idempotency key, for platforms that honour one."""
         raise NotImplementedError
 
     def find_own_post(self, text, title=None, target=None, since=None):

@@ -18,8 +18,11 @@ import requests
 from praw.models import MoreComments
 from prawcore.sessions import FiniteRetryStrategy
 
+from .. import checks
 from ..errors import ChannelError, NotFound, OutcomeUnknown, RateLimited, Unreachable, one_line
 from .base import Channel, Page, Published, RateLimit, ReplyRecord, never_connected
+
+TITLE_MAX = 300
 
 
 class NoRetryStrategy(FiniteRetryStrategy):
@@ -115,6 +118,45 @@ class TimeoutRequestor(prawcore.Requestor):
 
 class RedditChannel(Channel):
     name = "reddit"
+    position = 20
+    display_name = "Reddit"
+    settings = {"subreddit": "test", "base_url": "https://oauth.reddit.com", "auth_url": "https://www.reddit.com",
+                "user_agent": "python:listener:0.1 (by /u/brand)", "timeout": 10.0}
+    setting_checks = {"subreddit": checks.text, "base_url": checks.url, "auth_url": checks.url,
+                      "user_agent": checks.text, "timeout": checks.positive("seconds")}
+    secrets = {"client_id": "REDDIT_CLIENT_ID", "client_secret": "REDDIT_CLIENT_SECRET",
+               "username": "REDDIT_USERNAME", "password": "REDDIT_PASSWORD"}
+    variant_keys = {"text", "title", "subreddit"}
+    harvest_route = "oauth"
+    in_default_channels = True
+    fake_secrets = {"client_id": "demo-client", "client_secret": "demo-secret", "username": "listener_brand",
+                    "password": "demo-password"}
+    fake_create_route = "reddit.submit"
+    fake_limit_routes = ("reddit",)
+
+    @classmethod
+    def fake_settings(cls, base_url):
+        return {"base_url": base_url + "/reddit", "auth_url": base_url + "/reddit", "subreddit": "listeningposts",
+                "user_agent": "python:listener-demo:0.1 (by /u/listener_brand)"}
+
+    @classmethod
+    def check_question(cls, text, variant, fail, cfg=None):
+        title = variant.get("title", text)
+        if len(title) > TITLE_MAX:
+            fail("reddit.title", f"Reddit titles are at most {TITLE_MAX} characters: add a shorter [reddit] title")
+
+    @classmethod
+    def render(cls, text, title, variant, cfg):
+        return (variant.get("text", text), variant.get("title", title or text),
+                variant.get("subreddit", cfg["reddit"]["subreddit"]))
+
+    @classmethod
+    def coverage_reasons(cls, harvested, reported, published, now):
+        if harvested < reported:
+            return ["Reddit's count includes removed and hidden comments the API does not list"]
+        if harvested > reported:
+            return ["Reddit's count lags behind the comments it lists"]
+        return []
 
     def __init__(self, *, base_url, auth_url, account, subreddit, user_agent, client_id, client_secret,
                  username, password, timeout=10.0):
@@ -192,7 +234,7 @@ class RedditChannel(Channel):
         return ChannelError(f"Reddit sent an unexpected answer on {what} ({type(exc).__name__}: "
                             f"{one_line(exc, 80)}): will try again later")
 
-    def publish(self, text, title=None, target=None):
+    def publish(self, text, title=None, target=None, key=None):
         subreddit = target or self.subreddit
         try:
             submission = self.reddit.subreddit(subreddit).submit(title or text[:300], selftext=text)

@@ -15,6 +15,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
+from .. import checks
 from ..errors import (ChannelError, DuplicateContent, NotFound, OutcomeUnknown, RateLimited, Unreachable,
                       UsageCapReached, one_line)
 from ..times import parse_iso
@@ -175,11 +176,67 @@ def search_query(remote_ids):
     return " OR ".join(f"conversation_id:{rid}" for rid in remote_ids)
 
 
+X_MAX_WEIGHT = 280
+# twitter-text's weighted ranges: these code points weigh 1, all others (CJK, emoji) 2; a URL 23.
+LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+URL_WEIGHT = 23
+
+
+def weighted_length(text):
+    """X's length of `text`: NFC, each link 23, light characters 1, others (CJK, emoji) 2."""
+    text = unicodedata.normalize("NFC", text)
+    links = LINK.findall(text)
+    rest = LINK.sub("", text)
+    return URL_WEIGHT * len(links) + sum(
+        1 if any(low <= ord(ch) <= high for low, high in LIGHT_RANGES) else 2 for ch in rest)
+
+
 # -- the channel ------------------------------------------------------------------------------
 
 class XChannel(Channel):
     name = "x"
+    position = 10
+    display_name = "X"
     billable = True
+    settings = {"base_url": "https://api.twitter.com", "timeout": 10.0}
+    setting_checks = {"base_url": checks.url, "timeout": checks.positive("seconds")}
+    secrets = {"api_key": "X_API_KEY", "api_secret": "X_API_SECRET", "access_token": "X_ACCESS_TOKEN",
+               "access_token_secret": "X_ACCESS_TOKEN_SECRET"}
+    cost_settings = {"x_read_usd": 0.005, "x_post_usd": 0.015}
+    refuses_duplicates = True
+    harvest_route = "tweets/search/recent"
+    search_window = timedelta(days=7)
+    in_default_channels = True
+    fake_secrets = {"api_key": "demo-key", "api_secret": "demo-secret", "access_token": "demo-token",
+                    "access_token_secret": "demo-token-secret"}
+    fake_create_route = "x.create"
+    fake_limit_routes = ("x.search", "x.tweet", "x.create", "x.timeline", "x.me")
+
+    @classmethod
+    def fake_settings(cls, base_url):
+        return {"base_url": base_url}
+
+    @classmethod
+    def check_question(cls, text, variant, fail, cfg=None):
+        text = variant.get("text", text)
+        weight = weighted_length(text)
+        if weight > X_MAX_WEIGHT:
+            fail("x.text" if "text" in variant else "text",
+                 f"{weight} characters (as X counts them: links 23, CJK and emoji 2) is over X's "
+                 f"{X_MAX_WEIGHT}: shorten it or add a shorter [x] text")
+
+    @classmethod
+    def cost(cls, cfg, reads, posts):
+        return reads * cfg["cost"]["x_read_usd"] + posts * cfg["cost"]["x_post_usd"]
+
+    @classmethod
+    def coverage_reasons(cls, harvested, reported, published, now):
+        if harvested >= reported:
+            return []
+        if now - published > cls.search_window:
+            return ["replies older than 7 days are beyond X's recent search",
+                    "X counts replies it does not return (protected, withheld or deleted accounts)"]
+        return ["X counts replies it does not return (protected, withheld or deleted accounts)"]
 
     def __init__(self, *, base_url, account, api_key, api_secret, access_token, access_token_secret,
                  timeout=10.0, page_size=100):
@@ -259,7 +316,7 @@ class XChannel(Channel):
             self._me = self.json("users/me", response)["data"]
         return self._me
 
-    def publish(self, text, title=None, target=None):
+    def publish(self, text, title=None, target=None, key=None):
         route = "tweets"
         try:
             response = self.client.create_tweet(text=text, user_auth=True)

@@ -24,7 +24,8 @@ def main():
         print(f"warning: serving on {args.host}: anyone who can reach it can add posts and replies "
               "through /_fake/ (no authentication)", file=sys.stderr, flush=True)
     server = start_server(args.host, args.port, state_file=args.state)
-    print(f"fake platform on {server.base_url}  (X at /2/, Reddit at /reddit/, control at /_fake/)", flush=True)
+    print(f"fake platform on {server.base_url}  (X at /2/, Reddit at /reddit/, Mastodon at /mastodon/, "
+          "Bluesky at /bsky/xrpc/, control at /_fake/)", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

@@ -1,0 +1,81 @@
+"""Checks for setting values: each returns None when the value is fine, or what is wrong with it.
+
+Shared by config.py and the channel modules (each channel declares the checks of its own table).
+"""
+
+import urllib.parse
+
+from .times import parse_duration, zone_or_none
+
+
+def url(value):
+    parts = urllib.parse.urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host, e.g. https://api.twitter.com"
+    try:
+        parts.port
+    except ValueError:
+        return "has a bad port number"
+
+
+def at_least(low, unit):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+            return f"must be a number of {unit} of at least {low}"
+    return check
+
+
+def positive(unit):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            return f"must be a number of {unit} greater than 0"
+    return check
+
+
+def port(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        return "must be a port number 1-65535"
+
+
+def hour(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 23:
+        return "must be a whole hour 0-23"
+
+
+def one_of(*choices):
+    def check(value):
+        if str(value).lower() not in choices:
+            return f"must be one of {', '.join(choices)}"
+    return check
+
+
+def durations(value):
+    if not isinstance(value, list) or not value:
+        return 'must be a list of durations like ["15m", "1h", "1d"]'
+    for item in value:
+        try:
+            if parse_duration(item).total_seconds() <= 0:
+                raise ValueError
+        except ValueError:
+            return f'{item!r} is not a duration like 15m, 6h or 3d (s, m, h, d, w)'
+
+
+def zone(value):
+    if zone_or_none(value) is None:
+        return 'is not an IANA time zone: use e.g. "Europe/Berlin"'
+
+
+def text(value):
+    if not isinstance(value, str) or not value.strip():
+        return "must not be empty"
+
+
+def threshold(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1 <= value <= 1:
+        return "must be a number between -1 and 1"
+
+
+def host_names(value):
+    if not isinstance(value, list) or not all(
+            isinstance(v, str) and v and not set(v) & set("/ @") and v.count(":") != 1 for v in value):
+        return 'must be a list of host names, e.g. ["listener.example.com"] (no scheme, port or path)'
