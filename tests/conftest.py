@@ -3,10 +3,12 @@
 A guard makes any connection beyond loopback fail the test: nothing here may reach the network.
 """
 
+import email
 import ipaddress
 import json
 import socket
 import urllib.request
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,40 @@ def write_question(posts_dir, name, **fields):
     path = Path(posts_dir) / f"{name}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collector:
+    """An SMTP handler that keeps every accepted message; `fail_next` DATA commands get a 451."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.fail_next = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.fail_next:
+            self.fail_next -= 1
+            return "451 4.3.0 mailbox temporarily unavailable"
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that collects what it is sent."""
+    from aiosmtpd.controller import Controller
+
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()

@@ -1,23 +1,19 @@
 """Alerts between digests: seeded timelines (now passed in), real SMTP (aiosmtpd), a real HTTP receiver."""
 
-import email
 import hashlib
 import importlib.util
 import hmac
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
-from email import policy
 from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from listener import alerts, notify
@@ -26,7 +22,7 @@ from listener.errors import QuestionError
 from listener.questions import parse_question
 from listener.scoring import score_columns
 
-from conftest import REPO, write_question
+from conftest import REPO, free_port, write_question
 
 UTC = timezone.utc
 START = datetime(2026, 10, 1, tzinfo=UTC)      # the question is published
@@ -38,35 +34,9 @@ NEUTRAL = "I use it on Tuesdays."
 HOSTILE = '<script>alert("x")</script> & <b>terrible</b> awful broken "quoted" \u202e'
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-class Collector:
-    def __init__(self):
-        self.envelopes, self.fail_next = [], 0
 
-    async def handle_DATA(self, server, session, envelope):
-        if self.fail_next:
-            self.fail_next -= 1
-            return "451 4.3.0 mailbox temporarily unavailable"
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
-
-
-@pytest.fixture
-def smtp():
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 class Receiver:

@@ -1,52 +1,25 @@
 """A real headless Chromium on `listener serve`: charts draw, nothing leaves 127.0.0.1, no injected script."""
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from ui_support import REPO, filled_db  # noqa: F401
+from conftest import free_port
+from ui_support import REPO, filled_db, serving  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(filled_db, tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
-    listener = Path(sys.executable).with_name("listener")
-    proc = subprocess.Popen([str(listener), "serve", "--db", str(filled_db), "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # its own group: the datasette it starts stops with it
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(proc.stdout.read1().decode())
+    with serving(filled_db, free_port(), tmp_path) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
 
 
 def test_overview_and_pages_in_chromium(server, filled_db):

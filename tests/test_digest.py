@@ -1,13 +1,11 @@
 """The weekly digest: built from real rows, sent to a real SMTP server (aiosmtpd) on 127.0.0.1."""
 
-import email
-import socket
 from datetime import datetime, timezone
-from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
+
+from conftest import free_port
 from click.testing import CliRunner
 
 from listener import digest as digest_mod
@@ -22,38 +20,9 @@ W47 = "2026-W47"  # Monday 16 Nov 2026 - Sunday 22 Nov 2026
 UTC = timezone.utc
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-class Collector:
-    """An SMTP handler that keeps every accepted message; `fail_next` DATA commands get a 451."""
 
-    def __init__(self):
-        self.envelopes = []
-        self.fail_next = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.fail_next:
-            self.fail_next -= 1
-            return "451 4.3.0 mailbox temporarily unavailable"
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
-
-
-@pytest.fixture
-def smtp():
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

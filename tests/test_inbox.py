@@ -378,3 +378,21 @@ def test_a_theme_move_from_the_inbox_is_a_theme_fix_and_undoes(db):
     assert db.execute("SELECT count(*) FROM theme_fixes WHERE reply_id = ? AND by = 'maria'", [reply]).fetchone()[0] == 1
     inbox.undo(db, "maria", NOW)
     assert theme_of() == before
+
+
+def test_open_incidents_are_listed_in_the_inbox_escaped(db_path, team):
+    db = open_db(db_path)
+    question = db.execute("SELECT question_id FROM publications ORDER BY id").fetchone()[0]
+    db.execute("INSERT INTO alerts (question_id, channel, kind, opened_at, updated_at, last_signal_at, peak, trigger) "
+               "VALUES (?, 'x', 'negative_share', '2026-11-27T08:00:00Z', '2026-11-27T08:30:00Z', "
+               "'2026-11-27T08:30:00Z', 14, ?)", [question, "14 of 20 negative <img src=x onerror=alert(1)>"])
+    db.conn.close()
+    ds = make_datasette(db_path)
+
+    async def go():
+        _, maria = await login(ds, "maria", PASSWORDS["maria"])
+        return (await ds.client.get("/-/inbox", cookies={"ds_actor": maria})).text
+
+    page = run(go())
+    assert "Open incidents" in page and "14 of 20 negative &lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img src=x" not in page

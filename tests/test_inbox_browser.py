@@ -1,10 +1,7 @@
 """The inbox in a real headless Chromium on `listener serve`, with real logins: click and keyboard triage."""
 
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -15,7 +12,7 @@ from datasette_dashboards import replace_opts_in_query
 
 from listener.db import copy_database, open_db
 from test_browser import CHROMIUM, free_port
-from ui_support import HOSTILE, dashboard, filled_db  # noqa: F401
+from ui_support import HOSTILE, dashboard, filled_db, serving  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 MARIA, SAM = "maria's long passphrase", "sam's long passphrase"
@@ -25,29 +22,11 @@ MARIA, SAM = "maria's long passphrase", "sam's long passphrase"
 def served(filled_db, tmp_path):
     path = tmp_path / "inbox.db"
     copy_database(filled_db, path)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
-    env["LISTENER_USERS"] = (f"maria:editor:{hash_password(MARIA, iterations=1000)},"
-                             f"sam:viewer:{hash_password(SAM, iterations=1000)}")
-    env["LISTENER_TIME_ZONE"] = "Europe/Berlin"
-    listener = Path(sys.executable).with_name("listener")
-    proc = subprocess.Popen([str(listener), "serve", "--db", str(path), "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # `listener serve` runs datasette as a child: stop both
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/-/login", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(proc.stdout.read1().decode())
+    env = {"LISTENER_USERS": (f"maria:editor:{hash_password(MARIA, iterations=1000)},"
+                              f"sam:viewer:{hash_password(SAM, iterations=1000)}"),
+           "LISTENER_SERVE_TIME_ZONE": "Europe/Berlin"}  # [serve] time_zone
+    with serving(path, free_port(), tmp_path, env, ready="/-/login") as base:
         yield base, path, env
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
 
 
 @pytest.fixture

@@ -1,13 +1,8 @@
 """Themes: planted topics are found with their counts, fixes survive recompute, output is stable."""
 
 import json
-import os
 import random
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +17,7 @@ from listener.db import copy_database, open_db, transaction
 from listener.errors import ListenerError
 from listener.fake.replies import TOPICS, generate_replies
 from listener.theme_groups import group_replies, guess_language
-from ui_support import filled_db  # noqa: F401
+from ui_support import filled_db, serving  # noqa: F401
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 W48 = "2026-W48"  # Monday 23 Nov - Sunday 29 Nov 2026
@@ -304,19 +299,7 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
                                  "JOIN replies r ON r.id = rt.reply_id WHERE r.text LIKE '<script>%' "
                                  "LIMIT 1").fetchone()
     db.conn.close()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("listener")), "serve", "--db", str(path),
-                             "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serving(path, free_port(), tmp_path) as base:
         errors = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
@@ -333,9 +316,6 @@ def test_themes_panel_and_canned_query_in_chromium(filled_db, tmp_path):
             assert page.evaluate("window.__pwned") is None
             browser.close()
         assert not errors, errors
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # `listener serve` runs datasette as a child: stop both
-        proc.wait(10)
 
 
 def test_short_benchmark_beats_the_baseline_on_one_airline():

@@ -1,6 +1,13 @@
 """Shared by test_dashboards.py and test_browser.py: a filled demo database with hostile replies."""
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +26,33 @@ HOSTILE = [
 
 def run(coro):
     return asyncio.run(coro)
+
+
+@contextlib.contextmanager
+def serving(db_path, port, cwd, env=None, ready="/-/versions.json"):
+    """`listener serve` on db_path in its own process group (its Datasette child stops with it); yields the base URL.
+
+    `env` adds to this environment less every LISTENER_ variable.
+    """
+    full = {k: v for k, v in os.environ.items() if not k.startswith("LISTENER_")}
+    full.update(env or {})
+    listener = Path(sys.executable).with_name("listener")
+    proc = subprocess.Popen([str(listener), "serve", "--db", str(db_path), "--port", str(port)], cwd=cwd, env=full,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + ready, timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(proc.stdout.read1().decode())
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
 
 
 def add_hostile_replies(db_path):

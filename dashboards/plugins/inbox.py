@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from listener import inbox
+from listener import alerts, inbox
 from listener.db import open_db
 from listener.errors import ListenerError
 from listener.times import iso, parse_iso, utcnow
@@ -143,6 +143,7 @@ async def inbox_page(request, datasette):
         "rows": rows[:PAGE_SIZE], "more": len(rows) > PAGE_SIZE, "page": page, "args": args,
         "user": name, "role": role, "can_act": role == "editor", "local": name is not None and not serving_users(),
         "counts": await db.execute_fn(inbox.counts), "mix": [dict(r) for r in mix],
+        "incidents": await db.execute_fn(alerts.open_incidents),
         "questions": (await db.execute("SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows,
         "channels": [r[0] for r in (await db.execute("SELECT DISTINCT channel FROM publications ORDER BY 1")).rows],
         "assignees": [r[0] for r in (await db.execute(

@@ -12,6 +12,8 @@ import re
 import secrets
 from datetime import datetime, timezone
 
+from .state import PlatformState
+
 NAME = "bluesky"
 PREFIX = "/bsky/xrpc"
 ROUTES = [
@@ -52,11 +54,11 @@ def facets(text):
     return out
 
 
-class State:
+class State(PlatformState):
     """The fake Bluesky's data; saved with the rest of the platform."""
 
     def __init__(self, platform):
-        self.platform = platform
+        super().__init__(platform)
         self.accounts = {}   # did -> {did, handle, displayName}
         self.sessions = {}   # access or refresh jwt -> [did, kind, expires epoch]
         self.posts = {}      # uri -> internal post
@@ -66,14 +68,6 @@ class State:
         self.max_descendants = MAX_DESCENDANTS
 
     FIELDS = ["accounts", "sessions", "posts", "children", "seq", "sessions_created"]
-
-    def dump(self):
-        return {name: getattr(self, name) for name in self.FIELDS}
-
-    def restore(self, data):
-        for name in self.FIELDS:
-            if name in data:
-                setattr(self, name, data[name])
 
     def size(self):
         return len(self.posts)

@@ -12,6 +12,8 @@ import html
 import re
 from datetime import datetime, timezone
 
+from .state import PlatformState
+
 NAME = "mastodon"
 PREFIX = "/mastodon"
 ROUTES = [
@@ -30,11 +32,11 @@ LINK = re.compile(r"https?://\S+")
 EPOCH_ID = 1 << 56  # real ids are snowflake-like: 18-19 digits, above 2^53
 
 
-class State:
+class State(PlatformState):
     """The fake Mastodon's data; saved with the rest of the platform."""
 
     def __init__(self, platform):
-        self.platform = platform
+        super().__init__(platform)
         self.accounts = {}     # id -> account dict
         self.tokens = {}       # bearer token -> account id
         self.statuses = {}     # id -> internal status
@@ -44,14 +46,6 @@ class State:
         self.context_limit = CONTEXT_LIMIT
 
     FIELDS = ["accounts", "tokens", "statuses", "children", "idempotency", "seq"]
-
-    def dump(self):
-        return {name: getattr(self, name) for name in self.FIELDS}
-
-    def restore(self, data):
-        for name in self.FIELDS:
-            if name in data:
-                setattr(self, name, data[name])
 
     def size(self):
         return len(self.statuses)

@@ -11,6 +11,8 @@ import re
 import secrets
 import time
 
+from .state import PlatformState
+
 NAME = "reddit"
 ROUTES = [
     ("POST", r"/reddit/api/v1/access_token", "reddit.token"),
@@ -60,14 +62,14 @@ def slug(title):
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:50] or "post"
 
 
-class State:
+class State(PlatformState):
     """Reddit's data: users, tokens, submissions and comments (saved with the rest of the platform)."""
 
     FIELDS = ["reddit_users", "reddit_tokens", "submissions", "comments", "children", "next_submission",
               "next_comment"]
 
     def __init__(self, platform):
-        self.platform = platform
+        super().__init__(platform)
         self.reddit_users = {}   # name -> {name, id}
         self.reddit_tokens = {}  # bearer token -> username
         self.submissions = {}    # id -> submission dict
@@ -75,21 +77,6 @@ class State:
         self.children = {}       # fullname -> [comment ids, ascending]
         self.next_submission = int("1kh35wk", 36)
         self.next_comment = int("m2a0000", 36)
-
-    @property
-    def rng(self):
-        return self.platform.rng
-
-    def now(self):
-        return self.platform.now()
-
-    def dump(self):
-        return {name: getattr(self, name) for name in self.FIELDS}
-
-    def restore(self, data):
-        for name in self.FIELDS:
-            if name in data:
-                setattr(self, name, data[name])
 
     def size(self):
         return len(self.comments)

@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timezone
 
 from .reply import Reply
+from .state import PlatformState
 
 NAME = "x"
 ROUTES = [
@@ -96,33 +97,18 @@ def decode_token(token):
         return None
 
 
-class State:
+class State(PlatformState):
     """X's data: users, tokens, tweets and conversations (saved with the rest of the platform)."""
 
     FIELDS = ["x_users", "x_tokens", "tweets", "conversations", "x_seq"]
 
     def __init__(self, platform):
-        self.platform = platform
+        super().__init__(platform)
         self.x_users = {}        # id -> {id, username, name}
         self.x_tokens = {}       # access token -> user id
         self.tweets = {}         # id -> tweet dict (internal form)
         self.conversations = {}  # root id -> [reply ids, ascending]
         self.x_seq = 0
-
-    @property
-    def rng(self):
-        return self.platform.rng
-
-    def now(self):
-        return self.platform.now()
-
-    def dump(self):
-        return {name: getattr(self, name) for name in self.FIELDS}
-
-    def restore(self, data):
-        for name in self.FIELDS:
-            if name in data:
-                setattr(self, name, data[name])
 
     def size(self):
         return len(self.tweets)
