@@ -146,8 +146,8 @@ def format_calendar(entries, start, days, absent_lines=()):
         lines = [f"nothing scheduled from {iso(start)} for {days} day(s): "
                  "approve a question (`listener approve ID --by NAME`) or run `listener sync`"]
     else:
-        lines = [f"{'UTC':<20}  {'local':<25} {'zone':<20} {'channel':<7} {'state':<10} question"]
+        lines = [f"{'UTC':<20}  {'local':<25} {'zone':<20} {'channel':<8} {'state':<10} question"]
     for e in entries:
-        lines.append(f"{e['utc']:<20}  {e['local']:<25} {e['time_zone']:<20} {e['channel']:<7} "
+        lines.append(f"{e['utc']:<20}  {e['local']:<25} {e['time_zone']:<20} {e['channel']:<8} "
                      f"{e['state']:<10} {e['question']}")
     return "\n".join(lines + list(absent_lines))

@@ -91,8 +91,9 @@ def text_body(incident, urls):
     lines = [headline(incident), incident["trigger"], f"Opened {incident['opened_at']}.", ""]
     for sample in incident["samples"]:
         lines.append(f"  \u201c{trim(sample['text'])}\u201d (@{sample['author'] or 'someone'})")
-        lines.append(f"    {urls['replies'].format(sample['id'])}")
-        if safe_url(sample["url"]):
+        row = urls["replies"].format(sample["id"])
+        lines.append(f"    {row}")
+        if safe_url(sample["url"]) and sample["url"] != row:  # the demo's replies link to their row already
             lines.append(f"    {sample['url']}")
     lines += ["", f"Incident: {urls['incident']}",
               "One notice per incident: it is updated, not re-sent, while it lasts."]
@@ -104,9 +105,10 @@ def html_body(incident, urls):
     quotes = []
     for sample in incident["samples"]:
         platform = safe_url(sample["url"])
-        link = f' · <a href="{e(platform)}">on the platform</a>' if platform else ""
+        row = urls["replies"].format(sample["id"])
+        link = f' · <a href="{e(platform)}">on the platform</a>' if platform and platform != row else ""
         quotes.append(f'<blockquote>{e(trim(sample["text"]))}<br><small>@{e(sample["author"] or "someone")} · '
-                      f'<a href="{e(urls["replies"].format(sample["id"]))}">in Datasette</a>{link}</small></blockquote>')
+                      f'<a href="{e(row)}">in Datasette</a>{link}</small></blockquote>')
     return (f"<!doctype html><html><body><h2>{e(headline(incident))}</h2><p>{e(incident['trigger'])}</p>"
             f"<p>Opened {e(incident['opened_at'])}.</p>{''.join(quotes)}"
             f'<p><a href="{e(urls["incident"])}">The incident in Datasette</a></p></body></html>\n')

@@ -122,7 +122,7 @@ def format_summary(data):
     lines.append("replies (harvested / reported by the platform):")
     for row in data["coverage"]:
         reported = "?" if row["reported"] is None else row["reported"]
-        lines.append(f"  #{row['id']:<4} {row['channel']:<7} {row['question'][:38]:<38} "
+        lines.append(f"  #{row['id']:<4} {row['channel']:<8} {row['question'][:38]:<38} "
                      f"{row['harvested']:>6} / {reported:<6} {row['coverage']:>5}"
                      + (f"  ({row['note']})" if row["note"] else ""))
     lines.append("sentiment:")
@@ -183,12 +183,12 @@ def format_status(data):
         lines.append("outbox (planned):")
         for row in data["outbox"]:
             at = when(row["retry_at"] or row["occurrence_at"], now)
-            lines.append(f"  #{row['id']:<4} {row['channel']:<7} {row['question'][:38]:<38} at {at}"
+            lines.append(f"  #{row['id']:<4} {row['channel']:<8} {row['question'][:38]:<38} at {at}"
                          + (f"  ({row['note']})" if row["note"] else ""))
     lines.append("next harvests:")
     upcoming = [r for r in data["coverage"] if not r["done"]]
     for row in sorted(upcoming, key=lambda r: r["next_harvest_at"] or ""):
-        lines.append(f"  #{row['id']:<4} {row['channel']:<7} {row['question'][:38]:<38} at "
+        lines.append(f"  #{row['id']:<4} {row['channel']:<8} {row['question'][:38]:<38} at "
                      f"{when(row['next_harvest_at'], now)}")
     if not upcoming:
         lines.append("  none (all finished)")
