@@ -49,7 +49,7 @@ def m001_questions(db):
             title TEXT,                     -- Reddit needs a title; defaults to the text
             goal TEXT,
             tags TEXT NOT NULL DEFAULT '[]',         -- JSON list
-            channels TEXT NOT NULL DEFAULT '[]',     -- JSON list, e.g. ["x", "reddit"]
+            channels TEXT NOT NULL DEFAULT '[]',     -- JSON list of channel names
             variants TEXT NOT NULL DEFAULT '{}',     -- JSON {channel: {text, title, subreddit}}
             schedule_at TEXT,               -- one-off: local time, ISO-8601 without offset
             rrule TEXT,                     -- recurring: iCalendar RRULE
