@@ -27,4 +27,4 @@ test: install chromium
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-* demo.db.fake-platform.json
+	rm -rf $(VENV) demo.db demo.db-* demo.db.fake-platform.json demo.db.bluesky-session
