@@ -22,20 +22,26 @@ def server(filled_db, tmp_path):
         yield base
 
 
+def watched_page(p, errors, foreign):
+    """Debian's Chromium and a page that records console errors in `errors`, requests beyond 127.0.0.1 in `foreign`."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: foreign.append(r.url)
+            if urllib.parse.urlsplit(r.url).hostname not in ("127.0.0.1",) and not r.url.startswith(("data:", "blob:"))
+            else None)
+    return browser, page
+
+
 def test_overview_and_pages_in_chromium(server, filled_db):
     from playwright.sync_api import sync_playwright
 
     name = filled_db.stem
     errors, foreign = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1300})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: foreign.append(r.url)
-                if urllib.parse.urlsplit(r.url).hostname not in ("127.0.0.1",) and not r.url.startswith(("data:", "blob:"))
-                else None)
+        browser, page = watched_page(p, errors, foreign)
 
         page.goto(server + "/-/dashboards/overview")
         page.wait_for_function("document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length >= 4",
@@ -73,14 +79,7 @@ def test_week_view_pickers_and_columns_in_chromium(server, filled_db):
     name = filled_db.stem
     errors, foreign = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1300})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: foreign.append(r.url)
-                if urllib.parse.urlsplit(r.url).hostname not in ("127.0.0.1",) and not r.url.startswith(("data:", "blob:"))
-                else None)
+        browser, page = watched_page(p, errors, foreign)
 
         page.goto(server + "/-/dashboards/overview")
         link = page.wait_for_selector("#chart-week-vs-week a[href^='/-/question/']", timeout=20000)

@@ -338,15 +338,7 @@ class Routes:
         ids.sort(key=int, reverse=True)
         chunk, next_token = self.page(ids, 10, 10, 100)
         tweets = [platform.tweets[tid] for tid in chunk]
-        meta = {"result_count": len(tweets)}
-        if tweets:
-            meta.update(newest_id=tweets[0]["id"], oldest_id=tweets[-1]["id"])
-        if next_token:
-            meta["next_token"] = next_token
-        payload = {"meta": meta}
-        if tweets:
-            payload = {"data": [self.tweet_json(t, self.fields()) for t in tweets], **payload}
-        return 200, self.with_includes(tweets, payload)
+        return 200, self.with_includes(tweets, self.tweets_page(tweets, next_token, self.fields()))
 
     def route_x_tweet(self, tweet_id):
         self.x_user()
@@ -378,13 +370,16 @@ class Routes:
         )
         chunk, next_token = self.page(ids, 10, 5, 100)
         tweets = [platform.tweets[tid] for tid in chunk]
+        fields = self.fields() - ({"created_at"} if "no_created_at" in self.server.quirks else set())
+        return 200, self.tweets_page(tweets, next_token, fields)
+
+    def tweets_page(self, tweets, next_token, fields):
+        """A page of tweets as X lists them: `data` only when there are some, `meta` always."""
         meta = {"result_count": len(tweets)}
         if tweets:
             meta.update(newest_id=tweets[0]["id"], oldest_id=tweets[-1]["id"])
         if next_token:
             meta["next_token"] = next_token
-        payload = {"meta": meta}
-        fields = self.fields() - ({"created_at"} if "no_created_at" in self.server.quirks else set())
-        if tweets:
-            payload = {"data": [self.tweet_json(t, fields) for t in tweets], **payload}
-        return 200, payload
+        if not tweets:
+            return {"meta": meta}
+        return {"data": [self.tweet_json(t, fields) for t in tweets], "meta": meta}
