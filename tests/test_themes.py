@@ -144,6 +144,7 @@ def test_never_mixes_languages():
     # the problem, not its consequence or its remedy
     ("Flight cancelled so I missed my connection and sat at the gate for hours", "cancellation"),
     ("Cancelled my flight, now I need a new booking", "cancellation"),
+    ("Flight canx again, now I need a new booking", "cancellation"),  # abbreviations count too
     ("On hold for two hours trying to change my booking", "support"),  # on hold is in the customer service family
     ("Got billed for a subscription I cancelled", "refund"),  # the customer cancelled: the bill is the problem
     ("They broke my suitcase and my bag came back soaked", "damage"),
