@@ -61,7 +61,7 @@ ASPECTS = [
         (r"\bmiss(?:ed|ing)? (?:a |another |a full )?(?:day|days) of (?:work|vacation)", 0.75),
     ]),
     ("hold", "on hold / can't get through", 1.5, [
-        r"\bhold\b(?![- ]?up)", r"\bhanging up\b", r"\bnot (?:taking|answering) (?:calls|the phone)", r"\bholding\b", r"\bhung up\b", r"\bhang up\b",
+        r"\bhold\b(?![- ]?up)(?! (?:my|our|the|a|his|her|their|that|this|your) (?:\w+ )?(?:connect\w*|flights?|planes?|gates?|doors?|seats?|reservations?|bookings?|rooms?|items?|orders?))", r"\bhanging up\b", r"\bnot (?:taking|answering) (?:calls|the phone)", r"\bholding\b", r"\bhung up\b", r"\bhang up\b",
         r"\bcall(?:ed|ing)? back\b", r"\bcallback\b", r"\bcan'?t get through\b", r"\bget through\b",
         r"\bbusy signal\b", r"\bdisconnect\w*", r"\bcall (?:dropped|disconnected)\b", r"\bdropped (?:my |the )?call",
         r"\bno ?(?:one|body) (?:answers?|picks up|responds?|replies)", r"\bno (?:answer|response|reply)\b",
@@ -71,6 +71,11 @@ ASPECTS = [
         r"\bhangs? up\b", r"\bphone tree\b", r"\b(?:not|stop) (?:be )?taking calls\b", r"\bhigh call volume\b",
         r"\b(?:don'?t|do not|not|nobody|no one) (?:answer|answering|pick(?:ing)? up|respond|responding|reply|replying)\b",
         r"\breach (?:anyone|anybody|someone|a (?:human|person|real person|live person))\b", r"\bget a hold of\b",
+        r"\b(?:talk|speak|get|reach|connect(?:ed)?) (?:to|through to|with)? ?(?:someone|anyone|anybody|somebody|an? (?:agent|operator|human|person|live person|real person|rep\w*))\b",
+        r"\b(?:on|sat on|stuck on) the phone (?:for|since|all)\b", r"\b(?:800|toll[- ]free|1-800) (?:number|line)\b",
+        r"\bcall (?:gets |got |keeps getting |was |kept getting )?(?:dropped|cut off)\b", r"\bdrop(?:ped)? (?:my |the )?calls?\b",
+        r"\bcall volumes?\b", r"\blines? (?:is |are |were |was )?(?:always |all )?busy\b", r"\boperators?\b",
+        r"\bautomated (?:system|message|call|voice|line)s?\b", r"\brobo-?call\w*", r"\bno (?:way to|one to) (?:talk|speak|reach)\b",
     ]),
     ("crew", "flight attendants and crew", 2.0, [
         r"\bflight attendants?\b", r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bstewardess\w*",

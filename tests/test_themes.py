@@ -155,6 +155,10 @@ def test_never_mixes_languages():
     ("Flight delayed again and your customer service is a joke", "support"),
     ("Stuck at the airport, weather they say", "delay"),
     ("What's the hold up? Still not boarded", "delay"),
+    ("Please hold my connection, we are landing late", "delay"),  # holding a flight is not being on hold
+    # not reaching a person is customer service, whatever the call was about
+    ("Call keeps getting dropped, I just want to change my booking", "support"),
+    ("Been on the phone for an hour and still can't talk to an agent about my refund", "support"),
     # hashtags are read as words
     ("Third time this year #LostBag", "bags"),
     ("#NeverOnTime again", "delay"),
