@@ -17,7 +17,7 @@ import re
 # text with URLs and @handles removed (\b marks word edges), or (pattern, own weight).
 ASPECTS = [
     ("damage", "damaged bags or items", 1.5, [
-        r"\bdamag\w*", r"\bbroken (?:bag|suitcase|luggage|handle|wheel|item|parcel|box)",
+        r"\bdamag(?!e\b)\w*", r"\bdamage\b(?! (?:has been|is|was) done| control)", r"\bbroken (?:bag|suitcase|luggage|handle|wheel|item|parcel|box)",
         r"\b(?:smashed|crushed|ripped|torn|dented|cracked|shattered)\b",
         r"\bbroke (?:my |our |the |a )?(?:\w+ )?(?:bag|suitcase|luggage|handle|wheel|stroller|car ?seat)",
         r"\b(?:bag|suitcase|luggage) (?:was |is |got |came back )?(?:broken|ruined|destroyed|wet|soaked)",
@@ -26,10 +26,10 @@ ASPECTS = [
         r"\bbags?\b", r"\bbaggage\b", r"\bluggage\b", r"\bsuitcases?\b", r"\bcarry[- ]?ons?\b",
         r"\bchecked in (?:a |my |our )?bag", r"\bbag(?:gage)? claim\b", r"\bcarousel\b",
         r"\blost (?:my |our )?(?:stuff|belongings)", r"\bstroller\b", r"\bcar ?seat\b", r"\bluggages\b",
-        (r"\blost\b", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), (r"\bwhere (?:it|they) (?:is|are)\b", 1.0), r"\bfile reference\b",
+        (r"\blost\b(?! (?:a |my |our |your |their |another |all )?(?:customers?|business|loyalty|faith|trust|respect|money|seat|day|days|time|hours?|miles|points|status|connection|voucher|patience|mind|sleep|job|income|deposit))", 1.0), (r"\bwhere is (?:it|my)\b", 1.0), (r"\bwhere (?:it|they) (?:is|are)\b", 1.0), r"\bfile reference\b",
         r"\breport (?:was |has been )?filed\b", r"\bbelongings\b",
         r"\b(?:filed?|filing) a claim\b", r"\bclaim (?:number|ref\w*|form)\b", r"\bpossessions\b", r"\bproperty\b",
-        (r"\bmissing\b", 1.0),
+        (r"\bmissing\b(?! (?:a |my |our |the |out |another )?(?:day|days|connect\w*|flights?|meetings?|work|appointments?|vacation|out))", 1.0),
     ]),
     ("cancellation", "cancellations", 2.0, [
         r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context
@@ -75,7 +75,9 @@ ASPECTS = [
         r"\b(?:on|sat on|stuck on) the phone (?:for|since|all)\b", r"\b(?:800|toll[- ]free|1-800) (?:number|line)\b",
         r"\bcall (?:gets |got |keeps getting |was |kept getting )?(?:dropped|cut off)\b", r"\bdrop(?:ped)? (?:my |the )?calls?\b",
         r"\bcall volumes?\b", r"\blines? (?:is |are |were |was )?(?:always |all )?busy\b", r"\boperators?\b",
-        r"\bautomated (?:system|message|call|voice|line)s?\b", r"\brobo-?call\w*", r"\bno (?:way to|one to) (?:talk|speak|reach)\b",
+        r"\b(?:heard|hear) nothing\b", r"\bhaven'?t heard\b", r"\bnever heard back\b", r"\b(?:still )?no word\b",
+        r"\bstill no (?:reply|response|answer|update|call|email|one)\b", r"\bno ?(?:one|body) (?:helped|helps|cares|knows|is helping)\b",
+                r"\bautomated (?:system|message|call|voice|line)s?\b", r"\brobo-?call\w*", r"\bno (?:way to|one to) (?:talk|speak|reach)\b",
     ]),
     ("crew", "flight attendants and crew", 2.0, [
         r"\bflight attendants?\b", r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bstewardess\w*",
@@ -129,10 +131,11 @@ ASPECTS = [
         r"\bdeliver\w*", r"\bcouriers?\b", r"\bparcels?\b", r"\bpackages?\b", r"\bshipping\b", r"\bshipped\b",
         r"\bshipment\b", r"\bdispatch\w*", r"\btracking\b", r"\bdoorstep\b", r"\bporch\b", r"\bpost ?office\b",
         r"\bnever (?:arrived|came|showed up)\b", r"\bwrong (?:item|address|order)\b",
+        r"\bmissing (?:items?|parts?|pieces?) (?:from|in)\b", r"\bitems? (?:is |was |were |are )?missing\b",
     ]),
     ("queues", "long queues", 1.5, [
         r"\b(?:long|huge|massive|endless) (?:line|lines|queue|queues)\b", r"\bqueu\w*", r"\bin line\b",
-        r"\blines?\b", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
+        r"\blines?\b(?<!phone line)(?<!phone lines)(?<!on the line)(?! (?:is |are |were |was )?(?:always |all )?busy)", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
         r"\bcounter\b", r"\bkiosks?\b", r"\bwaiting in\b",
     ]),
     ("support", "customer service and getting through", 1.0, [

@@ -156,6 +156,11 @@ def test_never_mixes_languages():
     ("Stuck at the airport, weather they say", "delay"),
     ("What's the hold up? Still not boarded", "delay"),
     ("Please hold my connection, we are landing late", "delay"),  # holding a flight is not being on hold
+    # words in another sense: a lost customer is no lost bag, damage done is no damaged bag
+    ("You just lost a customer", "support"),
+    ("Damage has been done, the train was late", "delay"),
+    ("Missing items from my order, the box was half empty", "delivery"),
+    ("Heard nothing about my refund in three weeks", "support"),  # no answer is customer service
     # not reaching a person is customer service, whatever the call was about
     ("Call keeps getting dropped, I just want to change my booking", "support"),
     ("Been on the phone for an hour and still can't talk to an agent about my refund", "support"),
