@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 
 from .theme_lexicon import LABELS, aspect_of
 
-METHOD_VERSION = "lexicon-2+phrases-1"
+METHOD_VERSION = "lexicon-3+phrases-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
