@@ -71,8 +71,8 @@ ASPECTS = [
         r"\bhangs? up\b", r"\bphone tree\b", r"\b(?:not|stop) (?:be )?taking calls\b", r"\bhigh call volume\b",
         r"\b(?:don'?t|do not|not|nobody|no one) (?:answer|answering|pick(?:ing)? up|respond|responding|reply|replying)\b",
         r"\breach (?:anyone|anybody|someone|a (?:human|person|real person|live person))\b", r"\bget a hold of\b",
-        r"\b(?:talk|speak|get|reach|connect(?:ed)?) (?:to|through to|with)? ?(?:someone|anyone|anybody|somebody|an? (?:agent|operator|human|person|live person|real person|rep\w*))\b",
-        r"\b(?:on|sat on|stuck on) the phone (?:for|since|all)\b", r"\b(?:800|toll[- ]free|1-800) (?:number|line)\b",
+        r"\b(?:talk|speak|get|reach|connect|connected) (?:to|through to|with)? ?(?:someone|anyone|anybody|somebody|an? (?:agent|operator|human|person|live person|real person|rep\w*))\b",
+        r"\b(?:on|sat on|stuck on) the phone (?:for|since|all)\b", r"\bnumber\b(?<=800 number)", r"\bline\b(?<=800 line)", r"\btoll[- ]free (?:number|line)\b",
         r"\bcall (?:gets |got |keeps getting |was |kept getting )?(?:dropped|cut off)\b", r"\bdrop(?:ped)? (?:my |the )?calls?\b",
         r"\bcall volumes?\b", r"\blines? (?:is |are |were |was )?(?:always |all )?busy\b", r"\boperators?\b",
         r"\b(?:heard|hear) nothing\b", r"\bhaven'?t heard\b", r"\bnever heard back\b", r"\b(?:still )?no word\b",
@@ -135,7 +135,7 @@ ASPECTS = [
     ]),
     ("queues", "long queues", 1.5, [
         r"\b(?:long|huge|massive|endless) (?:line|lines|queue|queues)\b", r"\bqueu\w*", r"\bin line\b",
-        r"\blines?\b(?<!phone line)(?<!phone lines)(?<!on the line)(?! (?:is |are |were |was )?(?:always |all )?busy)", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
+        r"\blines?\b(?<!phone line)(?<!phone lines)(?<!on the line)(?<!800 line)(?! (?:is |are |were |was )?(?:always |all )?busy)", r"\bline (?:at|for|to)\b", r"\bsecurity\b", r"\btsa\b", r"\bticket counter\b",
         r"\bcounter\b", r"\bkiosks?\b", r"\bwaiting in\b",
     ]),
     ("support", "customer service and getting through", 1.0, [
