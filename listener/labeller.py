@@ -51,7 +51,19 @@ COMPLAINT_CUES = [
           r"|what is going on|where is|where are|what happened|need (?:help|an? answer|someone)|please help|help me"
           r"|trying to|tried to|have to|had to|instead|supposed to|told (?:me|us)|no way|never again|not happy"
           r"|unhappy|smh|wtf|ugh|sigh|fix (?:it|this)|do better|step it up|get it together|rebook(?:ed|ing)?"
-          r"|waiting|wait|lines?|queue)\b"),
+          r"|waiting|wait|lines?|queue)\b|:'?-?\("),
+    # Criticism of the service itself, and demands: general customer-service language, any sector.
+    (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
+          r"|business)|(?:be|do) (?:a )?better|(?:company|business|brand|one) that cares|(?:canned|automated|generic"
+          r"|copy[- ]?pasted?|scripted) (?:response|reply|message|answer|tweet)s?|lip service|(?:are you|is this|talking to)"
+          r" a bot|(?:real|actual) (?:person|human)|human being|(?:speak|talk) to (?:a |your )?(?:manager|supervisor)"
+          r"|escalat(?:e|ed|ing)|in circles|runaround|run around|logs? (?:me|us) out|(?:closed|ended) the chat"
+          r"|wrong (?:item|size|order|colou?r|address|product|amount|charge)|not what i (?:ordered|paid for|asked for)"
+          r"|too (?:small|big|slow|expensive)|cancel+(?:ing|ed)? my (?:contract|account|subscription|membership|plan|card)"
+          r"|wiped|deleted (?:my|all)|(?:less than|not (?:very |that |so |too |at all )?)(?:helpful|friendly|happy"
+          r"|impressed|pleased|satisfied|professional|good|great)|unhelpful|non[- ]helpful|(?:could|couldn'?t) care less"
+          r"|doesn'?t care|don'?t care|never (?:again|buying|ordering|using)|false (?:promises?|advertising)|scam(?:med)?"
+          r"|rip(?:ped)?[- ]off|waste of (?:time|money))\b"),
 ]
 
 SARCASM_CUES = [
@@ -73,9 +85,18 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|experience|work|team)|best|love (?:you|it|this|the|your|flying)|above and beyond|helpful|friendly"
                r"|smooth|on time|early|quick(?:ly)?|fast|impressed|the best|well done|good job|nice job|perfect"
                r"|happy|glad|pleased|finally|made it|got it|lol|haha|yay|congrats|congratulations|brilliant|beautiful"
-               r"|great|good|nice|cool|love)\b")
+               r"|great|good|nice|cool|love"
+               # results people thank a brand for, and how they say so, in any sector
+               r"|(?:all|got|been|was|is|it'?s|now|problem|issue|everything) (?:sorted|resolved|solved|fixed|working)"
+               r"|(?:sorted|resolved|solved|fixed) (?:it|this|that|everything|my|so|in|within|already|quickly)"
+               r"|lifesaver|life saver|saved (?:my|the) day|made my day|you (?:guys )?rock|rock ?stars?|keep it up|genius"
+               r"|extra mile|10/10|five stars|highly recommend|top notch|spot on|delighted|thrilled|superb|stellar"
+               r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
+               r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo)\b|:-?\)|:d\b|<3|;-?\)|\(:")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
-GRATITUDE_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|again|for (?:the|your|all|getting|taking|being|helping))\b"
+GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
+                  r"|all|getting|taking|being|helping|sorting|resolving|fixing|responding|replying|reaching|following"
+                  r"|looking|checking|letting|sending))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
 # Politeness in a request ("Can you check my booking? Thanks") says nothing about sentiment, and
 # "help" in "I need help with a missing bag" is a plea; VADER scores them positive. The labeller reads
 # VADER on the words without them, and reads thanks itself (a thank-you in a request is politeness).
@@ -99,7 +120,8 @@ _POLITE = re.compile(POLITE_WORDS, _flags)
 _GRATITUDE = re.compile(GRATITUDE_CUES, _flags)
 _REQUEST = re.compile(REQUEST_CUES, _flags)
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without)\b|n'?t\b", _flags)
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was|have"
+                       r"|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b", _flags)
 # A reply that opens with a question word asks for information more often than it complains.
 _INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would|will|do|does|did|is|are|was|what|how|when|which|who"
                       r"|any chance|is there|are there|if)\b", _flags)
@@ -112,7 +134,7 @@ FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise"
             "request", "exclaim", "short", "negation", "inquiry", "gratitude")
 
 # Hand-set weights of the logits (negative, positive) over the features; neutral is 0.
-NEGATIVE_WEIGHTS = {"bias": -0.7, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
+NEGATIVE_WEIGHTS = {"bias": -0.5, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
                     "thanks": -0.8, "praise": -0.9, "neg_emoji": 1.5, "pos_emoji": -1.0, "request": -0.3,
                     "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -0.8, "gratitude": -0.5}
 POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 2.4, "pos": 1.0, "complaint": -1.5, "sarcasm": -3.0,
