@@ -92,7 +92,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|lifesaver|life saver|saved (?:my|the) day|made my day|you (?:guys )?rock|rock ?stars?|keep it up|genius"
                r"|extra mile|10/10|five stars|highly recommend|top notch|spot on|delighted|thrilled|superb|stellar"
                r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
-               r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo)\b|:-?\)|:d\b|<3|;-?\)|\(:")
+               r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
                   r"|all|getting|taking|being|helping|sorting|resolving|fixing|responding|replying|reaching|following"
@@ -105,6 +105,12 @@ POLITE_WORDS = (r"\b(?:please|pls|plz|kindly|thanks?|thank (?:you|u)|thx|thanx|t
 REQUEST_CUES = (r"\?|\b(?:please|pls|plz|can (?:you|u|i|we)|could (?:you|u)|would (?:you|u)|dm|direct message"
                 r"|let me know|how do i|need to|want to|trying to)\b")
 
+# Asking for information or passing it on, anywhere in a reply: leans neutral like an opening question word.
+INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are there any|how (?:do|can|long|much|many)"
+             r" (?:i|we|does|do|will|should|would)|do (?:i|we) (?:need|have) to|can i (?:still|get|change|use|add|pay"
+             r"|return|book|bring)|where (?:can|do|should) i|what(?:'s| is) the (?:status|process|policy|best way|number"
+             r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
+             r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
 # VADER's emoji lexicon describes 🔥 as "fire", 💀 as "skull" and 😭 as "crying" (+ and -):
@@ -125,21 +131,22 @@ _NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|wit
 # A reply that opens with a question word asks for information more often than it complains.
 _INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would|will|do|does|did|is|are|was|what|how|when|which|who"
                       r"|any chance|is there|are there|if)\b", _flags)
+_INFO = re.compile(INFO_CUES, _flags)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = re.compile(f"[{NEGATIVE_EMOJI}]")
 _POSITIVE_EMOJI = re.compile(f"[{POSITIVE_EMOJI}]")
 
 FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise", "neg_emoji", "pos_emoji",
-            "request", "exclaim", "short", "negation", "inquiry", "gratitude")
+            "request", "exclaim", "short", "negation", "inquiry", "gratitude", "info")
 
 # Hand-set weights of the logits (negative, positive) over the features; neutral is 0.
 NEGATIVE_WEIGHTS = {"bias": -0.5, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
                     "thanks": -0.8, "praise": -0.9, "neg_emoji": 1.5, "pos_emoji": -1.0, "request": -0.3,
-                    "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -0.8, "gratitude": -0.5}
+                    "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -0.8, "gratitude": -0.5, "info": -1.0}
 POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 2.4, "pos": 1.0, "complaint": -1.5, "sarcasm": -3.0,
                     "thanks": 1.8, "praise": 1.5, "neg_emoji": -1.5, "pos_emoji": 1.6, "request": -1.2,
-                    "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0}
+                    "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0, "info": -0.5}
 
 
 def body(text):
@@ -176,6 +183,7 @@ def features(text):
         "negation": math.log1p(len(_NEGATION.findall(plain))),
         "inquiry": 1.0 if _INQUIRY.search(plain) else 0.0,
         "gratitude": 1.0 if _GRATITUDE.search(plain) else 0.0,
+        "info": 1.0 if _INFO.search(plain) else 0.0,
     }
 
 
