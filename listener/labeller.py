@@ -20,7 +20,7 @@ import re
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-1"
+VERSION = "cs-2"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -60,16 +60,18 @@ COMPLAINT_CUES = [
           r"|escalat(?:e|ed|ing)|in circles|runaround|run around|logs? (?:me|us) out|(?:closed|ended) the chat"
           r"|wrong (?:item|size|order|colou?r|address|product|amount|charge)|not what i (?:ordered|paid for|asked for)"
           r"|too (?:small|big|slow|expensive)|cancel+(?:ing|ed)? my (?:contract|account|subscription|membership|plan|card)"
-          r"|wiped|deleted (?:my|all)|(?:less than|not (?:very |that |so |too |at all )?)(?:helpful|friendly|happy"
+          r"|wiped|deleted (?:my|all)|(?:less than |not (?:very |that |so |too |at all )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great)|unhelpful|non[- ]helpful|(?:could|couldn'?t) care less"
           r"|doesn'?t care|don'?t care|never (?:again|buying|ordering|using)|false (?:promises?|advertising)|scam(?:med)?"
-          r"|rip(?:ped)?[- ]off|waste of (?:time|money))\b"),
+          r"|rip(?:ped)?[- ]off|ripped (?:me|us) off|waste of (?:time|money)|sucked|would (?:be|have been) nice"
+          r"|remember when|(?:is it|too) much to ask|is it (?:so|that) hard|come on)\b"),
 ]
 
 SARCASM_CUES = [
     r"\b(?:great|awesome|perfect|wonderful|fantastic|love|lovely|nice|super|yay),? (?:another|again|more)\b",
     r"\b(?:thanks|thank you) (?:a lot|for nothing|for not|for never|for (?:ruining|losing|cancel+ing|delaying"
-    r"|leaving|forcing|making me wait|wasting|nothing))\b",
+    r"|leaving|forcing|making me wait|wasting|nothing)|for (?:the|your) (?:canned|automated|generic|scripted|robotic"
+    r"|copy|useless|unhelpful|non[- ]?helpful|standard))\b",
     r"\b(?:gotta|got to|you gotta|have to|just) love (?:how|when|it when|that)\b",
     r"\blove (?:how|it when|being)\b",
     r"\b(?:way to go|nice job|good job|great job|well done|bravo|nice work)\b.*\b(?:not|no|never|lost|delay"
@@ -92,7 +94,8 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|lifesaver|life saver|saved (?:my|the) day|made my day|you (?:guys )?rock|rock ?stars?|keep it up|genius"
                r"|extra mile|10/10|five stars|highly recommend|top notch|spot on|delighted|thrilled|superb|stellar"
                r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
-               r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
+               r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo|deserves? (?:a raise|a medal|credit|praise|recognition)"
+               r"|big ups|ftw)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
                   r"|all|getting|taking|being|helping|sorting|resolving|fixing|responding|replying|reaching|following"
