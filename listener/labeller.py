@@ -60,11 +60,13 @@ COMPLAINT_CUES = [
           r"|escalat(?:e|ed|ing)|in circles|runaround|run around|logs? (?:me|us) out|(?:closed|ended) the chat"
           r"|wrong (?:item|size|order|colou?r|address|product|amount|charge)|not what i (?:ordered|paid for|asked for)"
           r"|too (?:small|big|slow|expensive)|cancel+(?:ing|ed)? my (?:contract|account|subscription|membership|plan|card)"
-          r"|wiped|deleted (?:my|all)|(?:less than |not (?:very |that |so |too |at all )?)(?:helpful|friendly|happy"
-          r"|impressed|pleased|satisfied|professional|good|great)|unhelpful|non[- ]helpful|(?:could|couldn'?t) care less"
+          r"|wiped|deleted (?:my|all)|unhelpful|non[- ]helpful|(?:could|couldn'?t) care less"
           r"|doesn'?t care|don'?t care|never (?:again|buying|ordering|using)|false (?:promises?|advertising)|scam(?:med)?"
-          r"|rip(?:ped)?[- ]off|ripped (?:me|us) off|waste of (?:time|money)|sucked|would (?:be|have been) nice"
-          r"|remember when|(?:is it|too) much to ask|is it (?:so|that) hard|come on)\b"),
+          r"|rip(?:ped)?[- ]off|ripped (?:me|us) off|waste of (?:time|money)|sucked|remember when"
+          r"|(?:is it|too) much to ask|is it (?:so|that) hard|come on)\b"),
+    # Praise denied or wished for: outweighs the praise word it contains.
+    (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
+          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
 ]
 
 SARCASM_CUES = [
@@ -132,7 +134,8 @@ _REQUEST = re.compile(REQUEST_CUES, _flags)
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was|have"
                        r"|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b", _flags)
 # A reply that opens with a question word asks for information more often than it complains.
-_INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would|will|do|does|did|is|are|was|what|how|when|which|who"
+_INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
+                      r"|how|when|which|who"
                       r"|any chance|is there|are there|if)\b", _flags)
 _INFO = re.compile(INFO_CUES, _flags)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
