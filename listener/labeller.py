@@ -110,7 +110,7 @@ POLITE_WORDS = (r"\b(?:please|pls|plz|kindly|thanks?|thank (?:you|u)|thx|thanx|t
 REQUEST_CUES = (r"\?|\b(?:please|pls|plz|can (?:you|u|i|we)|could (?:you|u)|would (?:you|u)|dm|direct message"
                 r"|let me know|how do i|need to|want to|trying to)\b")
 
-# Asking for information or passing it on, anywhere in a reply: leans neutral like an opening question word.
+# Asking for information or passing it on, anywhere in a reply, reads like an opening question word.
 INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are there any|how (?:do|can|long|much|many)"
              r" (?:i|we|does|do|will|should|would)|do (?:i|we) (?:need|have) to|can i (?:still|get|change|use|add|pay"
              r"|return|book|bring)|where (?:can|do|should) i|what(?:'s| is) the (?:status|process|policy|best way|number"
@@ -136,23 +136,22 @@ _NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|wit
 # A reply that opens with a question word asks for information more often than it complains.
 _INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
                       r"|how|when|which|who"
-                      r"|any chance|is there|are there|if)\b", _flags)
-_INFO = re.compile(INFO_CUES, _flags)
+                      r"|any chance|is there|are there|if)\b|" + INFO_CUES, _flags)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = re.compile(f"[{NEGATIVE_EMOJI}]")
 _POSITIVE_EMOJI = re.compile(f"[{POSITIVE_EMOJI}]")
 
 FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise", "neg_emoji", "pos_emoji",
-            "request", "exclaim", "short", "negation", "inquiry", "gratitude", "info")
+            "request", "exclaim", "short", "negation", "inquiry", "gratitude")
 
 # Hand-set weights of the logits (negative, positive) over the features; neutral is 0.
 NEGATIVE_WEIGHTS = {"bias": -0.5, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
                     "thanks": -0.8, "praise": -0.9, "neg_emoji": 1.5, "pos_emoji": -1.0, "request": -0.3,
-                    "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -0.8, "gratitude": -0.5, "info": -1.0}
+                    "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -1.2, "gratitude": -0.5}
 POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 2.4, "pos": 1.0, "complaint": -1.5, "sarcasm": -3.0,
                     "thanks": 1.8, "praise": 1.5, "neg_emoji": -1.5, "pos_emoji": 1.6, "request": -1.2,
-                    "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0, "info": -0.5}
+                    "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0}
 
 
 def body(text):
@@ -189,7 +188,6 @@ def features(text):
         "negation": math.log1p(len(_NEGATION.findall(plain))),
         "inquiry": 1.0 if _INQUIRY.search(plain) else 0.0,
         "gratitude": 1.0 if _GRATITUDE.search(plain) else 0.0,
-        "info": 1.0 if _INFO.search(plain) else 0.0,
     }
 
 
