@@ -63,7 +63,11 @@ COMPLAINT_CUES = [
           r"|wiped|deleted (?:my|all)|unhelpful|non[- ]helpful|(?:could|couldn'?t) care less"
           r"|doesn'?t care|don'?t care|never (?:again|buying|ordering|using)|false (?:promises?|advertising)|scam(?:med)?"
           r"|rip(?:ped)?[- ]off|ripped (?:me|us) off|waste of (?:time|money)|sucked|remember when"
-          r"|(?:is it|too) much to ask|is it (?:so|that) hard|come on)\b"),
+          r"|(?:is it|too) much to ask|is it (?:so|that) hard|come on|g[ai]ve up|giving up|how dare|get a clue|get your act"
+          r"|deserve(?:s|d)? better|learn from|is this how you|if you can call it that|unreal|unbelievable|poorly"
+          r"|hangs? up|hanging up on|dead air|unreachable|understaffed|too busy|screw(?:ed)? up|locked (?:me|myself|us) out"
+          r"|queu(?:e|ing)|over an? (?:hour|hr)|(?:that|which|one that) actually works|getting my business"
+          r"|(?:my|our) business elsewhere|despise|hate)\b|\?{2,}|\?!|!\?"),
     # Praise denied or wished for: outweighs the praise word it contains.
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
@@ -82,6 +86,7 @@ SARCASM_CUES = [
     r"\bnot!",
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
+    r"#\w+(?:fail|sucks|nightmare)\b|#(?:do|be)better\b|#unfriendly\w*",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -97,7 +102,9 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|extra mile|10/10|five stars|highly recommend|top notch|spot on|delighted|thrilled|superb|stellar"
                r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
                r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo|deserves? (?:a raise|a medal|credit|praise|recognition)"
-               r"|big ups|ftw)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
+               r"|big ups|ftw|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star"
+               r"|efficient|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
+               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
                   r"|all|getting|taking|being|helping|sorting|resolving|fixing|responding|replying|reaching|following"
