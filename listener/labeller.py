@@ -68,6 +68,16 @@ COMPLAINT_CUES = [
           r"|hangs? up|hanging up on|dead air|unreachable|understaffed|too busy|screw(?:ed)? up|locked (?:me|myself|us) out"
           r"|queu(?:e|ing)|over an? (?:hour|hr)|(?:that|which|one that) actually works|getting my business"
           r"|(?:my|our) business elsewhere|despise|hate)\b|\?{2,}|\?!|!\?"),
+    # Losing patience or trust, asking to be heard by a person.
+    (1.5, r"\b(?:losing (?:trust|faith|patience)|lost (?:all )?(?:trust|faith|patience)|no (?:more )?faith"
+          r"|(?:considering|thinking (?:about|of)) (?:quitting|leaving|switching|cancell?ing)|how come|how much longer"
+          r"|any(?: ?one| ?body) (?:out )?there|forgotten (?:me|us|about)|dropping the ball|dropped the ball|ghosted"
+          r"|left on read|lame|strongly worded|(?:coming|falling) apart|watered down|not letting me|won'?t let me"
+          r"|(?:speak|talk) (?:to|with) (?:someone|somebody|a person|an agent|a human|a real|anyone)"
+          r"|not (?:a )?(?:computer|bot|machine|robot|recording))\b"),
+    # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
+    (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least)|how about (?:some|a|more|hiring"
+          r"|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
     # Praise denied or wished for: outweighs the praise word it contains.
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
