@@ -112,13 +112,13 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|extra mile|10/10|five stars|highly recommend|top notch|spot on|delighted|thrilled|superb|stellar"
                r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
                r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo|deserves? (?:a raise|a medal|credit|praise|recognition)"
-               r"|big ups|ftw|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star"
+               r"|big ups?|ftw|exceptional|all good|(?:is|was)n'?t your fault|not your fault|crisis averted"
+               r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star"
                r"|efficient|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
                r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
-                  r"|all|getting|taking|being|helping|sorting|resolving|fixing|responding|replying|reaching|following"
-                  r"|looking|checking|letting|sending))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
+                  r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
 # Politeness in a request ("Can you check my booking? Thanks") says nothing about sentiment, and
 # "help" in "I need help with a missing bag" is a plea; VADER scores them positive. The labeller reads
 # VADER on the words without them, and reads thanks itself (a thank-you in a request is politeness).
