@@ -113,8 +113,9 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
                r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo|deserves? (?:a raise|a medal|credit|praise|recognition)"
                r"|big ups?|ftw|exceptional|all good|(?:is|was)n'?t your fault|not your fault|crisis averted"
-               r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star"
-               r"|efficient|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
+               r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business"
+               r"|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star|efficient"
+               r"|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
                r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -133,6 +134,7 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r"|return|book|bring)|where (?:can|do|should) i|what(?:'s| is) the (?:status|process|policy|best way|number"
              r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
              r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
+
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
 # VADER's emoji lexicon describes 🔥 as "fire", 💀 as "skull" and 😭 as "crying" (+ and -):
@@ -152,8 +154,7 @@ _NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|wit
                        r"|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b", _flags)
 # A reply that opens with a question word asks for information more often than it complains.
 _INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
-                      r"|how|when|which|who"
-                      r"|any chance|is there|are there|if)\b|" + INFO_CUES, _flags)
+                      r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES, _flags)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = re.compile(f"[{NEGATIVE_EMOJI}]")
