@@ -20,7 +20,7 @@ import re
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-1"
+VERSION = "cs-2"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -51,13 +51,43 @@ COMPLAINT_CUES = [
           r"|what is going on|where is|where are|what happened|need (?:help|an? answer|someone)|please help|help me"
           r"|trying to|tried to|have to|had to|instead|supposed to|told (?:me|us)|no way|never again|not happy"
           r"|unhappy|smh|wtf|ugh|sigh|fix (?:it|this)|do better|step it up|get it together|rebook(?:ed|ing)?"
-          r"|waiting|wait|lines?|queue)\b"),
+          r"|waiting|wait|lines?|queue)\b|:'?-?\("),
+    # Criticism of the service itself, and demands: general customer-service language, any sector.
+    (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
+          r"|business)|(?:be|do) (?:a )?better|(?:company|business|brand|one) that cares|(?:canned|automated|generic"
+          r"|copy[- ]?pasted?|scripted) (?:response|reply|message|answer|tweet)s?|lip service|(?:are you|is this|talking to)"
+          r" a bot|(?:real|actual) (?:person|human)|human being|(?:speak|talk) to (?:a |your )?(?:manager|supervisor)"
+          r"|escalat(?:e|ed|ing)|in circles|runaround|run around|logs? (?:me|us) out|(?:closed|ended) the chat"
+          r"|wrong (?:item|size|order|colou?r|address|product|amount|charge)|not what i (?:ordered|paid for|asked for)"
+          r"|too (?:small|big|slow|expensive)|cancel+(?:ing|ed)? my (?:contract|account|subscription|membership|plan|card)"
+          r"|wiped|deleted (?:my|all)|unhelpful|non[- ]helpful|(?:could|couldn'?t) care less"
+          r"|doesn'?t care|don'?t care|never (?:again|buying|ordering|using)|false (?:promises?|advertising)|scam(?:med)?"
+          r"|rip(?:ped)?[- ]off|ripped (?:me|us) off|waste of (?:time|money)|sucked|remember when"
+          r"|(?:is it|too) much to ask|is it (?:so|that) hard|come on|g[ai]ve up|giving up|how dare|get a clue|get your act"
+          r"|deserve(?:s|d)? better|learn from|is this how you|if you can call it that|unreal|unbelievable|poorly"
+          r"|hangs? up|hanging up on|dead air|unreachable|understaffed|too busy|screw(?:ed)? up|locked (?:me|myself|us) out"
+          r"|queu(?:e|ing)|over an? (?:hour|hr)|(?:that|which|one that) actually works|getting my business"
+          r"|(?:my|our) business elsewhere|despise|hate)\b|\?{2,}|\?!|!\?"),
+    # Losing patience or trust, asking to be heard by a person.
+    (1.5, r"\b(?:losing (?:trust|faith|patience)|lost (?:all )?(?:trust|faith|patience)|no (?:more )?faith"
+          r"|(?:considering|thinking (?:about|of)) (?:quitting|leaving|switching|cancell?ing)|how come|how much longer"
+          r"|any(?: ?one| ?body) (?:out )?there|forgotten (?:me|us|about)|dropping the ball|dropped the ball|ghosted"
+          r"|left on read|lame|strongly worded|(?:coming|falling) apart|watered down|not letting me|won'?t let me"
+          r"|(?:speak|talk) (?:to|with) (?:someone|somebody|a person|an agent|a human|a real|anyone)"
+          r"|not (?:a )?(?:computer|bot|machine|robot|recording))\b"),
+    # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
+    (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least)|how about (?:some|a|more|hiring"
+          r"|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
+    # Praise denied or wished for: outweighs the praise word it contains.
+    (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
+          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
 ]
 
 SARCASM_CUES = [
     r"\b(?:great|awesome|perfect|wonderful|fantastic|love|lovely|nice|super|yay),? (?:another|again|more)\b",
     r"\b(?:thanks|thank you) (?:a lot|for nothing|for not|for never|for (?:ruining|losing|cancel+ing|delaying"
-    r"|leaving|forcing|making me wait|wasting|nothing))\b",
+    r"|leaving|forcing|making me wait|wasting|nothing)|for (?:the|your) (?:canned|automated|generic|scripted|robotic"
+    r"|copy|useless|unhelpful|non[- ]?helpful|standard))\b",
     r"\b(?:gotta|got to|you gotta|have to|just) love (?:how|when|it when|that)\b",
     r"\blove (?:how|it when|being)\b",
     r"\b(?:way to go|nice job|good job|great job|well done|bravo|nice work)\b.*\b(?:not|no|never|lost|delay"
@@ -66,6 +96,7 @@ SARCASM_CUES = [
     r"\bnot!",
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
+    r"#\w+(?:fail|sucks|nightmare)\b|#(?:do|be)better\b|#unfriendly\w*",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -73,9 +104,22 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|experience|work|team)|best|love (?:you|it|this|the|your|flying)|above and beyond|helpful|friendly"
                r"|smooth|on time|early|quick(?:ly)?|fast|impressed|the best|well done|good job|nice job|perfect"
                r"|happy|glad|pleased|finally|made it|got it|lol|haha|yay|congrats|congratulations|brilliant|beautiful"
-               r"|great|good|nice|cool|love)\b")
+               r"|great|good|nice|cool|love"
+               # results people thank a brand for, and how they say so, in any sector
+               r"|(?:all|got|been|was|is|it'?s|now|problem|issue|everything) (?:sorted|resolved|solved|fixed|working)"
+               r"|(?:sorted|resolved|solved|fixed) (?:it|this|that|everything|my|so|in|within|already|quickly)"
+               r"|lifesaver|life saver|saved (?:my|the) day|made my day|you (?:guys )?rock|rock ?stars?|keep it up|genius"
+               r"|extra mile|10/10|five stars|highly recommend|top notch|spot on|delighted|thrilled|superb|stellar"
+               r"|phenomenal|incredible|impressive|lovely|pleasant|pleasure|seamless|effortless|painless|thankful"
+               r"|loved|loving|enjoy(?:ed|ing)?|woo+ ?hoo+|xoxo|deserves? (?:a raise|a medal|credit|praise|recognition)"
+               r"|big ups?|ftw|exceptional|all good|(?:is|was)n'?t your fault|not your fault|crisis averted"
+               r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business"
+               r"|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star|efficient"
+               r"|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
+               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
-GRATITUDE_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|again|for (?:the|your|all|getting|taking|being|helping))\b"
+GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
+                  r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
 # Politeness in a request ("Can you check my booking? Thanks") says nothing about sentiment, and
 # "help" in "I need help with a missing bag" is a plea; VADER scores them positive. The labeller reads
 # VADER on the words without them, and reads thanks itself (a thank-you in a request is politeness).
@@ -83,6 +127,13 @@ POLITE_WORDS = (r"\b(?:please|pls|plz|kindly|thanks?|thank (?:you|u)|thx|thanx|t
                 r"|appreciate(?:d)?|sure|ok(?:ay)?|yes|want|like|free|chance)\b")
 REQUEST_CUES = (r"\?|\b(?:please|pls|plz|can (?:you|u|i|we)|could (?:you|u)|would (?:you|u)|dm|direct message"
                 r"|let me know|how do i|need to|want to|trying to)\b")
+
+# Asking for information or passing it on, anywhere in a reply, reads like an opening question word.
+INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are there any|how (?:do|can|long|much|many)"
+             r" (?:i|we|does|do|will|should|would)|do (?:i|we) (?:need|have) to|can i (?:still|get|change|use|add|pay"
+             r"|return|book|bring)|where (?:can|do|should) i|what(?:'s| is) the (?:status|process|policy|best way|number"
+             r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
+             r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
 
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
@@ -99,10 +150,11 @@ _POLITE = re.compile(POLITE_WORDS, _flags)
 _GRATITUDE = re.compile(GRATITUDE_CUES, _flags)
 _REQUEST = re.compile(REQUEST_CUES, _flags)
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without)\b|n'?t\b", _flags)
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was|have"
+                       r"|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b", _flags)
 # A reply that opens with a question word asks for information more often than it complains.
-_INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would|will|do|does|did|is|are|was|what|how|when|which|who"
-                      r"|any chance|is there|are there|if)\b", _flags)
+_INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
+                      r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES, _flags)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = re.compile(f"[{NEGATIVE_EMOJI}]")
@@ -112,11 +164,11 @@ FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise"
             "request", "exclaim", "short", "negation", "inquiry", "gratitude")
 
 # Hand-set weights of the logits (negative, positive) over the features; neutral is 0.
-NEGATIVE_WEIGHTS = {"bias": -0.7, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
+NEGATIVE_WEIGHTS = {"bias": -0.6, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
                     "thanks": -0.8, "praise": -0.9, "neg_emoji": 1.5, "pos_emoji": -1.0, "request": -0.3,
-                    "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -0.8, "gratitude": -0.5}
-POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 2.4, "pos": 1.0, "complaint": -1.5, "sarcasm": -3.0,
-                    "thanks": 1.8, "praise": 1.5, "neg_emoji": -1.5, "pos_emoji": 1.6, "request": -1.2,
+                    "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -1.2, "gratitude": -0.5}
+POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 3.0, "pos": 1.0, "complaint": -1.8, "sarcasm": -3.0,
+                    "thanks": 1.8, "praise": 1.5, "neg_emoji": -1.5, "pos_emoji": 1.6, "request": -1.8,
                     "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0}
 
 

@@ -22,6 +22,38 @@ SARCASM = ["Great, another outage. Thanks a lot.", "Thanks for nothing.", "Gotta
 NEUTRAL = ["What time does the store open on Sunday?", "Can you send me the link to the form?",
            "Flying from Boston to Denver tomorrow."]
 
+# Replies to brands outside air travel (telecoms, retail, banks, delivery, software): the cues are
+# general customer-service language, so these must read as they would to a person.
+OTHER_BRANDS = [
+    ("negative", "My internet has been down since Monday and nobody can tell me why"),
+    ("negative", "Ordered a blue jacket, got a brown one two sizes too small"),
+    ("negative", "Your chatbot just sends me in circles"),
+    ("negative", "The app logs me out every time I open it"),
+    ("negative", "Not impressed."),
+    ("negative", "Your store staff were less than helpful"),
+    ("negative", "Thanks for the canned response."),
+    ("negative", "Would be nice if someone actually answered the phone"),
+    ("neutral", "Can you tell me the status of my order?"),
+    ("neutral", "What is the status of my refund?"),
+    ("neutral", "Is there an outage in the Leeds area right now?"),
+    ("positive", "Love the new app!"),
+    ("positive", "Issue resolved, thanks!"),
+    ("positive", "Thank you very much"),
+    ("positive", "Shout out to Sam in support, a real lifesaver"),
+    ("positive", "You made my day :)"),
+]
+
+
+@pytest.mark.parametrize("expected, text", OTHER_BRANDS)
+def test_other_brands_replies_read_as_a_person_reads_them(expected, text):
+    assert labeller.label(text)[0] == expected
+
+
+def test_negation_is_a_word_not_a_word_ending():
+    # "sent", "want", "agent" end in "nt" but deny nothing.
+    assert labeller.features("I sent the agent what you want")["negation"] == 0
+    assert labeller.features("I didn't and I can’t")["negation"] > 0
+
 
 @pytest.mark.parametrize("text", COMPLAINTS)
 def test_complaint_without_sentiment_words_is_negative(text):
