@@ -8,8 +8,8 @@
    1b. Hand-written replies to other brands (benchmarks/data/brand-replies.tsv, ours, Apache-2.0).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
-3. Learning, per airline: a person answers `review --suggest` (least confident unreviewed first,
-   the order listener.review.suggest uses) with the true label, the model retrains on all
+3. Learning, per airline: a person answers `review --suggest` (listener.review.least_certain, the
+   choice `review --suggest` makes) with the true label, the model retrains on all
    corrections and relabels; measured on that airline's tweets nobody corrected. Ten rounds of 20
    (the 200 target), and a curve at 0, 20, 50, 100, 200, 500 corrections.
 4. Speed on one core: score + detect language + label + store N replies in SQLite (replies/s and
@@ -32,7 +32,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from listener import chart, labeller, workspace_model  # noqa: E402
+from listener import chart, labeller, review, workspace_model  # noqa: E402
 from listener.language import detect  # noqa: E402
 from listener.scoring import score_columns  # noqa: E402
 
@@ -154,9 +154,9 @@ def simulate(rows, steps):
 
     measure(0.0)
     for step in steps:
-        confidence = probs.max(axis=1)
-        confidence[corrected] = np.inf
-        corrected += [int(i) for i in np.argsort(confidence, kind="stable")[:step]]
+        unreviewed = np.setdiff1d(np.arange(len(texts)), corrected)  # in id order, as the replies table
+        confidence = probs[unreviewed].max(axis=1).tolist()
+        corrected += [int(unreviewed[i]) for i in review.least_certain(confidence, step)]
         started = time.perf_counter()
         pool = np.setdiff1d(np.arange(len(texts)), corrected)
         anchors = rng.choice(pool, min(workspace_model.ANCHORS, len(pool)), replace=False)

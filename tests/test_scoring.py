@@ -200,3 +200,8 @@ def test_one_correction_moves_little(workspace):
     after = labels(db)
     assert sum(before[i] != after[i] for i in before) < 0.1 * len(texts)  # one click is not a new policy
     assert review.stats(db)["agreement"] is None  # too few corrections to cross-validate
+
+
+def test_least_certain_is_lowest_confidence_first_ties_in_order():
+    assert review.least_certain([0.9, 0.4, 0.7, 0.4, 0.5], 3) == [1, 3, 4]
+    assert review.least_certain([0.9], 5) == [0]
