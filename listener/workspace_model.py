@@ -220,10 +220,15 @@ def load(db):
 
 
 def needs_training(db):
+    """True when corrections changed since the latest model, or it was built on an older labeller."""
+    from .scoring import BASE_VERSION
+
     row = latest(db)
     mark = corrections_mark(db)
     if row is None:
         return mark[0] > 0
+    if row["version"] != BASE_VERSION and not row["version"].startswith(BASE_VERSION + "+"):
+        return True  # its weights are over the old labeller's features: learn again on the new one
     return (row["corrections"], row["last_correction_at"]) != mark
 
 

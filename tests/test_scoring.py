@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from listener import review, scoring, workspace_model
+from listener import labeller, review, scoring, workspace_model
 from listener.errors import ListenerError
 from listener.sentiment import polarity_scores
 
@@ -169,6 +169,20 @@ def test_retrain_and_relabel_idempotent_and_resumable(workspace):
     assert db.execute("SELECT id, label, label_confidence FROM replies ORDER BY id").fetchall() == first
     assert db.execute("SELECT count(*) FROM workspace_models").fetchone()[0] == models
     assert workspace_model.train(db, NOW)["version"] != version  # a new model labels with a new version
+
+
+def test_a_new_labeller_version_retrains_and_relabels(workspace):
+    db, texts = workspace
+    correct_some(db, texts)
+    scoring.refresh(db, NOW)
+    old = workspace_model.latest(db)["version"].replace(labeller.VERSION, "cs-0")
+    db.execute("UPDATE workspace_models SET version = ?", [old])  # as stored before an upgrade
+    db.execute("UPDATE replies SET scorer_version = ?", [old])
+    assert workspace_model.needs_training(db)
+    trained, relabelled = scoring.refresh(db, NOW)
+    assert trained["version"].startswith(scoring.BASE_VERSION + "+ws-")
+    assert relabelled == len(texts)
+    assert scoring.refresh(db, NOW) == (None, 0)
 
 
 def test_suggest_least_certain_first_and_stats(workspace):
