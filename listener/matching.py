@@ -1,0 +1,168 @@
+"""Regular expressions compiled for speed: same matches as re.compile, fewer steps per character.
+
+The labeller's cues are word lists like ``\\b(?:refunds?|reimburse(?:d|ment)?|...)\\b``. Python's
+regex engine tries every alternative in order at every word boundary, so a long list costs more
+than VADER itself. Two rewrites of the parsed pattern keep every match identical:
+
+* alternatives that start with a literal character are grouped by that character, keeping their
+  order (at a given position only those starting with its character can match, in the same
+  order as before): ``\\b(?:rude|refunds?|rebook)`` becomes ``\\b(?:r(?:ude|efunds?|ebook))``;
+* a pattern that starts with ``\\b`` gets a lookahead for the characters a match can start with,
+  so the alternatives are not tried at the end of every word.
+
+For "does any of these patterns match" (any_match), the patterns that start with ``\\b`` share
+one pass, and every other one (``\\?``, ``#fail``) is searched alone, which is fast for a
+literal. Patterns with flags, capture groups or backreferences are compiled as they are.
+"""
+import re
+from re import _compiler, _constants as sre, _parser
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+_BOUNDARY = (sre.AT, sre.AT_BOUNDARY)
+
+
+def compile_fast(pattern):
+    """re.compile(pattern), rewritten as above when that is safe."""
+    tree = _parse(pattern)
+    if tree is None:
+        return re.compile(pattern)
+    return _compile(tree)
+
+
+def any_match(patterns):
+    """A function text -> bool: does any of `patterns` match somewhere in text (re.search)?"""
+    trees = [_parse(p) for p in patterns]
+    if any(t is None for t in trees):
+        searches = [re.compile(p).search for p in patterns]
+        return lambda text: any(search(text) for search in searches)
+    bounded, alone = [], []
+    for tree in trees:
+        for alt in _alternatives(tree):
+            (bounded if alt.data[:1] == [_BOUNDARY] else alone).append(alt)
+    searches = [_compile(alt).search for alt in alone]
+    if bounded:
+        state = bounded[0].state
+        rests = [_parser.SubPattern(state, alt.data[1:]) for alt in bounded]
+        searches.insert(0, _compile(_parser.SubPattern(state, [_BOUNDARY, (sre.BRANCH, (None, rests))])).search)
+    if len(searches) == 1:
+        only = searches[0]
+        return lambda text: only(text) is not None
+    return lambda text: any(search(text) for search in searches)
+
+
+def _parse(pattern):
+    """The parsed pattern, or None when it uses flags or groups that the rewrites do not handle."""
+    tree = _parser.parse(pattern, 0)
+    if tree.state.flags & ~(re.UNICODE) or tree.state.groups > 1 or not _plain(tree):
+        return None
+    return tree
+
+
+def _plain(tree):
+    for op, av in tree.data:
+        if op in (sre.GROUPREF, sre.GROUPREF_EXISTS, sre.GROUPREF_IGNORE, sre.ATOMIC_GROUP):
+            return False
+        if op is sre.SUBPATTERN and (av[0] is not None or av[1] or av[2] or not _plain(av[3])):
+            return False
+        if op is sre.BRANCH and not all(_plain(alt) for alt in av[1]):
+            return False
+        if op in _REPEATS and not _plain(av[2]):
+            return False
+        if op in (sre.ASSERT, sre.ASSERT_NOT) and not _plain(av[1]):
+            return False
+    return True
+
+
+def _alternatives(tree):
+    """The top-level alternatives of a parsed pattern (itself when it has none)."""
+    if len(tree.data) == 1 and tree.data[0][0] is sre.BRANCH:
+        return list(tree.data[0][1][1])
+    if len(tree.data) == 1 and tree.data[0][0] is sre.SUBPATTERN:
+        return _alternatives(tree.data[0][1][3])
+    return [tree]
+
+
+def _compile(tree):
+    tree = _grouped(tree)
+    if tree.data[:1] == [_BOUNDARY]:
+        first = _first_chars(tree.data[1:])
+        if first:
+            look = _parser.SubPattern(tree.state, [(sre.IN, [(sre.LITERAL, ch) for ch in sorted(first)])])
+            tree.data.insert(1, (sre.ASSERT, (1, look)))
+    return _compiler.compile(tree, 0)
+
+
+def _grouped(tree):
+    """A copy of the parsed pattern whose alternatives are grouped by their first literal character."""
+    state = tree.state
+    out = []
+    for op, av in tree.data:
+        if op is sre.BRANCH:
+            out.append((op, (av[0], _group_alternatives(state, [_grouped(alt) for alt in av[1]]))))
+        elif op is sre.SUBPATTERN:
+            out.append((op, (av[0], av[1], av[2], _grouped(av[3]))))
+        elif op in _REPEATS:
+            out.append((op, (av[0], av[1], _grouped(av[2]))))
+        else:
+            out.append((op, av))
+    return _parser.SubPattern(state, out)
+
+
+def _group_alternatives(state, alternatives):
+    # Only a run of literal-led alternatives may be regrouped: one that starts otherwise could
+    # match where they do, so the runs on either side of it keep their places.
+    out, run = [], []
+
+    def flush():
+        by_char = {}
+        for alt in run:
+            by_char.setdefault(alt.data[0][1], []).append(alt)
+        for ch, alts in by_char.items():
+            if len(alts) == 1:
+                out.append(alts[0])
+            else:
+                rests = [_parser.SubPattern(state, alt.data[1:]) for alt in alts]
+                out.append(_parser.SubPattern(state, [(sre.LITERAL, ch), (sre.BRANCH, (None, rests))]))
+        run.clear()
+
+    for alt in alternatives:
+        if alt.data and alt.data[0][0] is sre.LITERAL:
+            run.append(alt)
+        else:
+            flush()
+            out.append(alt)
+    flush()
+    return out
+
+
+def _first_chars(items):
+    """The code points a match of the sequence `items` can start with, or None when unknown."""
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width: the next item consumes the first character
+        if op is sre.LITERAL:
+            return {av}
+        if op is sre.IN:
+            chars = set()
+            for kind, value in av:
+                if kind is sre.LITERAL:
+                    chars.add(value)
+                elif kind is sre.RANGE and value[1] - value[0] < 256:
+                    chars.update(range(value[0], value[1] + 1))
+                else:
+                    return None  # a negated set or a category like \d
+            return chars
+        if op is sre.SUBPATTERN:
+            return _first_chars(av[3].data)
+        if op is sre.BRANCH:
+            chars = set()
+            for alt in av[1]:
+                first = _first_chars(alt.data)
+                if first is None:
+                    return None
+                chars |= first
+            return chars
+        if op in _REPEATS and av[0] >= 1:
+            return _first_chars(av[2].data)
+        return None
+    return None
