@@ -7,8 +7,10 @@ than VADER itself. Two rewrites of the parsed pattern keep every match identical
 * alternatives that start with a literal character are grouped by that character, keeping their
   order (at a given position only those starting with its character can match, in the same
   order as before): ``\\b(?:rude|refunds?|rebook)`` becomes ``\\b(?:r(?:ude|efunds?|ebook))``;
-* a pattern that starts with ``\\b`` gets a lookahead for the characters a match can start with,
-  so the alternatives are not tried at the end of every word.
+* a pattern that starts with ``\\b`` and a few possible first letters is turned around so that
+  the engine skips to those letters (``r(?<!\\w.)(?:ude|efunds?)``); with many possible first
+  letters it gets a lookahead for them instead, so the alternatives are not tried at the end of
+  every word.
 
 For "does any of these patterns match" (any_match), the patterns that start with ``\\b`` share
 one pass, and every other one (``\\?``, ``#fail``) is searched alone, which is fast for a
@@ -82,14 +84,69 @@ def _alternatives(tree):
     return [tree]
 
 
+# Skipping ahead pays when few letters can start a match; with many, a lookahead is faster.
+WORD_START_LETTERS = 10
+
+
 def _compile(tree):
-    tree = _grouped(tree)
     if tree.data[:1] == [_BOUNDARY]:
-        first = _first_chars(tree.data[1:])
-        if first:
-            look = _parser.SubPattern(tree.state, [(sre.IN, [(sre.LITERAL, ch) for ch in sorted(first)])])
-            tree.data.insert(1, (sre.ASSERT, (1, look)))
+        tree = _word_start_first(tree) or _lookahead_first(_grouped(tree))
+    else:
+        tree = _grouped(tree)
     return _compiler.compile(tree, 0)
+
+
+def _word_start_first(tree):
+    r"""``\b(?:rude|refunds?)`` as ``r(?<!\w.)(?:ude|efunds?)``, or None when the pattern is not that shape.
+
+    Every alternative then starts with a literal, so the engine skips ahead to the characters a
+    match can start with instead of trying each position; the lookbehind is the ``\b`` (the
+    letter just read is a word character, so a boundary before it means no word character
+    before it).
+    """
+    state, rest = tree.state, tree.data[2:]
+    if len(tree.data) < 2:
+        return None
+    op, av = tree.data[1]
+    alternatives = _flattened(state, av[1]) if op is sre.BRANCH else [_parser.SubPattern(state, [tree.data[1]])]
+    alternatives = _group_alternatives(state, [_grouped(alt) for alt in alternatives])
+    if not all(alt.data and alt.data[0][0] is sre.LITERAL and _is_word(alt.data[0][1]) for alt in alternatives):
+        return None
+    if len({alt.data[0][1] for alt in alternatives}) > WORD_START_LETTERS:
+        return None
+    behind = (sre.ASSERT_NOT, (-1, _parser.parse(r"\w.", 0)))
+    starts = [_parser.SubPattern(state, alt.data[:1] + [behind] + alt.data[1:]) for alt in alternatives]
+    head = starts[0].data if len(starts) == 1 else [(sre.BRANCH, (None, starts))]
+    return _parser.SubPattern(state, head + _grouped(_parser.SubPattern(state, rest)).data)
+
+
+def _lookahead_first(tree):
+    r"""``\b(?=[abc])...``: the alternatives are not tried at the end of every word."""
+    first = _first_chars(tree.data[1:])
+    if first:
+        look = _parser.SubPattern(tree.state, [(sre.IN, [(sre.LITERAL, ch) for ch in sorted(first)])])
+        tree.data.insert(1, (sre.ASSERT, (1, look)))
+    return tree
+
+
+def _flattened(state, alternatives):
+    """``(?:a|b)c|d`` as ``ac|bc|d``: the same matches tried in the same order."""
+    out = []
+    for alt in alternatives:
+        head = alt.data[0] if alt.data else None
+        if head and head[0] is sre.SUBPATTERN:
+            inner = head[1][3]
+            alt = _parser.SubPattern(state, list(inner.data) + alt.data[1:])
+            head = alt.data[0] if alt.data else None
+        if head and head[0] is sre.BRANCH:
+            out += _flattened(state, [_parser.SubPattern(state, list(sub.data) + alt.data[1:]) for sub in head[1][1]])
+        else:
+            out.append(alt)
+    return out
+
+
+def _is_word(ch):
+    return chr(ch).isalnum() or ch == ord("_")
 
 
 def _grouped(tree):
