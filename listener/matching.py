@@ -89,14 +89,12 @@ WORD_START_LETTERS = 10
 
 
 def _compile(tree):
-    if tree.data[:1] == [_BOUNDARY]:
-        tree = _word_start_first(tree) or _lookahead_first(_grouped(tree))
-    else:
-        tree = _grouped(tree)
-    return _compiler.compile(tree, 0)
+    state, alternatives = tree.state, _alternatives(tree)
+    faster = _word_start_first(state, alternatives) or _lookahead_first(state, alternatives)
+    return _compiler.compile(faster, 0)
 
 
-def _word_start_first(tree):
+def _word_start_first(state, alternatives):
     r"""``\b(?:rude|refunds?)`` as ``r(?<!\w.)(?:ude|efunds?)``, or None when the pattern is not that shape.
 
     Every alternative then starts with a literal, so the engine skips ahead to the characters a
@@ -104,44 +102,50 @@ def _word_start_first(tree):
     letter just read is a word character, so a boundary before it means no word character
     before it).
     """
-    state, rest = tree.state, tree.data[2:]
-    if len(tree.data) < 2:
-        return None
-    op, av = tree.data[1]
-    alternatives = _flattened(state, av[1]) if op is sre.BRANCH else [_parser.SubPattern(state, [tree.data[1]])]
-    alternatives = _group_alternatives(state, [_grouped(alt) for alt in alternatives])
-    if not all(alt.data and alt.data[0][0] is sre.LITERAL and _is_word(alt.data[0][1]) for alt in alternatives):
-        return None
-    if len({alt.data[0][1] for alt in alternatives}) > WORD_START_LETTERS:
-        return None
     behind = (sre.ASSERT_NOT, (-1, _parser.parse(r"\w.", 0)))
-    starts = [_parser.SubPattern(state, alt.data[:1] + [behind] + alt.data[1:]) for alt in alternatives]
-    head = starts[0].data if len(starts) == 1 else [(sre.BRANCH, (None, starts))]
-    return _parser.SubPattern(state, head + _grouped(_parser.SubPattern(state, rest)).data)
+    starts = []
+    for alt in _flattened(state, alternatives):
+        data = alt.data
+        if data[:1] == [_BOUNDARY] and len(data) > 1 and data[1][0] is sre.LITERAL and _is_word(data[1][1]):
+            starts.append(_parser.SubPattern(state, [data[1], behind] + data[2:]))
+        elif data and data[0][0] is sre.LITERAL:
+            starts.append(alt)
+        else:
+            return None
+    starts = _group_alternatives(state, [_grouped(alt) for alt in starts])
+    if len({alt.data[0][1] for alt in starts}) > WORD_START_LETTERS:
+        return None
+    return _parser.SubPattern(state, starts[0].data if len(starts) == 1 else [(sre.BRANCH, (None, starts))])
 
 
-def _lookahead_first(tree):
+def _lookahead_first(state, alternatives):
     r"""``\b(?=[abc])...``: the alternatives are not tried at the end of every word."""
-    first = _first_chars(tree.data[1:])
-    if first:
-        look = _parser.SubPattern(tree.state, [(sre.IN, [(sre.LITERAL, ch) for ch in sorted(first)])])
-        tree.data.insert(1, (sre.ASSERT, (1, look)))
-    return tree
+    out = []
+    for alt in alternatives:
+        alt = _grouped(alt)
+        first = _first_chars(alt.data[1:]) if alt.data[:1] == [_BOUNDARY] else None
+        if first:
+            look = _parser.SubPattern(state, [(sre.IN, [(sre.LITERAL, ch) for ch in sorted(first)])])
+            alt.data.insert(1, (sre.ASSERT, (1, look)))
+        out.append(alt)
+    if len(out) == 1:
+        return out[0]
+    return _parser.SubPattern(state, [(sre.BRANCH, (None, _group_alternatives(state, out)))])
 
 
 def _flattened(state, alternatives):
-    """``(?:a|b)c|d`` as ``ac|bc|d``: the same matches tried in the same order."""
+    r"""``\b(?:a|b)c|d`` as ``\bac|\bbc|d``: the same matches tried in the same order."""
     out = []
     for alt in alternatives:
-        head = alt.data[0] if alt.data else None
-        if head and head[0] is sre.SUBPATTERN:
-            inner = head[1][3]
-            alt = _parser.SubPattern(state, list(inner.data) + alt.data[1:])
-            head = alt.data[0] if alt.data else None
-        if head and head[0] is sre.BRANCH:
-            out += _flattened(state, [_parser.SubPattern(state, list(sub.data) + alt.data[1:]) for sub in head[1][1]])
+        lead = alt.data[:1] if alt.data[:1] == [_BOUNDARY] else []
+        rest = alt.data[len(lead):]
+        if rest and rest[0][0] is sre.SUBPATTERN:
+            rest = list(rest[0][1][3].data) + rest[1:]
+        if rest and rest[0][0] is sre.BRANCH:
+            out += _flattened(state, [_parser.SubPattern(state, lead + list(sub.data) + rest[1:])
+                                      for sub in rest[0][1][1]])
         else:
-            out.append(alt)
+            out.append(_parser.SubPattern(state, lead + rest))
     return out
 
 
