@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 
-from .matching import any_match, compile_fast
+from .matching import any_match, compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
@@ -93,10 +93,9 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 
 _flags = 0  # patterns are matched against lower-cased text
 # listener.matching compiles the cue lists to the same matches as re.compile, in fewer steps.
-_COMPLAINT = [(w, compile_fast(p)) for w, p in COMPLAINT_CUES]
+# Counts of each complaint cue, of thanks and of praise, in one pass over the text.
+_COUNT = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES])
 _SARCASM = any_match(SARCASM_CUES)
-_THANKS = compile_fast(THANKS_CUES)
-_PRAISE = compile_fast(PRAISE_CUES)
 _POLITE = compile_fast(POLITE_WORDS)
 _GRATITUDE = any_match([GRATITUDE_CUES])
 _REQUEST = any_match([REQUEST_CUES])
@@ -137,9 +136,8 @@ def features(text):
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     scores = polarity_scores(words_only)
-    complaint = sum(w * len(rx.findall(plain)) for w, rx in _COMPLAINT)
-    thanks = len(_THANKS.findall(plain))
-    praise = len(_PRAISE.findall(plain))
+    *complaints, thanks, praise = _COUNT(plain)
+    complaint = sum(w * n for (w, _), n in zip(COMPLAINT_CUES, complaints))
     words = len(plain.split())
     return {
         "compound": scores["compound"],

@@ -16,7 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from listener import labeller, scoring
 from listener.fake.replies import generate_replies
 from listener.language import MIN_LETTERS, SURE, _ENGLISH, _OTHER, _identifier, detect
-from listener.matching import any_match, compile_fast
+from listener.matching import any_match, compile_fast, counter
 from listener.sentiment import matched_overrides, polarity_scores
 
 from hostile_corpus import CORPUS
@@ -98,16 +98,37 @@ def test_rewrites_keep_leftmost_first_matches(pattern):
         assert any_match([pattern])(text) == (plain.search(text) is not None), text
 
 
+def test_counter_counts_like_findall(texts):
+    patterns = [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES, labeller.PRAISE_CUES,
+                                                          labeller.POLITE_WORDS]
+    count, plain = counter(patterns), [re.compile(p) for p in patterns]
+    for text in lowered_bodies(texts):
+        assert count(text) == [len(rx.findall(text)) for rx in plain], text
+
+
+def test_counter_keeps_each_patterns_own_overlaps():
+    # Matches of different patterns overlap and nest; each pattern still resumes after its own match.
+    patterns = [r"\b(?:ab|a)\b", r"\bab c", r"\b(?:c|cd)", r"\bb", r"x\b|\by", r"\b(?:\d+|two) h",
+                r"\ba(?:b|bc)?", r"\b(?:a b|b) (?:c|a)", r"\bé", r"\b(?:ab|a)(?:x|\b)"]
+    count, plain = counter(patterns), [re.compile(p) for p in patterns]
+    rng = random.Random(1)
+    pieces = ["a", "b", "c", "d", "ab", "abc", " ", " ", "x", "y", "2", "two", "h", "-", "é", "\n"]
+    texts = ["a b a", "a b a b c", "b a b a", "ab ab c"] + [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16))) for _ in range(5000)]
+    for text in texts:
+        assert count(text) == [len(rx.findall(text)) for rx in plain], text
+
+
 def reference_cues(monkeypatch):
     """The labeller's matchers as re.compile makes them, the way they were first written."""
-    monkeypatch.setattr(labeller, "_COMPLAINT", [(w, re.compile(p)) for w, p in labeller.COMPLAINT_CUES])
+    counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES,
+                                                                                 labeller.PRAISE_CUES]]
+    monkeypatch.setattr(labeller, "_COUNT", lambda text: [len(rx.findall(text)) for rx in counted])
     for name, patterns in [("_SARCASM", labeller.SARCASM_CUES), ("_REQUEST", [labeller.REQUEST_CUES]),
                            ("_GRATITUDE", [labeller.GRATITUDE_CUES])]:
         search = re.compile("|".join(f"(?:{p})" for p in patterns)).search
         monkeypatch.setattr(labeller, name, lambda text, search=search: search(text) is not None)
-    for name, pattern in [("_THANKS", labeller.THANKS_CUES), ("_PRAISE", labeller.PRAISE_CUES),
-                          ("_POLITE", labeller.POLITE_WORDS)]:
-        monkeypatch.setattr(labeller, name, re.compile(pattern))
+    monkeypatch.setattr(labeller, "_POLITE", re.compile(labeller.POLITE_WORDS))
 
 
 def reference_detect(text):
