@@ -65,9 +65,7 @@ def counter(patterns):
     if len(shared) < 2:
         shared = []
     alone = [(i, compile_fast(p).findall) for i, p in enumerate(patterns) if i not in shared]
-    wrapped = [f"(?:{patterns[i]})" for i in shared]
-    finditer = re.compile(r"\b(?=\w)(?=" + "|".join(wrapped) + ")"
-                          + "".join(f"(?:(?=({w})))?" for w in wrapped)).finditer
+    finditer = _compiler.compile(_word_start_captures([trees[i] for i in shared]), 0).finditer if shared else None
 
     def count(text):
         counts = [0] * len(patterns)
@@ -83,6 +81,25 @@ def counter(patterns):
         return counts
 
     return count
+
+
+def _word_start_captures(trees):
+    r"""``\b(?=\w)(?=P0|P1|...)(?:(?=(P0)))?(?:(?=(P1)))?...`` with each P's alternatives grouped by
+    first letter and its leading ``\b`` (already checked) left out."""
+    state = _parser.parse("", 0).state  # (str flags; groups are numbered from 1 below)
+    every, captures = [], []
+    for tree in trees:
+        alternatives = [_grouped(_parser.SubPattern(state, alt.data[1:]))
+                        for alt in _flattened(tree.state, _alternatives(tree))]
+        every += alternatives
+        group = state.opengroup()
+        body = _parser.SubPattern(state, [(sre.BRANCH, (None, _group_alternatives(state, alternatives)))])
+        state.closegroup(group, body)
+        capture = _parser.SubPattern(state, [(sre.SUBPATTERN, (group, 0, 0, body))])
+        captures.append((sre.MAX_REPEAT, (0, 1, _parser.SubPattern(state, [(sre.ASSERT, (1, capture))]))))
+    word = _parser.SubPattern(state, [(sre.IN, [(sre.CATEGORY, sre.CATEGORY_WORD)])])
+    gate = _parser.SubPattern(state, [(sre.BRANCH, (None, _group_alternatives(state, every)))])
+    return _parser.SubPattern(state, [_BOUNDARY, (sre.ASSERT, (1, word)), (sre.ASSERT, (1, gate))] + captures)
 
 
 def _starts_words(tree):
