@@ -109,10 +109,12 @@ def test_counter_counts_like_findall(texts):
 def test_counter_keeps_each_patterns_own_overlaps():
     # Matches of different patterns overlap and nest; each pattern still resumes after its own match.
     patterns = [r"\b(?:ab|a)\b", r"\bab c", r"\b(?:c|cd)", r"\bb", r"x\b|\by", r"\b(?:\d+|two) h",
-                r"\ba(?:b|bc)?", r"\b(?:a b|b) (?:c|a)", r"\bé", r"\b(?:ab|a)(?:x|\b)"]
+                r"\ba(?:b|bc)?", r"\b(?:a b|b) (?:c|a)", r"\bé", r"\b(?:ab|a)(?:x|\b)", r"\bab|:-?\)|\?{2,}|\?!",
+                r"(?<=a)b|^c", r"\b\w+ a\b"]
     count, plain = counter(patterns), [re.compile(p) for p in patterns]
     rng = random.Random(1)
-    pieces = ["a", "b", "c", "d", "ab", "abc", " ", " ", "x", "y", "2", "two", "h", "-", "é", "\n"]
+    pieces = ["a", "b", "c", "d", "ab", "abc", " ", " ", "x", "y", "2", "two", "h", "-", "é", "\n", ":)", ":-)", "??",
+              "?!", "?"]
     texts = ["a b a", "a b a b c", "b a b a", "ab ab c"] + [
         "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16))) for _ in range(5000)]
     for text in texts:
