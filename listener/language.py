@@ -37,14 +37,19 @@ def _identifier():
 def detect(text):
     """ISO 639-1 code of `text`'s language, or 'und' when it cannot be told."""
     body = _NOISE.sub(" ", text or "")
-    if _KANA.search(body):
-        return "ja"
-    if _HANGUL.search(body):
-        return "ko"
-    if _HAN.search(body):
-        return "zh"
-    words = [w.lower() for w in _WORD.findall(body)]
-    if not _NON_LATIN.search(body):
+    if body.isascii():  # most replies: no script to look for, and lower-casing first is safe
+        words = _WORD.findall(body.lower())
+        latin = True
+    else:
+        if _KANA.search(body):
+            return "ja"
+        if _HANGUL.search(body):
+            return "ko"
+        if _HAN.search(body):
+            return "zh"
+        words = [w.lower() for w in _WORD.findall(body)]
+        latin = not _NON_LATIN.search(body)
+    if latin:
         if sum(map(len, words)) < MIN_LETTERS or len(words) < 3:
             return "und"
         distinct = set(words)

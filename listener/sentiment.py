@@ -228,7 +228,9 @@ class _Scorer:
         # of '!' and '?')
         punct = _PUNCT
         words = [s if len(s := t.strip(punct)) > 2 else t for t in text.split()]
-        lowered = [t.lower() for t in words]
+        # (lower-casing the tokens joined by spaces gives the same tokens in one call: no
+        # character lower-cases to whitespace, and a space ends the final-sigma context)
+        lowered = " ".join(words).lower().split()
         return text, words, lowered
 
     def polarity_scores(self, text: str) -> dict[str, float]:
@@ -267,7 +269,6 @@ class _Scorer:
     ) -> list:
         """Per-token valences: SentimentIntensityAnalyzer.sentiment_valence & co."""
         lex = self.lexicon
-        lex_get = lex.get
         booster = _BOOSTER
         negate = _NEGATE
         special = _SPECIAL
@@ -275,18 +276,14 @@ class _Scorer:
         n_scalar = _N_SCALAR
         c_incr = _C_INCR
 
-        sentiments: list = []
-        append = sentiments.append
-        for i, item_lower in enumerate(lw):
+        # Only lexicon words get a valence; every other token (boosters too) scores 0.
+        sentiments: list = [0] * n
+        for i in [i for i, w in enumerate(lw) if w in lex]:
+            item_lower = lw[i]
             if item_lower in booster:
-                append(0)
                 continue
-            lex_valence = lex_get(item_lower)
-            if lex_valence is None:
-                append(0)
-                continue
+            lex_valence = lex[item_lower]
             if item_lower == "kind" and i < n - 1 and lw[i + 1] == "of":
-                append(0)
                 continue
 
             valence = lex_valence
@@ -368,7 +365,7 @@ class _Scorer:
             elif i > 0 and lw[i - 1] not in lex and lw[i - 1] == "least":
                 valence = valence * n_scalar
 
-            append(valence)
+            sentiments[i] = valence
         return sentiments
 
 
@@ -432,8 +429,14 @@ def _but_check(sentiments: list, bi: int) -> None:
 
 
 def _score_valence(sentiments: list, text: str) -> dict[str, float]:
-    """SentimentIntensityAnalyzer.score_valence (same operations, same order)."""
-    sum_s = float(sum(sentiments))
+    """SentimentIntensityAnalyzer.score_valence (same operations, same order).
+
+    Zeros are left out of the sums (adding 0 changes no float), and counted as neutral.
+    """
+    scored = [s for s in sentiments if s]
+    if not scored:
+        return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+    sum_s = float(sum(scored))
     # _punctuation_emphasis
     ep_count = text.count("!")
     if ep_count > 4:
@@ -463,14 +466,12 @@ def _score_valence(sentiments: list, text: str) -> dict[str, float]:
     # _sift_sentiment_scores
     pos_sum = 0.0
     neg_sum = 0.0
-    neu_count = 0
-    for sentiment_score in sentiments:
+    neu_count = len(sentiments) - len(scored)
+    for sentiment_score in scored:
         if sentiment_score > 0:
             pos_sum += float(sentiment_score) + 1
-        elif sentiment_score < 0:
-            neg_sum += float(sentiment_score) - 1
         else:
-            neu_count += 1
+            neg_sum += float(sentiment_score) - 1
 
     if pos_sum > math.fabs(neg_sum):
         pos_sum += punct_emph_amplifier
