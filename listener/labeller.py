@@ -52,7 +52,8 @@ COMPLAINT_CUES = [
           r"|what is going on|where is|where are|what happened|need (?:help|an? answer|someone)|please help|help me"
           r"|trying to|tried to|have to|had to|instead|supposed to|told (?:me|us)|no way|never again|not happy"
           r"|unhappy|smh|wtf|ugh|sigh|fix (?:it|this)|do better|step it up|get it together|rebook(?:ed|ing)?"
-          r"|waiting|wait|lines?|queue)\b|:'?-?\("),
+          r"|waiting|wait|lines?|queue)\b"),
+    (1.0, r":'?-?\("),  # (emoticons and punctuation are cues of their own: word cues share one pass)
     # Criticism of the service itself, and demands: general customer-service language, any sector.
     (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
           r"|business)|(?:be|do) (?:a )?better|(?:company|business|brand|one) that cares|(?:canned|automated|generic"
@@ -68,7 +69,8 @@ COMPLAINT_CUES = [
           r"|deserve(?:s|d)? better|learn from|is this how you|if you can call it that|unreal|unbelievable|poorly"
           r"|hangs? up|hanging up on|dead air|unreachable|understaffed|too busy|screw(?:ed)? up|locked (?:me|myself|us) out"
           r"|queu(?:e|ing)|over an? (?:hour|hr)|(?:that|which|one that) actually works|getting my business"
-          r"|(?:my|our) business elsewhere|despise|hate)\b|\?{2,}|\?!|!\?"),
+          r"|(?:my|our) business elsewhere|despise|hate)\b"),
+    (1.5, r"\?{2,}|\?!|!\?"),
     # Losing patience or trust, asking to be heard by a person.
     (1.5, r"\b(?:losing (?:trust|faith|patience)|lost (?:all )?(?:trust|faith|patience)|no (?:more )?faith"
           r"|(?:considering|thinking (?:about|of)) (?:quitting|leaving|switching|cancell?ing)|how come|how much longer"
@@ -117,7 +119,8 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business"
                r"|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star|efficient"
                r"|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
-               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b|:-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^")
+               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b")
+PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
                   r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
@@ -142,20 +145,20 @@ POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀
 # its compound is computed on the text without the emoji we read ourselves.
 READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 
-_flags = 0  # patterns are matched against lower-cased text
+# Patterns are matched against lower-cased text.
 # listener.matching compiles the cue lists to the same matches as re.compile, in fewer steps.
 # Counts of each complaint cue, of thanks and of praise, in one pass over the text.
-_COUNT = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES])
+_COUNT = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS])
 _SARCASM = any_match(SARCASM_CUES)
 _POLITE = compile_fast(POLITE_WORDS)
 _GRATITUDE = any_match([GRATITUDE_CUES])
 _REQUEST = any_match([REQUEST_CUES])
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
-_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was|have"
-                       r"|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b", _flags)
+_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
+                         r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
 # A reply that opens with a question word asks for information more often than it complains.
-_INQUIRY = re.compile(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
-                      r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES, _flags)
+_INQUIRY = compile_fast(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
+                        r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
@@ -188,7 +191,8 @@ def features(text):
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     scores = polarity_scores(words_only)
-    *complaints, thanks, praise = _COUNT(plain)
+    *complaints, thanks, praise_words, praise_emoticons = _COUNT(plain)
+    praise = praise_words + praise_emoticons
     complaint = sum(w * n for (w, _), n in zip(COMPLAINT_CUES, complaints))
     words = len(plain.split())
     return {

@@ -17,10 +17,14 @@ one pass, and every other one (``\\?``, ``#fail``) is searched alone, which is f
 literal. Patterns with flags, capture groups or backreferences are compiled as they are.
 """
 import re
-from re import _compiler, _constants as sre, _parser
 
-_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
-_BOUNDARY = (sre.AT, sre.AT_BOUNDARY)
+try:  # CPython's own regex parser (3.11+); on a Python without it every pattern compiles as it is
+    from re import _compiler, _constants as sre, _parser
+except ImportError:  # pragma: no cover
+    _parser = None
+else:
+    _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+    _BOUNDARY = (sre.AT, sre.AT_BOUNDARY)
 
 
 def compile_fast(pattern):
@@ -113,6 +117,8 @@ def _starts_words(tree):
 
 def _parse(pattern):
     """The parsed pattern, or None when it uses flags or groups that the rewrites do not handle."""
+    if _parser is None:
+        return None
     tree = _parser.parse(pattern, 0)
     if tree.state.flags & ~(re.UNICODE) or tree.state.groups > 1 or not _plain(tree):
         return None

@@ -27,7 +27,7 @@ AIRLINE_TWEETS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cs-t
 def cue_words():
     """Words and phrases the cue patterns are made of, to build texts that match them a lot."""
     sources = [p for _, p in labeller.COMPLAINT_CUES] + labeller.SARCASM_CUES + [
-        labeller.THANKS_CUES, labeller.PRAISE_CUES, labeller.POLITE_WORDS, labeller.GRATITUDE_CUES,
+        labeller.THANKS_CUES, labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS, labeller.POLITE_WORDS, labeller.GRATITUDE_CUES,
         labeller.REQUEST_CUES]
     return sorted({w for p in sources for w in re.findall(r"[a-z'#!?]+(?: [a-z']+)?", p)})
 
@@ -64,7 +64,7 @@ def lowered_bodies(texts):
 
 
 def test_compiled_cues_find_what_re_finds(texts):
-    patterns = [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES, labeller.PRAISE_CUES,
+    patterns = [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES, labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS,
                                                           labeller.POLITE_WORDS]
     for pattern in patterns:
         fast, plain = compile_fast(pattern), re.compile(pattern)
@@ -99,7 +99,7 @@ def test_rewrites_keep_leftmost_first_matches(pattern):
 
 
 def test_counter_counts_like_findall(texts):
-    patterns = [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES, labeller.PRAISE_CUES,
+    patterns = [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES, labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS,
                                                           labeller.POLITE_WORDS]
     count, plain = counter(patterns), [re.compile(p) for p in patterns]
     for text in lowered_bodies(texts):
@@ -124,7 +124,7 @@ def test_counter_keeps_each_patterns_own_overlaps():
 def reference_cues(monkeypatch):
     """The labeller's matchers as re.compile makes them, the way they were first written."""
     counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES,
-                                                                                 labeller.PRAISE_CUES]]
+                                                                                 labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS]]
     monkeypatch.setattr(labeller, "_COUNT", lambda text: [len(rx.findall(text)) for rx in counted])
     for name, patterns in [("_SARCASM", labeller.SARCASM_CUES), ("_REQUEST", [labeller.REQUEST_CUES]),
                            ("_GRATITUDE", [labeller.GRATITUDE_CUES])]:
