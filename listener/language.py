@@ -12,6 +12,7 @@ from functools import lru_cache
 READABLE = frozenset({"en", "und"})
 SURE = 0.8  # below this probability a non-English guess is 'und'
 MIN_LETTERS = 12  # Latin-script text shorter than this is 'und'
+SAMPLE = 1000  # characters read: a long story's opening tells its language as well as all of it
 
 _NOISE = re.compile(r"@\w+|https?://\S+|#|&\w+;")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -36,7 +37,7 @@ def _identifier():
 
 def detect(text):
     """ISO 639-1 code of `text`'s language, or 'und' when it cannot be told."""
-    body = _NOISE.sub(" ", text or "")
+    body = _NOISE.sub(" ", (text or "")[:SAMPLE])
     if body.isascii():  # most replies: no script to look for, and lower-casing first is safe
         words = _WORD.findall(body.lower())
         latin = True

@@ -15,7 +15,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from listener import labeller, scoring
 from listener.fake.replies import generate_replies
-from listener.language import MIN_LETTERS, SURE, _ENGLISH, _OTHER, _identifier, detect
+from listener.language import MIN_LETTERS, SAMPLE, SURE, _ENGLISH, _OTHER, _identifier, detect
 from listener.matching import any_match, compile_fast, counter
 from listener.sentiment import matched_overrides, polarity_scores
 
@@ -135,7 +135,7 @@ def reference_cues(monkeypatch):
 
 def reference_detect(text):
     """language.detect as first written: every script check, then every word lower-cased."""
-    body = re.sub(r"@\w+|https?://\S+|#|&\w+;", " ", text or "")
+    body = re.sub(r"@\w+|https?://\S+|#|&\w+;", " ", (text or "")[:SAMPLE])
     for script, language in [(r"[\u3040-\u30ff]", "ja"), (r"[\uac00-\ud7af]", "ko"), (r"[\u4e00-\u9fff]", "zh")]:
         if re.search(script, body):
             return language

@@ -104,6 +104,14 @@ def test_other_languages_are_detected_and_not_read(text, language):
     assert not readable(language)
 
 
+def test_a_long_story_is_told_by_its_opening():
+    german = "Ich warte seit drei Stunden auf meinen Koffer, das ist unglaublich. " * 40
+    english = "I have been waiting three hours for my suitcase and nobody at the desk can help. " * 40
+    assert len(german) > 2000 and detect(german) == "de"
+    assert detect(english + german) == "en"  # a German quote deep in an English story
+    assert detect(german + english) == "de"
+
+
 @pytest.mark.parametrize("text", ["ok", "lol 🔥🔥", "thx!", "🙄", "@brand ???", "", "Danke!", "Still waiting",
                                   "On hold for 2 hours", "Great, another outage. Thanks a lot."])
 def test_short_or_english_text_is_read(text):
