@@ -248,9 +248,10 @@ def speed(airlines, n, repeats=5):
     detect_cpu, _ = timed(lambda: [detect(text) for text in tweets[:5000]])
     print(f"   language detection alone {5000 / detect_cpu:,.0f}/s")
     rng = random.Random(0)
-    pairs = rng.sample([r for rows in airlines.values() for r in rows], 2000)
+    everything = [r for rows in airlines.values() for r in rows]
+    pairs = rng.sample(everything, 2000)
     started = time.perf_counter()
-    anchor_texts = [t for t, _ in rng.sample([r for rows in airlines.values() for r in rows], workspace_model.ANCHORS)]
+    anchor_texts = [t for t, _ in rng.sample(everything, workspace_model.ANCHORS)]
     workspace_model.fit([t for t, _ in pairs], [g for _, g in pairs], anchor_texts)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -293,14 +294,15 @@ def main():
     parser.add_argument("--speed-only", action="store_true", help="only the speed test (section 4)")
     args = parser.parse_args()
     airlines = load_airlines()
+    speed_replies = 5000 if args.quick else 20000
     if args.speed_only:
-        return speed(airlines, 5000 if args.quick else 20000)
+        return speed(airlines, speed_replies)
 
     zero_corrections(airlines)
     other_brands()
     general_tweets()
     learning({k: v for k, v in airlines.items() if not args.quick or k == "Southwest"}, args.png)
-    speed(airlines, 5000 if args.quick else 20000)
+    speed(airlines, speed_replies)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ ASPECTS = [
         r"\bcall volumes?\b", r"\blines? (?:is |are |were |was )?(?:always |all )?busy\b", r"\boperators?\b",
         r"\b(?:heard|hear) nothing\b", r"\bhaven'?t heard\b", r"\bnever heard back\b", r"\b(?:still )?no word\b",
         r"\bstill no (?:reply|response|answer|update|call|email|one)\b", r"\bno ?(?:one|body) (?:helped|helps|cares|knows|is helping)\b",
-                r"\bautomated (?:system|message|call|voice|line)s?\b", r"\brobo-?call\w*", r"\bno (?:way to|one to) (?:talk|speak|reach)\b",
+        r"\bautomated (?:system|message|call|voice|line)s?\b", r"\brobo-?call\w*", r"\bno (?:way to|one to) (?:talk|speak|reach)\b",
     ]),
     ("crew", "flight attendants and crew", 2.0, [
         r"\bflight attendants?\b", r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bstewardess\w*",
