@@ -8,19 +8,26 @@
    its replies leave the pool, and so on. Phrases that were theme keys in earlier periods go
    first, so a recurring theme keeps its name.
 4. A group of fewer than `min_size` replies goes to "other".
+5. English replies left in "other" take the aspect a naive Bayes classifier, learned from this
+   question's own clearly matched replies, gives them, when it is more likely than all the
+   others together. Keyphrase themes keep their replies ("dark mode" is never poured into an
+   aspect).
 """
 
 import html
+import math
 import re
 from collections import Counter, defaultdict
 
-from .theme_lexicon import LABELS, aspect_of
+from .theme_lexicon import LABELS, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-3+phrases-1"
+METHOD_VERSION = "lexicon-4+phrases-1+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
 MIN_LIFT = 1.5  # a phrase as common among the lexicon's replies as in the pool is the question's topic
+MIN_TRAINING = 20  # fewer clearly matched replies teach a classifier nothing it can be trusted with
+PROPAGATED = 0.25  # the weight of a reply placed by the classifier: quoted after the lexicon's matches
 
 URL = re.compile(r"https?://\S+|www\.\S+")
 HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -161,6 +168,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
     by_language = defaultdict(dict)
     background = defaultdict(Counter)
     sizes = Counter()
+    english_words, clear = {}, set()
     for reply_id, text, stored in replies:
         clean = normalise(text)
         language = language_of(text, stored, clean)
@@ -168,9 +176,13 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
         background[language].update(found)
         sizes[language] += 1
         if language == "en":
-            key, weight = aspect_of(clean)
+            english_words[reply_id] = {p for p in found if " " not in p}
+            scores = aspect_scores(clean)
+            key, weight = dominant(scores)
             if key:
                 out[reply_id] = (key, LABELS[key], "en", weight)
+                if clear_winner(scores):
+                    clear.add(reply_id)
                 continue
         by_language[language][reply_id] = found
     for language, docs in sorted(by_language.items()):
@@ -185,7 +197,43 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
                 out[reply_id] = (prefix + phrase, phrase, language, 1.0)
             else:
                 out[reply_id] = (prefix + "other", "other", language, 0.0)
-    return small_groups_to_other(out, min_size)
+    out = small_groups_to_other(out, min_size)
+    training = {reply_id: out[reply_id][0] for reply_id in clear if out[reply_id][0] in LABELS}
+    left = [reply_id for reply_id, (key, *_) in out.items() if key == "other"]
+    for reply_id, key in propagate(training, left, english_words).items():
+        out[reply_id] = (key, LABELS[key], "en", PROPAGATED)
+    return out
+
+
+def propagate(training, unknown, features, threshold=0.5):
+    """{reply id: aspect} for the `unknown` replies a naive Bayes classifier places confidently.
+
+    Learned at run time from `training` {reply id: aspect} (the question's own clearly matched
+    replies) over `features` {reply id: set of words}; a reply gets the aspect whose posterior is
+    above `threshold` (more likely than all the others together). Laplace smoothing; words never
+    seen in training are ignored; no placement from fewer than MIN_TRAINING replies or one aspect.
+    """
+    replies = Counter(training.values())
+    if len(training) < MIN_TRAINING or len(replies) < 2:
+        return {}
+    counts = defaultdict(Counter)
+    for reply_id, aspect in training.items():
+        counts[aspect].update(features[reply_id])
+    vocabulary = set().union(*counts.values())
+    aspects = sorted(replies)
+    denominators = {a: sum(counts[a].values()) + len(vocabulary) for a in aspects}
+    placed = {}
+    for reply_id in unknown:
+        known = sorted(w for w in features.get(reply_id, ()) if w in vocabulary)
+        if not known:
+            continue
+        log_p = {a: math.log(replies[a] / len(training))
+                 + sum(math.log((counts[a][w] + 1) / denominators[a]) for w in known) for a in aspects}
+        best = max(aspects, key=lambda a: log_p[a])
+        posterior = 1 / sum(math.exp(log_p[a] - log_p[best]) for a in aspects)
+        if posterior > threshold:
+            placed[reply_id] = best
+    return placed
 
 
 def small_groups_to_other(assigned, min_size, keep=()):

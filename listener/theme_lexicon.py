@@ -33,7 +33,7 @@ ASPECTS = [
     ]),
     ("cancellation", "cancellations", 2.0, [
         r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context
-        r"\bcanx\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
+        r"\bcanx\b", r"\bca?nce?le?d\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
         (r"\bdelay\w*", 2.0), r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
@@ -67,7 +67,7 @@ ASPECTS = [
         r"\bno ?(?:one|body) (?:answers?|picks up|responds?|replies)", r"\bno (?:answer|response|reply)\b",
         r"\b(?:never|didn'?t|doesn'?t|won'?t) (?:answer|respond|reply|call back|get back)\w*",
         r"\bunanswered\b", r"\bignor\w*", r"\bwaiting (?:on|for) (?:a |an )?(?:call|reply|response|answer|email)",
-        r"\bhotline\b", r"\bphone lines?\b", r"\bcall (?:center|centre)\b", r"\bwait times?\b",
+        r"\bhotline\b", r"\btry (?:again|back|calling (?:back|again))\b", r"\b(?:live|real) (?:person|human|agent)\b", r"\bphone lines?\b", r"\bcall (?:center|centre)\b", r"\bwait times?\b",
         r"\bhangs? up\b", r"\bphone tree\b", r"\b(?:not|stop) (?:be )?taking calls\b", r"\bhigh call volume\b",
         r"\b(?:don'?t|do not|not|nobody|no one) (?:answer|answering|pick(?:ing)? up|respond|responding|reply|replying)\b",
         r"\breach (?:anyone|anybody|someone|a (?:human|person|real person|live person))\b", r"\bget a hold of\b",
@@ -261,12 +261,16 @@ def aspect_scores(text):
 
 
 def aspect_of(text):
-    """(key, weight) of the dominant aspect's theme (its FAMILY) in `text` (already normalised), or (None, 0).
+    """(key, weight) of the dominant aspect's theme (its FAMILY) in `text` (already normalised), or (None, 0)."""
+    return dominant(aspect_scores(text))
+
+
+def dominant(scores):
+    """(key, weight) of the theme that wins among {aspect: weight}, or (None, 0).
 
     An aspect that another matched aspect outranks (OUTRANKS) is out of the running; of the rest
     the one with the most weight wins, a tie going to the one listed first.
     """
-    scores = aspect_scores(text)
     beaten = set().union(*(OUTRANKS.get(key, ()) for key in scores)) if scores else set()
     best_key, best = None, 0.0
     for key, _, _, _ in ASPECTS:
@@ -274,3 +278,12 @@ def aspect_of(text):
         if key not in beaten and score > best:
             best_key, best = key, score
     return FAMILY.get(best_key, best_key), best
+
+
+def clear_winner(scores, margin=2.0):
+    """True when one theme (family) weighs at least `margin` times any other in {aspect: weight}."""
+    weights = {}
+    for key, score in scores.items():
+        weights[FAMILY.get(key, key)] = weights.get(FAMILY.get(key, key), 0.0) + score
+    top = sorted(weights.values(), reverse=True)
+    return bool(top) and (len(top) == 1 or top[0] >= margin * top[1])
