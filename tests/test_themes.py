@@ -170,12 +170,43 @@ def test_never_mixes_languages():
     ("Third time this year #LostBag", "bags"),
     ("#NeverOnTime again", "delay"),
     ("Worst flight ever, the seat was broken", "comfort"),
+    # turned away by the phone system, or wanting a person: not getting through
+    ("Tried to reach you, it just says try again later", "support"),
+    ("I need a real person, not a bot", "support"),
+    ("Flight cancld again", "cancellation"),  # misspelt, still cancelled
 ])
 def test_aspect_rules(text, key):
     from listener.theme_groups import normalise
     from listener.theme_lexicon import aspect_of
 
     assert aspect_of(normalise(text))[0] == key
+
+
+def test_replies_the_lexicon_misses_take_the_aspect_their_words_share():
+    refunds = [f"Where is the refund for my blender, order {n}?" for n in range(12)]
+    deliveries = [f"The courier left parcel {n} at the wrong door" for n in range(12)]
+    missed = ["The blender is still not back in my bank", "Is my blender coming back or not",
+              "Nothing at my door, third time", "Round the back door again, soaked"]
+    texts = refunds + deliveries + missed + PLANTED["dark mode"] + ["Meh."]
+    out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
+    keys = [out[i][0] for i in range(len(texts))]
+    assert keys[24:28] == ["refund", "refund", "delivery", "delivery"]
+    assert all(out[i][3] < 1 for i in range(24, 28))  # placed, not matched: quoted after the matches
+    assert set(keys[28:32]) == {"dark mode"}  # a keyphrase theme keeps its replies
+    assert keys[-1] == "other"  # no word the classifier knows
+    # too few clearly matched replies to learn from: the missed ones stay in "other"
+    few = refunds[:6] + deliveries[:6] + missed
+    out = group_replies([(i, t, "en") for i, t in enumerate(few)])
+    assert {out[i][0] for i in range(12, 16)} == {"other"}
+
+
+def test_propagation_needs_two_aspects_and_enough_examples():
+    from listener.theme_groups import MIN_TRAINING, propagate
+
+    words = {i: {"blender"} for i in range(MIN_TRAINING + 1)}
+    assert propagate({i: "refund" for i in range(MIN_TRAINING)}, [MIN_TRAINING], words) == {}
+    training = {i: ("refund" if i % 2 else "delivery") for i in range(MIN_TRAINING - 1)}
+    assert propagate(training, [MIN_TRAINING], words) == {}
 
 
 def test_same_input_same_output(tdb, tcfg):
