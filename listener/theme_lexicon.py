@@ -52,7 +52,7 @@ ASPECTS = [
         # the circumstances of a delay more than the delay itself: they tip the balance only
         (r"\b(?:hours?|hrs?)\b", 0.5), (r"\bwaiting\b", 0.5), (r"\bsitting\b", 0.5), (r"\bsat\b", 0.5),
         (r"\bstuck\b", 0.75), (r"\bstranded\b", 0.75), (r"\bovernight\b", 0.75), (r"\bdepartures?\b", 0.75),
-        (r"\bconnections?\b", 0.75), (r"\blayovers?\b", 0.75), (r"\bweather\b", 0.75), (r"\bsnow\b", 0.75),
+        (r"\bconnections?\b", 0.75), (r"\bcnxns?\b", 0.75), (r"\blayovers?\b", 0.75), (r"\bweather\b", 0.75), (r"\bsnow\b", 0.75),
         (r"\bstorms?\b", 0.75),
         r"\bsupposed to (?:board|depart|leave|take off|land|arrive|be (?:in|at|there|home))",
         r"\b(?:haven'?t|hasn'?t|not) (?:even )?(?:boarded|started boarding|left|departed|moved|taken off)",
@@ -116,7 +116,7 @@ ASPECTS = [
     ("comfort", "seats, food and comfort", 1.0, [
         r"\bseats?\b", r"\bseating\b", r"\blegroom\b", r"\bleg room\b", r"\bfood\b", r"\bmeals?\b",
         r"\bsnacks?\b", r"\bdrinks?\b", r"\bcoffee\b", r"\bwater\b", r"\bwi-?fi\b", r"\binternet\b",
-        r"\bentertainment\b", r"\btv\b", r"\bmovies?\b", r"\bscreens?\b", r"\bheadphones\b", r"\boutlets?\b",
+        r"\bentertainment\b", r"\btv\b", r"\bmovies?\b", r"\bscreens?\b(?! ?shots?)", r"\bheadphones\b", r"\boutlets?\b",
         r"\bdirty\b", r"\bfilthy\b", r"\bsmell\w*", r"\bbathroom\b", r"\btoilet\b", r"\blavatory\b",
         r"\bcold\b", r"\bfreezing\b", r"\bhot\b", r"\bcramped\b", r"\buncomfortable\b", r"\bcomfort\w*",
         r"\boverhead\b", r"\bbins?\b", r"\bturbulence\b", r"\bfirst class\b", r"\bbusiness class\b",

@@ -174,6 +174,8 @@ def test_never_mixes_languages():
     ("Tried to reach you, it just says try again later", "support"),
     ("I need a real person, not a bot", "support"),
     ("Flight cancld again", "cancellation"),  # misspelt, still cancelled
+    ("Missed my cnxn in Denver", "delay"),
+    ("Here is a screen shot of it", None),  # a screenshot is no seat-back screen
 ])
 def test_aspect_rules(text, key):
     from listener.theme_groups import normalise
