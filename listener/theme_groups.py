@@ -211,7 +211,8 @@ def propagate(training, unknown, features, threshold=0.5):
     Learned at run time from `training` {reply id: aspect} (the question's own clearly matched
     replies) over `features` {reply id: set of words}; a reply gets the aspect whose posterior is
     above `threshold` (more likely than all the others together). Laplace smoothing; words never
-    seen in training are ignored; no placement from fewer than MIN_TRAINING replies or one aspect.
+    seen in training are ignored and a reply needs two it knows; no placement from fewer than
+    MIN_TRAINING replies or one aspect.
     """
     replies = Counter(training.values())
     if len(training) < MIN_TRAINING or len(replies) < 2:
@@ -225,7 +226,7 @@ def propagate(training, unknown, features, threshold=0.5):
     placed = {}
     for reply_id in unknown:
         known = sorted(w for w in features.get(reply_id, ()) if w in vocabulary)
-        if not known:
+        if len(known) < 2:  # one word is too thin a clue
             continue
         log_p = {a: math.log(replies[a] / len(training))
                  + sum(math.log((counts[a][w] + 1) / denominators[a]) for w in known) for a in aspects}

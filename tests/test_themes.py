@@ -187,15 +187,15 @@ def test_aspect_rules(text, key):
 def test_replies_the_lexicon_misses_take_the_aspect_their_words_share():
     refunds = [f"Where is the refund for my blender, order {n}?" for n in range(12)]
     deliveries = [f"The courier left parcel {n} at the wrong door" for n in range(12)]
-    missed = ["The blender is still not back in my bank", "Is my blender coming back or not",
-              "Nothing at my door, third time", "Round the back door again, soaked"]
-    texts = refunds + deliveries + missed + PLANTED["dark mode"] + ["Meh."]
+    missed = ["The blender order is still not back in my bank", "Is my blender order coming back or not",
+              "Nothing at my door, wrong house again", "Round the back door again, left soaked"]
+    texts = refunds + deliveries + missed + PLANTED["dark mode"] + ["Meh, a blender."]
     out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
     keys = [out[i][0] for i in range(len(texts))]
     assert keys[24:28] == ["refund", "refund", "delivery", "delivery"]
     assert all(out[i][3] < 1 for i in range(24, 28))  # placed, not matched: quoted after the matches
     assert set(keys[28:32]) == {"dark mode"}  # a keyphrase theme keeps its replies
-    assert keys[-1] == "other"  # no word the classifier knows
+    assert keys[-1] == "other"  # one word the classifier knows is too thin a clue
     # too few clearly matched replies to learn from: the missed ones stay in "other"
     few = refunds[:6] + deliveries[:6] + missed
     out = group_replies([(i, t, "en") for i, t in enumerate(few)])
@@ -205,7 +205,7 @@ def test_replies_the_lexicon_misses_take_the_aspect_their_words_share():
 def test_propagation_needs_two_aspects_and_enough_examples():
     from listener.theme_groups import MIN_TRAINING, propagate
 
-    words = {i: {"blender"} for i in range(MIN_TRAINING + 1)}
+    words = {i: {"blender", "order"} for i in range(MIN_TRAINING + 1)}
     assert propagate({i: "refund" for i in range(MIN_TRAINING)}, [MIN_TRAINING], words) == {}
     training = {i: ("refund" if i % 2 else "delivery") for i in range(MIN_TRAINING - 1)}
     assert propagate(training, [MIN_TRAINING], words) == {}
