@@ -12,6 +12,7 @@ English only: replies in other languages are grouped by their own words (see the
 """
 
 import re
+from collections import Counter
 
 # (key, label, weight per match, patterns). Patterns are regular expressions over lower-cased
 # text with URLs and @handles removed (\b marks word edges), or (pattern, own weight).
@@ -33,7 +34,7 @@ ASPECTS = [
     ]),
     ("cancellation", "cancellations", 2.0, [
         r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context
-        r"\bcanx\b", r"\bca?nce?le?d\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
+        r"\bcanx\b", r"\bca?ncle?d\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
         (r"\bdelay\w*", 2.0), r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
@@ -282,8 +283,8 @@ def dominant(scores):
 
 def clear_winner(scores, margin=2.0):
     """True when one theme (family) weighs at least `margin` times any other in {aspect: weight}."""
-    weights = {}
+    weights = Counter()
     for key, score in scores.items():
-        weights[FAMILY.get(key, key)] = weights.get(FAMILY.get(key, key), 0.0) + score
+        weights[FAMILY.get(key, key)] += score
     top = sorted(weights.values(), reverse=True)
     return bool(top) and (len(top) == 1 or top[0] >= margin * top[1])

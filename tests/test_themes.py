@@ -149,6 +149,7 @@ def test_never_mixes_languages():
     ("Flight canx again, now I need a new booking", "cancellation"),  # abbreviations count too
     ("On hold for two hours trying to change my booking", "support"),  # on hold is in the customer service family
     ("Got billed for a subscription I cancelled", "refund"),  # the customer cancelled: the bill is the problem
+    ("Got billed for a subscription I canceled", "refund"),
     ("They broke my suitcase and my bag came back soaked", "damage"),
     # the people: crew on board, agents on the ground
     ("The flight attendant was so rude to my mother", "crew"),
@@ -173,7 +174,7 @@ def test_never_mixes_languages():
     # turned away by the phone system, or wanting a person: not getting through
     ("Tried to reach you, it just says try again later", "support"),
     ("I need a real person, not a bot", "support"),
-    ("Flight cancld again", "cancellation"),  # misspelt, still cancelled
+    ("Flight cancld again, and my cncled one", "cancellation"),  # misspelt, still cancelled
     ("Missed my cnxn in Denver", "delay"),
     ("Here is a screen shot of it", None),  # a screenshot is no seat-back screen
 ])
