@@ -1,6 +1,7 @@
 """Representations learned at run time from a workspace's own replies, measured for the workspace model.
 
     .venv/bin/python benchmarks/representations.py [--airlines United,American] [--curve] [VARIANT ...]
+    .venv/bin/python benchmarks/representations.py --ceiling
 
 With 200 corrections, hashed n-grams carry a correction only to replies that share words with it.
 Each variant here learns a dense space at retrain time from all of the workspace's replies (in
@@ -192,13 +193,40 @@ def variants(texts):
     }
 
 
+def ceiling(airlines):
+    """The same model given many labels: the other three airlines' (all of them), or half the airline's own at random."""
+    names = list(airlines)
+    texts = [t for n in names for t, _ in airlines[n]]
+    gold = [g for n in names for _, g in airlines[n]]
+    owner = np.array([n for n in names for _ in airlines[n]])
+    base, _ = workspace_model.base_matrix(texts)
+    x = workspace_model.design_matrix(texts, base)
+
+    def score(train, test):
+        model = workspace_model.fit_matrix(x[train], base[train], [gold[i] for i in train])
+        pred = [LABELS[k] for k in model.probabilities_of(x[test], base[test]).argmax(axis=1)]
+        truth = [gold[i] for i in test]
+        return f"{bench.macro_f1(truth, pred):.3f} / {bench.negative_recall(truth, pred):.3f}"
+
+    print("ceiling: the shipped model (no anchors) with many labels, macro-F1 / negative recall")
+    for name in names:
+        own = np.random.default_rng(0).permutation(np.where(owner == name)[0])
+        half = len(own) // 2
+        print(f"   {name:<12} other three airlines' {np.sum(owner != name):,} labels: "
+              f"{score(np.where(owner != name)[0], np.where(owner == name)[0])}; "
+              f"half its own ({half:,}) at random: {score(own[:half], own[half:])}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", help="names (default: all): " + ", ".join(variants([])))
     parser.add_argument("--airlines", default="United,American,US Airways,Southwest")
     parser.add_argument("--curve", action="store_true", help="also the curve at 0, 20, 50, 100, 200, 500 corrections")
+    parser.add_argument("--ceiling", action="store_true", help="only the same model given thousands of labels")
     args = parser.parse_args()
     airlines = bench.load_airlines()
+    if args.ceiling:
+        return ceiling(airlines)
     for name in args.variants or list(variants([])):
         print(f"{name}: macro-F1 / negative recall after 10 x suggest 20" + (", then the curve" if args.curve else ""))
         for airline in args.airlines.split(","):
