@@ -181,7 +181,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
             key, weight = dominant(scores)
             if key:
                 out[reply_id] = (key, LABELS[key], "en", weight)
-                if clear_winner(scores):
+                if clear_winner(scores, key):
                     clear.add(reply_id)
                 continue
         by_language[language][reply_id] = found

@@ -281,10 +281,14 @@ def dominant(scores):
     return FAMILY.get(best_key, best_key), best
 
 
-def clear_winner(scores, margin=2.0):
-    """True when one theme (family) weighs at least `margin` times any other in {aspect: weight}."""
+def clear_winner(scores, theme, margin=2.0):
+    """True when `theme` (a family's key, as dominant() gives it) weighs at least `margin` times
+    any other theme in {aspect: weight}.
+
+    The theme, not merely the heaviest: an outranked aspect can weigh the most ("delayed,
+    delayed again, then cancelled" is a cancellation), and such a reply is no clear example.
+    """
     weights = Counter()
     for key, score in scores.items():
         weights[FAMILY.get(key, key)] += score
-    top = sorted(weights.values(), reverse=True)
-    return bool(top) and (len(top) == 1 or top[0] >= margin * top[1])
+    return weights[theme] > 0 and all(weights[theme] >= margin * w for key, w in weights.items() if key != theme)

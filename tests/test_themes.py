@@ -212,6 +212,17 @@ def test_propagation_needs_two_aspects_and_enough_examples():
     assert propagate(training, [MIN_TRAINING], words) == {}
 
 
+def test_the_classifier_learns_only_from_replies_whose_own_theme_is_clear():
+    delays = [f"Delayed on the tarmac again, plane {n}" for n in range(10)]
+    cancellations = [f"Flight {n} cancelled on us" for n in range(10)]
+    # cancellations by the lexicon's precedence, but the delay weighs more: no clear examples
+    mixed = [f"Delayed 3 hours, delayed again, then cancelled in Denver on the way to Boise {n}" for n in range(5)]
+    texts = delays + cancellations + mixed + ["Denver to Boise, again"]
+    out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
+    assert {out[i][0] for i in range(20, 25)} == {"cancellation"}
+    assert out[25][0] == "other"  # its words were learned from no clear reply
+
+
 def test_same_input_same_output(tdb, tcfg):
     texts = [r["text"] for r in generate_replies(random.Random(5), 400)]
     first = group_replies([(i, t, None) for i, t in enumerate(texts)])
