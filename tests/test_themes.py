@@ -277,6 +277,25 @@ def test_rename_merge_move_survive_recompute(tdb, tcfg):
     assert by_label(themes.stored_themes(tdb, "q", W48))[("dark mode", "en")]["replies"] == 3  # one moved away
 
 
+def test_a_persons_move_wins_over_the_classifier(tdb, tcfg):
+    refunds = [f"Where is the refund for my blender, order {n}?" for n in range(12)]
+    deliveries = [f"The courier left parcel {n} at the wrong door" for n in range(12)]
+    missed = ["The blender order is still not back in my bank", "Is my blender order coming back or not"]
+    ids = add_replies(tdb, ["Meh, whatever"] + refunds + deliveries + missed)
+    span = week(tcfg)
+
+    def theme_of(reply_id):
+        return tdb.execute("SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+                           "WHERE rt.reply_id = ?", [reply_id]).fetchone()[0]
+
+    found = {t["key"]: t["id"] for t in themes.compute_themes(tdb, "q", span, NOW)}
+    assert [theme_of(i) for i in ids[-2:]] == ["refund", "refund"]  # placed by the classifier
+    themes.move_reply(tdb, ids[-2], found["delivery"], "maria", NOW)
+    themes.move_reply(tdb, ids[-1], found["other"], "maria", NOW)
+    themes.compute_themes(tdb, "q", span, NOW)
+    assert [theme_of(i) for i in ids[-2:]] == ["delivery", "other"]
+
+
 def test_bad_fixes_are_one_line_errors(tdb, tcfg):
     add_replies(tdb, planted_texts())
     add_replies(tdb, PLANTED["dark mode"], publication_id=2)
