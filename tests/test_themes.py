@@ -150,6 +150,7 @@ def test_never_mixes_languages():
     ("On hold for two hours trying to change my booking", "support"),  # on hold is in the customer service family
     ("Got billed for a subscription I cancelled", "refund"),  # the customer cancelled: the bill is the problem
     ("Got billed for a subscription I canceled", "refund"),
+    ("Got billed for a subscription I cancled", "refund"),  # misspelt, still what the customer cancelled
     ("They broke my suitcase and my bag came back soaked", "damage"),
     # the people: crew on board, agents on the ground
     ("The flight attendant was so rude to my mother", "crew"),
