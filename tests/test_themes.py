@@ -213,6 +213,19 @@ def test_propagation_needs_two_aspects_and_enough_examples():
     assert propagate(training, [MIN_TRAINING], words) == {}
 
 
+def test_propagation_places_nothing_on_a_tie_whatever_the_order():
+    from listener.theme_groups import MIN_TRAINING, propagate
+
+    n = MIN_TRAINING
+    training = {i: ("refund" if i < n // 2 else "delivery") for i in range(n)}
+    words = {i: {"blender", "order"} if i < n // 2 else {"parcel", "door"} for i in range(n)}
+    words[n] = {"blender", "order"}
+    assert propagate(training, [n], words) == {n: "refund"}
+    words |= {i: {"blender", "order"} for i in range(n)}  # both aspects in the same words: an even tie
+    assert propagate(training, [n], words) == {}
+    assert propagate(dict(reversed(training.items())), [n], words) == {}
+
+
 def test_the_classifier_learns_only_from_replies_whose_own_theme_is_clear():
     delays = [f"Delayed on the tarmac again, plane {n}" for n in range(10)]
     cancellations = [f"Flight {n} cancelled on us" for n in range(10)]
