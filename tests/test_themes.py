@@ -3,6 +3,7 @@
 import json
 import random
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -235,6 +236,17 @@ def test_the_classifier_learns_only_from_replies_whose_own_theme_is_clear():
     out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
     assert {out[i][0] for i in range(20, 25)} == {"cancellation"}
     assert out[25][0] == "other"  # its words were learned from no clear reply
+
+
+def test_no_theme_is_left_under_three_after_propagation():
+    refunds = [f"Where is the refund for my kettle, order {n}?" for n in range(12)]
+    deliveries = [f"The courier left parcel {n} at the wrong door" for n in range(12)]
+    damaged = ["My blender jug came back smashed", "The blender jug was cracked"]  # too few for a theme
+    missed = ["The kettle order is still not back in my bank", "Blender jug wobbly, blender jug leaking"]
+    out = group_replies([(i, t, "en") for i, t in enumerate(refunds + deliveries + damaged + missed)])
+    sizes = Counter(key for key, *_ in out.values())
+    assert [out[i][0] for i in (24, 25, 26, 27)] == ["other", "other", "refund", "other"]
+    assert "damage" not in sizes and all(n >= 3 for key, n in sizes.items() if key != "other"), sizes
 
 
 def test_same_input_same_output(tdb, tcfg):
