@@ -34,7 +34,8 @@ ASPECTS = [
     ]),
     ("cancellation", "cancellations", 2.0, [
         r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context
-        r"\bcanx\b", r"\bc(?<!\bi c)(?<!\bwe c)a?ncle?d\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b", r"\bcalled off\b", r"\bscrapped\b",
+        r"\bcanx\b", r"\bc(?<!\bi c)(?<!\bwe c)a?ncle?d\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b",
+        r"\bcalled off\b", r"\bscrapped\b",
     ]),
     ("delay", "delays", 1.5, [
         (r"\bdelay\w*", 2.0), r"\blate\b", r"\blater than\b", r"\btardy\b", r"\bon time\b", r"\bontime\b",
