@@ -262,11 +262,6 @@ def aspect_scores(text):
     return scores
 
 
-def aspect_of(text):
-    """(key, weight) of the dominant aspect's theme (its FAMILY) in `text` (already normalised), or (None, 0)."""
-    return dominant(aspect_scores(text))
-
-
 def dominant(scores):
     """(key, weight) of the theme that wins among {aspect: weight}, or (None, 0).
 

@@ -182,9 +182,9 @@ def test_never_mixes_languages():
 ])
 def test_aspect_rules(text, key):
     from listener.theme_groups import normalise
-    from listener.theme_lexicon import aspect_of
+    from listener.theme_lexicon import aspect_scores, dominant
 
-    assert aspect_of(normalise(text))[0] == key
+    assert dominant(aspect_scores(normalise(text)))[0] == key
 
 
 def test_replies_the_lexicon_misses_take_the_aspect_their_words_share():
