@@ -100,6 +100,9 @@ SARCASM_CUES = [
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
     r"#\w+(?:fail|sucks|nightmare)\b|#(?:do|be)better\b|#unfriendly\w*",
+    # A hashtag that opens with a complaint word ("#worstservice", "#notimpressed", "#neverflyingagain").
+    r"#(?:worst|not|never|bad|poor|lost|unhappy|angry|annoyed|frustrat|disappoint|terrible|horrible|awful"
+    r"|ridiculous|unacceptable|shame|sad|sick|tired|fed ?up|over ?it|done ?with|ugh|epic ?fail|fail)\w*",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -160,6 +163,7 @@ _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|w
 _INQUIRY = compile_fast(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
                         r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
+_HANDLE = re.compile(r"@(\w+)")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -182,6 +186,16 @@ def body(text):
     return _MENTION_URL.sub(" ", text)
 
 
+def _without_brand_names(text, words):
+    """`words` without the names of the handles `text` mentions: "@united ... the United lounge" is a name."""
+    if "@" not in text:
+        return words
+    for handle in {h.lower() for h in _HANDLE.findall(text)}:
+        if handle in words:
+            words = re.sub(r"\b" + re.escape(handle) + r"\b", " ", words)
+    return words
+
+
 def features(text):
     """The labeller's inputs for `text`."""
     plain = body(text).lower()
@@ -190,6 +204,7 @@ def features(text):
     pos_emoji = has_emoji and not _POSITIVE_EMOJI.isdisjoint(plain)
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
+    words_only = _without_brand_names(text, words_only)
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons = _COUNT(plain)
     praise = praise_words + praise_emoticons
