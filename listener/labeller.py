@@ -78,6 +78,18 @@ COMPLAINT_CUES = [
           r"|left on read|lame|strongly worded|(?:coming|falling) apart|watered down|not letting me|won'?t let me"
           r"|(?:speak|talk) (?:to|with) (?:someone|somebody|a person|an agent|a human|a real|anyone)"
           r"|not (?:a )?(?:computer|bot|machine|robot|recording))\b"),
+    # cs-3: staff behaviour, things never received, prices, warnings to others, idioms of complaint.
+    (1.5, r"\b(?:(?:yelled|screamed|shouted|snapped|laughed|swore) at|rolled (?:her|his|their) eyes|(?:bad|rude|nasty|poor)"
+          r" attitude|(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|still not|not yet) (?:received|gotten|got|heard"
+          r"|been (?:contacted|refunded|reimbursed|paid|credited))|nothing yet|(?:leaves|left) (?:much|a lot) to be desired"
+          r"|lack of|inconvenien(?:t|ced|ce)|unnerving|unsettling|uncool|untrue|overkill|misleading|mislead|forced (?:me|us|to)"
+          r"|(?:screw(?:ing|ed|s)?|rip(?:ping)?) (?:me|us|people|customers) (?:over|off)|(?:are|r) you (?:kidding|serious|joking)"
+          r"|(?:got|have) to be (?:kidding|joking)|must be (?:kidding|joking)|kidding me|long (?:day|night|wait|weekend)"
+          r"|(?:double|triple|quadruple)[sd]? the (?:price|cost|fare|fee)|price (?:gouging|hike)|(?:find|try|found|use)"
+          r" (?:a |an )?(?:new|different|another|better) (?:airline|provider|carrier|company|bank|service|store|one)"
+          r"|(?:stop|done) doing business|get me (?:out|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank)"
+          r" (?:with|from|at)|(?:calls?|chat) (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|bs|crap|damn|hell"
+          r"|f[u*]ck\w*|sh[i*]t\w*)\b"),
     # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
     (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least)|how about (?:some|a|more|hiring"
           r"|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
