@@ -89,7 +89,9 @@ COMPLAINT_CUES = [
           r" (?:a |an )?(?:new|different|another|better) (?:airline|provider|carrier|company|bank|service|store|one)"
           r"|(?:stop|done) doing business|get me (?:out|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank)"
           r" (?:with|from|at)|(?:calls?|chat) (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|bs|crap|damn|hell"
-          r"|f[u*]ck\w*|sh[i*]t\w*)\b"),
+          r"|f[u*]ck\w*|sh[i*]t\w*|(?:another|other|different) (?:airlines?|providers?|carriers?|compan(?:y|ies)|banks?"
+          r"|stores?|brands?|networks?)|just wow|sheesh|see ya|screw you|tone deaf|sub-?standard|sub-?par|acceptable"
+          r"|as (?:per )?usual|until now|however)\b"),
     # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
     (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least)|how about (?:some|a|more|hiring"
           r"|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
