@@ -21,7 +21,7 @@ from .matching import any_match, compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-2"
+VERSION = "cs-3"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -78,23 +78,28 @@ COMPLAINT_CUES = [
           r"|left on read|lame|strongly worded|(?:coming|falling) apart|watered down|not letting me|won'?t let me"
           r"|(?:speak|talk) (?:to|with) (?:someone|somebody|a person|an agent|a human|a real|anyone)"
           r"|not (?:a )?(?:computer|bot|machine|robot|recording))\b"),
-    # cs-3: staff behaviour, things never received, prices, warnings to others, idioms of complaint.
-    (1.5, r"\b(?:(?:yelled|screamed|shouted|snapped|laughed|swore) at|rolled (?:her|his|their) eyes|(?:bad|rude|nasty|poor)"
-          r" attitude|(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|still not|not yet) (?:received|gotten|got|heard"
-          r"|been (?:contacted|refunded|reimbursed|paid|credited))|nothing yet|(?:leaves|left) (?:much|a lot) to be desired"
-          r"|lack of|inconvenien(?:t|ced|ce)|unnerving|unsettling|uncool|untrue|overkill|misleading|mislead|forced (?:me|us|to)"
-          r"|(?:screw(?:ing|ed|s)?|rip(?:ping)?) (?:me|us|people|customers) (?:over|off)|(?:are|r) you (?:kidding|serious|joking)"
-          r"|(?:got|have) to be (?:kidding|joking)|must be (?:kidding|joking)|kidding me|long (?:day|night|wait|weekend)"
-          r"|(?:double|triple|quadruple)[sd]? the (?:price|cost|fare|fee)|price (?:gouging|hike)|(?:find|try|found|use)"
-          r" (?:a |an )?(?:new|different|another|better) (?:airline|provider|carrier|company|bank|service|store|one)"
-          r"|(?:stop|done) doing business|get me (?:out|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank)"
-          r" (?:with|from|at)|(?:calls?|chat) (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|bs|crap|damn|hell"
-          r"|f[u*]ck\w*|sh[i*]t\w*|(?:another|other|different) (?:airlines?|providers?|carriers?|compan(?:y|ies)|banks?"
-          r"|stores?|brands?|networks?)|just wow|sheesh|see ya|screw you|tone deaf|sub-?standard|sub-?par|acceptable"
-          r"|as (?:per )?usual|until now|however)\b"),
+    # cs-3: staff behaviour, things never received, prices, warnings to others, leaving for a competitor,
+    # idioms and swearing of complaint.
+    (1.5, r"\b(?:(?:yelled|screamed|shouted|snapped|laughed|swore) at|rolled (?:her|his|their) eyes|(?:bad|rude|nasty"
+          r"|poor) attitude|manners|decency|(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|still not|not yet)"
+          r" (?:received|gotten|got|heard|been (?:contacted|refunded|reimbursed|paid|credited))|nothing yet"
+          r"|(?:leaves|left) (?:much|a lot) to be desired|lack of|inconvenien(?:t|ced|ce)|unnerving|unsettling|uncool"
+          r"|untrue|overkill|misleading|mislead|forced (?:me|us|to)|(?:screw(?:ing|ed|s)?|rip(?:ping)?) (?:me|us|people"
+          r"|customers) (?:over|off)|(?:are|r) you (?:kidding|serious|joking)|(?:got|have|must) (?:to )?be (?:kidding"
+          r"|joking)|kidding me|long (?:day|night|wait|weekend)|(?:double|triple|quadruple)[sd]? the (?:price|cost|fare"
+          r"|fee)|price (?:gouging|hike)|(?:(?:find|try|found|use) (?:a |an )?(?:new|better) |(?:another|other"
+          r"|different) )(?:airlines?|providers?|carriers?|compan(?:y|ies)|banks?|stores?|brands?|networks?|services?)"
+          r"|(?:stop|done) doing business|former customer|next time (?:i'?ll |i will |we'?ll )?(?:fly|use|go with|choose"
+          r"|book|try)|should(?: have|'?ve) (?:taken|gone|flown|used|booked|chosen|picked|listened)|get me (?:out"
+          r"|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank) (?:with|from|at)|(?:calls?|chat)"
+          r" (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|(?:go|gone|went|goes) (?:quiet|silent)"
+          r"|forgot(?:ten)? (?:to|my|our)|(?:been|keep|kept) trying|given up|whereabouts unknown|anti-?consumer"
+          r"|low standards?|tone deaf|sub-?standard|sub-?par|(?:not|isn'?t|wasn'?t|hardly) (?:\w+ )?acceptable"
+          r"|as (?:per )?usual|until now|however|just wow|sheesh|see ya|screw you|ticks? me off|pissed|heads? out of|bs"
+          r"|crap|damn|hell|f[u*]ck\w*|sh[i*]t\w*)\b"),
     # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
-    (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least)|how about (?:some|a|more|hiring"
-          r"|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
+    (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least|could (?:train|hire|fix|try|add|get"
+          r"|have))|how about (?:some|a|more|hiring|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
     # Praise denied or wished for: outweighs the praise word it contains.
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
