@@ -90,19 +90,20 @@ COMPLAINT_CUES = [
           r"|fee)|price (?:gouging|hike)|(?:(?:find|try|found|use) (?:a |an )?(?:new|better) |(?:another|other"
           r"|different) )(?:airlines?|providers?|carriers?|compan(?:y|ies)|banks?|stores?|brands?|networks?|services?)"
           r"|(?:stop|done) doing business|former customer|next time (?:i'?ll |i will |we'?ll )?(?:fly|use|go with|choose"
-          r"|book|try)|should(?: have|'?ve) (?:taken|gone|flown|used|booked|chosen|picked|listened)|get me (?:out"
+          r"|book|try)|should(?: have|'?ve) (?:taken|gone|flown|flew|used|booked|chosen|picked|listened)|get me (?:out"
           r"|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank) (?:with|from|at)|(?:calls?|chat)"
           r" (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|(?:go|gone|went|goes) (?:quiet|silent)"
           r"|forgot(?:ten)? (?:to|my|our)|(?:been|keep|kept) trying|given up|whereabouts unknown|anti-?consumer"
           r"|low standards?|tone deaf|sub-?standard|sub-?par|(?:not|isn'?t|wasn'?t|hardly) (?:\w+ )?acceptable"
           r"|as (?:per )?usual|until now|however|just wow|sheesh|see ya|screw you|ticks? me off|pissed|heads? out of|bs"
-          r"|crap|damn|hell|f[u*]ck\w*|sh[i*]t\w*)\b"),
+          r"|crap|damn|hell|f[u*]ck\w*|sh[i*]t\w*|atrocious|lacking|sarcastic(?:ally)?|how you treat|owe (?:me|us)"
+          r"|not happening|by no means)\b"),
     # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
     (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least|could (?:train|hire|fix|try|add|get"
           r"|have))|how about (?:some|a|more|hiring|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
     # Praise denied or wished for: outweighs the praise word it contains.
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
-          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
+          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good|better))\b"),
 ]
 
 SARCASM_CUES = [
