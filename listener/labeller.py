@@ -192,7 +192,7 @@ FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise"
             "request", "exclaim", "short", "negation", "inquiry", "gratitude")
 
 # Hand-set weights of the logits (negative, positive) over the features; neutral is 0.
-NEGATIVE_WEIGHTS = {"bias": -0.6, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
+NEGATIVE_WEIGHTS = {"bias": -0.6, "compound": -2.0, "neg": 2.0, "complaint": 2.0, "sarcasm": 3.0,
                     "thanks": -0.8, "praise": -0.9, "neg_emoji": 1.5, "pos_emoji": -1.0, "request": -0.3,
                     "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -1.2, "gratitude": -0.5}
 POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 3.0, "pos": 1.0, "complaint": -1.8, "sarcasm": -3.0,
