@@ -208,7 +208,7 @@ def body(text):
 
 def _without_brand_names(text, words):
     """`words` without the names of the handles `text` mentions: "@united ... the United lounge" is a name."""
-    if "@" not in text:
+    if not isinstance(text, str) or "@" not in text:
         return words
     for handle in {h.lower() for h in _HANDLE.findall(text)}:
         if handle in words:

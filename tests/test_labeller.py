@@ -97,6 +97,8 @@ def test_a_mentioned_handle_spelled_as_a_word_is_a_name_not_sentiment():
     named = labeller.features("@united the United lounge was packed")
     assert named["compound"] == labeller.features("@acme the Acme lounge was packed")["compound"] == 0
     assert labeller.features("the United lounge was packed")["compound"] > 0  # no handle: a word like any other
+    for odd in (None, b"@united hi", 42):  # as body() takes them
+        assert labeller.label(odd)[0] in labeller.LABELS
 
 
 # cs-3: questions and requests without complaint cues read neutral; complaints people write without
