@@ -103,7 +103,8 @@ COMPLAINT_CUES = [
           r"|have))|how about (?:some|a|more|hiring|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
     # Praise denied or wished for: outweighs the praise word it contains.
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
-          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good|better))\b"),
+          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good"
+          r"|better))\b"),
 ]
 
 SARCASM_CUES = [
