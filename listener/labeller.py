@@ -21,7 +21,7 @@ from .matching import any_match, compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-2"
+VERSION = "cs-3"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -78,12 +78,33 @@ COMPLAINT_CUES = [
           r"|left on read|lame|strongly worded|(?:coming|falling) apart|watered down|not letting me|won'?t let me"
           r"|(?:speak|talk) (?:to|with) (?:someone|somebody|a person|an agent|a human|a real|anyone)"
           r"|not (?:a )?(?:computer|bot|machine|robot|recording))\b"),
+    # cs-3: staff behaviour, things never received, prices, warnings to others, leaving for a competitor,
+    # idioms and swearing of complaint.
+    (1.5, r"\b(?:(?:yelled|screamed|shouted|snapped|laughed|swore) at|rolled (?:her|his|their) eyes|(?:bad|rude|nasty"
+          r"|poor) attitude|manners|decency|(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|still not|not yet)"
+          r" (?:received|gotten|got|heard|been (?:contacted|refunded|reimbursed|paid|credited))|nothing yet"
+          r"|(?:leaves|left) (?:much|a lot) to be desired|lack of|inconvenien(?:t|ced|ce)|unnerving|unsettling|uncool"
+          r"|untrue|overkill|misleading|mislead|forced (?:me|us|to)|(?:screw(?:ing|ed|s)?|rip(?:ping)?) (?:me|us|people"
+          r"|customers) (?:over|off)|(?:are|r) you (?:kidding|serious|joking)|(?:got|have|must) (?:to )?be (?:kidding"
+          r"|joking)|kidding me|long (?:day|night|wait|weekend)|(?:double|triple|quadruple)[sd]? the (?:price|cost|fare"
+          r"|fee)|price (?:gouging|hike)|(?:(?:find|try|found|use) (?:a |an )?(?:new|better) |(?:another|other"
+          r"|different) )(?:airlines?|providers?|carriers?|compan(?:y|ies)|banks?|stores?|brands?|networks?|services?)"
+          r"|(?:stop|done) doing business|former customer|next time (?:i'?ll |i will |we'?ll )?(?:fly|use|go with|choose"
+          r"|book|try)|should(?: have|'?ve) (?:taken|gone|flown|flew|used|booked|chosen|picked|listened)|get me (?:out"
+          r"|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank) (?:with|from|at)|(?:calls?|chat)"
+          r" (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|(?:go|gone|went|goes) (?:quiet|silent)"
+          r"|forgot(?:ten)? (?:to|my|our)|(?:been|keep|kept) trying|given up|whereabouts unknown|anti-?consumer"
+          r"|low standards?|tone deaf|sub-?standard|sub-?par|(?:not|isn'?t|wasn'?t|hardly) (?:\w+ )?acceptable"
+          r"|as (?:per )?usual|until now|however|just wow|sheesh|see ya|screw you|ticks? me off|pissed|heads? out of|bs"
+          r"|crap|damn|hell|f[u*]ck\w*|sh[i*]t\w*|atrocious|lacking|sarcastic(?:ally)?|how you treat|owe (?:me|us)"
+          r"|not happening|by no means)\b"),
     # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
-    (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least)|how about (?:some|a|more|hiring"
-          r"|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
+    (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least|could (?:train|hire|fix|try|add|get"
+          r"|have))|how about (?:some|a|more|hiring|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
     # Praise denied or wished for: outweighs the praise word it contains.
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
-          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good))\b"),
+          r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good"
+          r"|better))\b"),
 ]
 
 SARCASM_CUES = [
@@ -100,6 +121,9 @@ SARCASM_CUES = [
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
     r"#\w+(?:fail|sucks|nightmare)\b|#(?:do|be)better\b|#unfriendly\w*",
+    # A hashtag that opens with a complaint word ("#worstservice", "#notimpressed", "#neverflyingagain").
+    r"#(?:worst|not|never|bad|poor|lost|unhappy|angry|annoyed|frustrat|disappoint|terrible|horrible|awful"
+    r"|ridiculous|unacceptable|shame|sad|sick|tired|fed ?up|over ?it|done ?with|ugh|epic ?fail|fail)\w*",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -160,6 +184,7 @@ _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|w
 _INQUIRY = compile_fast(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
                         r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES)
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
+_HANDLE = re.compile(r"@(\w+)")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -168,7 +193,7 @@ FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise"
             "request", "exclaim", "short", "negation", "inquiry", "gratitude")
 
 # Hand-set weights of the logits (negative, positive) over the features; neutral is 0.
-NEGATIVE_WEIGHTS = {"bias": -0.6, "compound": -2.0, "neg": 2.0, "complaint": 1.8, "sarcasm": 3.0,
+NEGATIVE_WEIGHTS = {"bias": -0.6, "compound": -2.0, "neg": 2.0, "complaint": 2.0, "sarcasm": 3.0,
                     "thanks": -0.8, "praise": -0.9, "neg_emoji": 1.5, "pos_emoji": -1.0, "request": -0.3,
                     "exclaim": 0.1, "short": -0.4, "negation": 1.4, "inquiry": -1.2, "gratitude": -0.5}
 POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 3.0, "pos": 1.0, "complaint": -1.8, "sarcasm": -3.0,
@@ -182,6 +207,16 @@ def body(text):
     return _MENTION_URL.sub(" ", text)
 
 
+def _without_brand_names(text, words):
+    """`words` without the names of the handles `text` mentions: "@united ... the United lounge" is a name."""
+    if not isinstance(text, str) or "@" not in text:
+        return words
+    for handle in {h.lower() for h in _HANDLE.findall(text)}:
+        if handle in words:
+            words = re.sub(r"\b" + re.escape(handle) + r"\b", " ", words)
+    return words
+
+
 def features(text):
     """The labeller's inputs for `text`."""
     plain = body(text).lower()
@@ -190,6 +225,7 @@ def features(text):
     pos_emoji = has_emoji and not _POSITIVE_EMOJI.isdisjoint(plain)
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
+    words_only = _without_brand_names(text, words_only)
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons = _COUNT(plain)
     praise = praise_words + praise_emoticons

@@ -92,6 +92,37 @@ def test_brand_handle_is_not_read_as_sentiment():
     assert labeller.label("@united my bag is missing") == labeller.label("@acme my bag is missing")
 
 
+def test_a_mentioned_handle_spelled_as_a_word_is_a_name_not_sentiment():
+    # "@united ... the United lounge": the second "United" names the brand too (cs-3).
+    named = labeller.features("@united the United lounge was packed")
+    assert named["compound"] == labeller.features("@acme the Acme lounge was packed")["compound"] == 0
+    assert labeller.features("the United lounge was packed")["compound"] > 0  # no handle: a word like any other
+    for odd in (None, b"@united hi", 42):  # as body() takes them
+        assert labeller.label(odd)[0] in labeller.LABELS
+
+
+# cs-3: questions and requests without complaint cues read neutral; complaints people write without
+# sentiment words (staff behaviour, nothing received, leaving for a competitor, swearing) read negative.
+CS3 = [
+    ("neutral", "Can I bring my dog on board?"),
+    ("neutral", "Do you deliver to Ireland?"),
+    ("neutral", "Is there a way to change my seat online?"),
+    ("negative", "Why is my refund still not here?"),
+    ("negative", "The agent yelled at me and rolled her eyes"),
+    ("negative", "Still haven't received my replacement card"),
+    ("negative", "Next time I'll use another provider."),
+    ("negative", "You could train your staff to have some manners"),
+    ("negative", "Been trying to reach someone since Monday"),
+    ("negative", "Such a #worstservice experience"),
+    ("negative", "This is not acceptable"),
+]
+
+
+@pytest.mark.parametrize("expected, text", CS3)
+def test_cs3_questions_and_complaints(expected, text):
+    assert labeller.label(text)[0] == expected
+
+
 @pytest.mark.parametrize("text, language", [
     ("Ich warte seit drei Stunden auf meinen Koffer, das ist unglaublich.", "de"),
     ("Mein Paket ist immer noch nicht angekommen.", "de"),
