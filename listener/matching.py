@@ -56,32 +56,53 @@ def any_match(patterns):
     return lambda text: any(search(text) for search in searches)
 
 
-def counter(patterns):
-    """A function text -> [len(re.findall(p, text)) for p in patterns], in one pass where it can.
+def counter(patterns, searched=()):
+    """A function text -> [len(re.findall(p, text)) for p in patterns] followed by
+    [re.search(q, text) is not None for q in searched], in one pass where it can.
 
     Patterns whose every match starts at the beginning of a word share the pass: at each word
     start where any of them matches, a lookahead per pattern captures the match each would find
     there, and findall's rule (the next match starts where the last one ended) is applied per
-    pattern. The others are counted alone.
+    pattern. The others are counted alone. A searched pattern's alternatives that start a word
+    join the pass as one more capture (any match of them is a match of the pattern); its other
+    alternatives (``\\?``, ``#fail``, ``^...``) are searched alone, which is fast for a literal.
     """
     trees = [_parse(p) for p in patterns]
     shared = [i for i, tree in enumerate(trees) if tree is not None and _starts_words(tree)]
-    if len(shared) < 2:
-        shared = []
+    words, others = [], []  # per searched pattern: its word-start alternatives, searches for the rest
+    for q in searched:
+        tree = _parse(q)
+        if tree is None:
+            words.append(None)
+            others.append([re.compile(q).search])
+            continue
+        alternatives = _flattened(tree.state, _alternatives(tree))
+        starting = [alt for alt in alternatives if _starts_word(alt)]
+        words.append(_parser.SubPattern(tree.state, [(sre.BRANCH, (None, starting))]) if starting else None)
+        others.append([_compile(alt).search for alt in alternatives if not _starts_word(alt)])
+    # each capture of the pass counts into a slot: a counted pattern's, or a searched pattern's
+    captures = [trees[i] for i in shared] + [tree for tree in words if tree is not None]
+    slots = shared + [len(patterns) + j for j, tree in enumerate(words) if tree is not None]
+    if len(captures) < 2:  # (one pattern alone is faster without the captures)
+        captures, shared = [], []
+        others = [[compile_fast(q).search] for q in searched]
     alone = [(i, compile_fast(p).findall) for i, p in enumerate(patterns) if i not in shared]
-    finditer = _compiler.compile(_word_start_captures([trees[i] for i in shared]), 0).finditer if shared else None
+    finditer = _compiler.compile(_word_start_captures(captures), 0).finditer if captures else None
+    searched_at = range(len(patterns), len(patterns) + len(searched))
 
     def count(text):
-        counts = [0] * len(patterns)
-        if shared:
-            ends = [0] * len(shared)
+        counts = [0] * (len(patterns) + len(searched))
+        if captures:
+            ends = [0] * len(captures)
             for m in finditer(text):
                 for k, (start, end) in enumerate(m.regs[1:]):
                     if start >= ends[k]:
-                        counts[shared[k]] += 1
+                        counts[slots[k]] += 1
                         ends[k] = end
         for i, findall in alone:
             counts[i] = len(findall(text))
+        for i, searches in zip(searched_at, others):
+            counts[i] = counts[i] > 0 or any(search(text) for search in searches)
         return counts
 
     return count
@@ -108,11 +129,13 @@ def _word_start_captures(trees):
 
 def _starts_words(tree):
     """Does every match of the parsed pattern start at a word start (a \\b, then a word character)?"""
-    for alt in _flattened(tree.state, _alternatives(tree)):
-        first = _first_chars(alt.data[1:]) if alt.data[:1] == [_BOUNDARY] else None
-        if not first or not all(map(_is_word, first)):
-            return False
-    return True
+    return all(map(_starts_word, _flattened(tree.state, _alternatives(tree))))
+
+
+def _starts_word(alt):
+    """Does every match of this alternative (flattened) start at a word start?"""
+    first = _first_chars(alt.data[1:]) if alt.data[:1] == [_BOUNDARY] else None
+    return bool(first) and all(map(_is_word, first))
 
 
 def _parse(pattern):
@@ -248,7 +271,9 @@ def _group_alternatives(state, alternatives):
                 out.append(alts[0])
             else:
                 rests = [_parser.SubPattern(state, alt.data[1:]) for alt in alts]
-                out.append(_parser.SubPattern(state, [(sre.LITERAL, ch), (sre.BRANCH, (None, rests))]))
+                rests = _group_alternatives(state, rests)  # (a trie: one step per character)
+                tail = list(rests[0].data) if len(rests) == 1 else [(sre.BRANCH, (None, rests))]
+                out.append(_parser.SubPattern(state, [(sre.LITERAL, ch)] + tail))
         run.clear()
 
     for alt in alternatives:

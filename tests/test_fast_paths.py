@@ -125,11 +125,10 @@ def reference_cues(monkeypatch):
     """The labeller's matchers as re.compile makes them, the way they were first written."""
     counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES,
                                                                                  labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS]]
-    monkeypatch.setattr(labeller, "_COUNT", lambda text: [len(rx.findall(text)) for rx in counted])
-    for name, patterns in [("_SARCASM", labeller.SARCASM_CUES), ("_REQUEST", [labeller.REQUEST_CUES]),
-                           ("_GRATITUDE", [labeller.GRATITUDE_CUES])]:
-        search = re.compile("|".join(f"(?:{p})" for p in patterns)).search
-        monkeypatch.setattr(labeller, name, lambda text, search=search: search(text) is not None)
+    searched = [re.compile("|".join(f"(?:{p})" for p in patterns)) for patterns in (
+        labeller.SARCASM_CUES, [labeller.GRATITUDE_CUES], [labeller.REQUEST_CUES], [labeller.INQUIRY_CUES])]
+    monkeypatch.setattr(labeller, "_SCAN", lambda text: [len(rx.findall(text)) for rx in counted] + [
+        rx.search(text) is not None for rx in searched])
     monkeypatch.setattr(labeller, "_POLITE", re.compile(labeller.POLITE_WORDS))
 
 
