@@ -213,9 +213,15 @@ def features(text):
     }
 
 
+# (feature, weight) in FEATURES order, the order of features(): the sums below add the same
+# floats in the same order as a sum over every feature (a feature without a weight adds 0.0).
+_NEGATIVE_TERMS = [(k, NEGATIVE_WEIGHTS[k]) for k in FEATURES if NEGATIVE_WEIGHTS.get(k, 0.0)]
+_POSITIVE_TERMS = [(k, POSITIVE_WEIGHTS[k]) for k in FEATURES if POSITIVE_WEIGHTS.get(k, 0.0)]
+
+
 def logits(feats):
-    neg = NEGATIVE_WEIGHTS["bias"] + sum(NEGATIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
-    pos = POSITIVE_WEIGHTS["bias"] + sum(POSITIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
+    neg = NEGATIVE_WEIGHTS["bias"] + sum([w * feats[k] for k, w in _NEGATIVE_TERMS])
+    pos = POSITIVE_WEIGHTS["bias"] + sum([w * feats[k] for k, w in _POSITIVE_TERMS])
     return (neg, 0.0, pos)
 
 

@@ -155,6 +155,13 @@ def emoji_reference(text):
             re.search(f"[{labeller.POSITIVE_EMOJI}]", plain) is not None)
 
 
+def reference_logits(feats):
+    """labeller.logits as first written: a sum over every feature."""
+    neg = labeller.NEGATIVE_WEIGHTS["bias"] + sum(labeller.NEGATIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
+    pos = labeller.POSITIVE_WEIGHTS["bias"] + sum(labeller.POSITIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
+    return (neg, 0.0, pos)
+
+
 STOCK = SentimentIntensityAnalyzer()
 
 
@@ -165,6 +172,8 @@ def assert_same_scoring(texts, monkeypatch):
         plain = [(labeller.features(t), labeller.label(t)) for t in texts]
     for text, (feats, columns, language), (ref_feats, ref_label) in zip(texts, fast, plain):
         assert feats == ref_feats, text
+        assert tuple(feats) == labeller.FEATURES
+        assert labeller.logits(feats) == reference_logits(feats), text
         assert (feats["neg_emoji"], feats["pos_emoji"]) == emoji_reference(text), text
         assert language == reference_detect(text), text
         expected_label = ref_label if language in ("en", "und") else (None, None)
