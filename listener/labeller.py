@@ -148,6 +148,7 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 # Patterns are matched against lower-cased text.
 # listener.matching compiles the cue lists to the same matches as re.compile, in fewer steps.
 _POLITE = compile_fast(POLITE_WORDS)
+_COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
 _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
@@ -192,8 +193,7 @@ def features(text):
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
-    complaint = sum(w * n for (w, _), n in zip(COMPLAINT_CUES, complaints))
-    words = len(plain.split())
+    complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],
@@ -206,7 +206,7 @@ def features(text):
         "pos_emoji": float(pos_emoji),
         "request": 1.0 if request else 0.0,
         "exclaim": 1.0 if "!" in plain else 0.0,
-        "short": 1.0 if words <= 3 else 0.0,
+        "short": 1.0 if len(plain.split(None, 3)) <= 3 else 0.0,  # (a fourth word makes a fourth piece)
         "negation": math.log1p(len(_NEGATION.findall(plain))),
         "inquiry": 1.0 if inquiry else 0.0,
         "gratitude": 1.0 if gratitude else 0.0,

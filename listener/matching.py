@@ -6,15 +6,16 @@ than VADER itself. Two rewrites of the parsed pattern keep every match identical
 
 * alternatives that start with a literal character are grouped by that character, keeping their
   order (at a given position only those starting with its character can match, in the same
-  order as before): ``\\b(?:rude|refunds?|rebook)`` becomes ``\\b(?:r(?:ude|efunds?|ebook))``;
+  order as before), and the rest of each group again, a trie: ``\\b(?:rude|refunds?|rebook)``
+  becomes ``\\b(?:r(?:ude|e(?:funds?|book)))``;
 * a pattern that starts with ``\\b`` and a few possible first letters is turned around so that
   the engine skips to those letters (``r(?<!\\w.)(?:ude|efunds?)``); with many possible first
   letters it gets a lookahead for them instead, so the alternatives are not tried at the end of
   every word.
 
-For "does any of these patterns match" (any_match), the patterns that start with ``\\b`` share
-one pass, and every other one (``\\?``, ``#fail``) is searched alone, which is fast for a
-literal. Patterns with flags, capture groups or backreferences are compiled as they are.
+Counting many patterns and asking whether others match at all (counter) takes one pass over
+the text for every pattern, or part of one, that starts a word. Patterns with flags, capture
+groups or backreferences are compiled as they are.
 """
 import re
 
@@ -33,27 +34,6 @@ def compile_fast(pattern):
     if tree is None:
         return re.compile(pattern)
     return _compile(tree)
-
-
-def any_match(patterns):
-    """A function text -> bool: does any of `patterns` match somewhere in text (re.search)?"""
-    trees = [_parse(p) for p in patterns]
-    if any(t is None for t in trees):
-        searches = [re.compile(p).search for p in patterns]
-        return lambda text: any(search(text) for search in searches)
-    bounded, alone = [], []
-    for tree in trees:
-        for alt in _alternatives(tree):
-            (bounded if alt.data[:1] == [_BOUNDARY] else alone).append(alt)
-    searches = [_compile(alt).search for alt in alone]
-    if bounded:
-        state = bounded[0].state
-        rests = [_parser.SubPattern(state, alt.data[1:]) for alt in bounded]
-        searches.insert(0, _compile(_parser.SubPattern(state, [_BOUNDARY, (sre.BRANCH, (None, rests))])).search)
-    if len(searches) == 1:
-        only = searches[0]
-        return lambda text: only(text) is not None
-    return lambda text: any(search(text) for search in searches)
 
 
 def counter(patterns, searched=()):
@@ -88,10 +68,11 @@ def counter(patterns, searched=()):
         others = [[compile_fast(q).search] for q in searched]
     alone = [(i, compile_fast(p).findall) for i, p in enumerate(patterns) if i not in shared]
     finditer = _compiler.compile(_word_start_captures(captures), 0).finditer if captures else None
-    searched_at = range(len(patterns), len(patterns) + len(searched))
+    first = len(patterns)  # (where the searched patterns' answers start)
+    searches = [(first + j, search) for j, alone_searches in enumerate(others) for search in alone_searches]
 
     def count(text):
-        counts = [0] * (len(patterns) + len(searched))
+        counts = [0] * (first + len(searched))
         if captures:
             ends = [0] * len(captures)
             for m in finditer(text):
@@ -101,8 +82,11 @@ def counter(patterns, searched=()):
                         ends[k] = end
         for i, findall in alone:
             counts[i] = len(findall(text))
-        for i, searches in zip(searched_at, others):
-            counts[i] = counts[i] > 0 or any(search(text) for search in searches)
+        for i, search in searches:
+            if not counts[i] and search(text):
+                counts[i] = 1
+        if searched:
+            counts[first:] = map(bool, counts[first:])
         return counts
 
     return count

@@ -16,7 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from listener import labeller, scoring
 from listener.fake.replies import generate_replies
 from listener.language import MIN_LETTERS, SAMPLE, SURE, _ENGLISH, _OTHER, _identifier, detect
-from listener.matching import any_match, compile_fast, counter
+from listener.matching import compile_fast, counter
 from listener.sentiment import matched_overrides, polarity_scores
 
 from hostile_corpus import CORPUS
@@ -73,12 +73,12 @@ def test_compiled_cues_find_what_re_finds(texts):
             assert fast.sub(" ", text) == plain.sub(" ", text), (pattern[:40], text)
 
 
-def test_any_match_is_a_search_of_the_alternation(texts):
-    for patterns in (labeller.SARCASM_CUES, [labeller.REQUEST_CUES], [labeller.GRATITUDE_CUES]):
-        fast = any_match(patterns)
-        plain = re.compile("|".join(f"(?:{p})" for p in patterns))
-        for text in lowered_bodies(texts):
-            assert fast(text) == (plain.search(text) is not None), (patterns[0][:40], text)
+def test_counter_searches_like_re_search(texts):
+    searched = ["|".join(f"(?:{p})" for p in labeller.SARCASM_CUES), labeller.REQUEST_CUES, labeller.GRATITUDE_CUES,
+                labeller.INQUIRY_CUES]
+    fast, plain = counter([labeller.THANKS_CUES], searched), [re.compile(p) for p in searched]
+    for text in lowered_bodies(texts):
+        assert fast(text)[1:] == [rx.search(text) is not None for rx in plain], text
 
 
 @pytest.mark.parametrize("pattern", [
@@ -95,7 +95,9 @@ def test_rewrites_keep_leftmost_first_matches(pattern):
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert fast.findall(text) == plain.findall(text), text
-        assert any_match([pattern])(text) == (plain.search(text) is not None), text
+        # searched alone, and with its word-start alternatives in a shared pass
+        assert counter([], [pattern])(text) == [plain.search(text) is not None], text
+        assert counter([r"\bz"], [pattern])(text)[1:] == [plain.search(text) is not None], text
 
 
 def test_counter_counts_like_findall(texts):
