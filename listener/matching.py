@@ -71,11 +71,22 @@ def counter(patterns, searched=()):
     first = len(patterns)  # (where the searched patterns' answers start)
     searches = [(first + j, search) for j, alone_searches in enumerate(others) for search in alone_searches]
 
+    others_unmatched = len(captures) - 1
+
     def count(text):
         counts = [0] * (first + len(searched))
         if captures:
             ends = [0] * len(captures)
             for m in finditer(text):
+                # Mostly one pattern matches at a word start: its group is the last matched one.
+                groups, last = m.groups(), m.lastindex
+                if groups.count(None) == others_unmatched and groups[last - 1] is not None:
+                    start, end = m.span(last)
+                    k = last - 1
+                    if start >= ends[k]:
+                        counts[slots[k]] += 1
+                        ends[k] = end
+                    continue
                 for k, (start, end) in enumerate(m.regs[1:]):
                     if start >= ends[k]:
                         counts[slots[k]] += 1
