@@ -129,8 +129,29 @@ def _starts_words(tree):
 
 def _starts_word(alt):
     """Does every match of this alternative (flattened) start at a word start?"""
-    first = _first_chars(alt.data[1:]) if alt.data[:1] == [_BOUNDARY] else None
-    return bool(first) and all(map(_is_word, first))
+    return alt.data[:1] == [_BOUNDARY] and _word_led(alt.data[1:])
+
+
+def _word_led(items):
+    """Does every match of the sequence `items` start with a word character (``\\d`` and ``\\w`` too)?"""
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width: the next item consumes the first character
+        if op is sre.LITERAL:
+            return _is_word(av)
+        if op is sre.IN:
+            return all(kind is sre.LITERAL and _is_word(value)
+                       or kind is sre.RANGE and all(map(_is_word, range(value[0], value[1] + 1)))
+                       or kind is sre.CATEGORY and value in (sre.CATEGORY_DIGIT, sre.CATEGORY_WORD)
+                       for kind, value in av)
+        if op is sre.SUBPATTERN:
+            return _word_led(av[3].data)
+        if op is sre.BRANCH:
+            return all(_word_led(alt.data) for alt in av[1])
+        if op in _REPEATS and av[0] >= 1:
+            return _word_led(av[2].data)
+        return False
+    return False
 
 
 def _parse(pattern):
