@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 
-from .matching import any_match, compile_fast, counter
+from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
@@ -171,18 +171,18 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 
 # Patterns are matched against lower-cased text.
 # listener.matching compiles the cue lists to the same matches as re.compile, in fewer steps.
-# Counts of each complaint cue, of thanks and of praise, in one pass over the text.
-_COUNT = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS])
-_SARCASM = any_match(SARCASM_CUES)
 _POLITE = compile_fast(POLITE_WORDS)
-_GRATITUDE = any_match([GRATITUDE_CUES])
-_REQUEST = any_match([REQUEST_CUES])
+_COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
 _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
 # A reply that opens with a question word asks for information more often than it complains.
-_INQUIRY = compile_fast(r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
-                        r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES)
+INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
+                r"|how|when|which|who|any chance|is there|are there|if)\b|" + INFO_CUES)
+# Counts of each complaint cue, of thanks and of praise, then whether any sarcasm, gratitude,
+# request and inquiry cue occurs: one pass over the text for the cues that start a word.
+_SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
+                ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
@@ -227,32 +227,37 @@ def features(text):
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     words_only = _without_brand_names(text, words_only)
     scores = polarity_scores(words_only)
-    *complaints, thanks, praise_words, praise_emoticons = _COUNT(plain)
+    *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
-    complaint = sum(w * n for (w, _), n in zip(COMPLAINT_CUES, complaints))
-    words = len(plain.split())
+    complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],
         "pos": scores["pos"],
         "complaint": math.log1p(complaint),
-        "sarcasm": 1.0 if _SARCASM(plain) else 0.0,
+        "sarcasm": 1.0 if sarcasm else 0.0,
         "thanks": math.log1p(thanks),
         "praise": math.log1p(praise),
         "neg_emoji": float(neg_emoji),
         "pos_emoji": float(pos_emoji),
-        "request": 1.0 if _REQUEST(plain) else 0.0,
+        "request": 1.0 if request else 0.0,
         "exclaim": 1.0 if "!" in plain else 0.0,
-        "short": 1.0 if words <= 3 else 0.0,
+        "short": 1.0 if len(plain.split(None, 3)) <= 3 else 0.0,  # (a fourth word makes a fourth piece)
         "negation": math.log1p(len(_NEGATION.findall(plain))),
-        "inquiry": 1.0 if _INQUIRY.search(plain) else 0.0,
-        "gratitude": 1.0 if _GRATITUDE(plain) else 0.0,
+        "inquiry": 1.0 if inquiry else 0.0,
+        "gratitude": 1.0 if gratitude else 0.0,
     }
 
 
+# (feature, weight) in FEATURES order, the order of features(): the sums below add the same
+# floats in the same order as a sum over every feature (a feature without a weight adds 0.0).
+_NEGATIVE_TERMS = [(k, NEGATIVE_WEIGHTS[k]) for k in FEATURES if NEGATIVE_WEIGHTS.get(k, 0.0)]
+_POSITIVE_TERMS = [(k, POSITIVE_WEIGHTS[k]) for k in FEATURES if POSITIVE_WEIGHTS.get(k, 0.0)]
+
+
 def logits(feats):
-    neg = NEGATIVE_WEIGHTS["bias"] + sum(NEGATIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
-    pos = POSITIVE_WEIGHTS["bias"] + sum(POSITIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
+    neg = NEGATIVE_WEIGHTS["bias"] + sum([w * feats[k] for k, w in _NEGATIVE_TERMS])
+    pos = POSITIVE_WEIGHTS["bias"] + sum([w * feats[k] for k, w in _POSITIVE_TERMS])
     return (neg, 0.0, pos)
 
 

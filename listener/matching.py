@@ -6,15 +6,16 @@ than VADER itself. Two rewrites of the parsed pattern keep every match identical
 
 * alternatives that start with a literal character are grouped by that character, keeping their
   order (at a given position only those starting with its character can match, in the same
-  order as before): ``\\b(?:rude|refunds?|rebook)`` becomes ``\\b(?:r(?:ude|efunds?|ebook))``;
+  order as before), and the rest of each group again, a trie: ``\\b(?:rude|refunds?|rebook)``
+  becomes ``\\b(?:r(?:ude|e(?:funds?|book)))``;
 * a pattern that starts with ``\\b`` and a few possible first letters is turned around so that
   the engine skips to those letters (``r(?<!\\w.)(?:ude|efunds?)``); with many possible first
   letters it gets a lookahead for them instead, so the alternatives are not tried at the end of
   every word.
 
-For "does any of these patterns match" (any_match), the patterns that start with ``\\b`` share
-one pass, and every other one (``\\?``, ``#fail``) is searched alone, which is fast for a
-literal. Patterns with flags, capture groups or backreferences are compiled as they are.
+Counting many patterns and asking whether others match at all (counter) takes one pass over
+the text for every pattern, or part of one, that starts a word. Patterns with flags, capture
+groups or backreferences are compiled as they are.
 """
 import re
 
@@ -35,53 +36,68 @@ def compile_fast(pattern):
     return _compile(tree)
 
 
-def any_match(patterns):
-    """A function text -> bool: does any of `patterns` match somewhere in text (re.search)?"""
-    trees = [_parse(p) for p in patterns]
-    if any(t is None for t in trees):
-        searches = [re.compile(p).search for p in patterns]
-        return lambda text: any(search(text) for search in searches)
-    bounded, alone = [], []
-    for tree in trees:
-        for alt in _alternatives(tree):
-            (bounded if alt.data[:1] == [_BOUNDARY] else alone).append(alt)
-    searches = [_compile(alt).search for alt in alone]
-    if bounded:
-        state = bounded[0].state
-        rests = [_parser.SubPattern(state, alt.data[1:]) for alt in bounded]
-        searches.insert(0, _compile(_parser.SubPattern(state, [_BOUNDARY, (sre.BRANCH, (None, rests))])).search)
-    if len(searches) == 1:
-        only = searches[0]
-        return lambda text: only(text) is not None
-    return lambda text: any(search(text) for search in searches)
-
-
-def counter(patterns):
-    """A function text -> [len(re.findall(p, text)) for p in patterns], in one pass where it can.
+def counter(patterns, searched=()):
+    """A function text -> [len(re.findall(p, text)) for p in patterns] followed by
+    [re.search(q, text) is not None for q in searched], in one pass where it can.
 
     Patterns whose every match starts at the beginning of a word share the pass: at each word
     start where any of them matches, a lookahead per pattern captures the match each would find
     there, and findall's rule (the next match starts where the last one ended) is applied per
-    pattern. The others are counted alone.
+    pattern. The others are counted alone. A searched pattern's alternatives that start a word
+    join the pass as one more capture (any match of them is a match of the pattern); its other
+    alternatives (``\\?``, ``#fail``, ``^...``) are searched alone, which is fast for a literal.
     """
     trees = [_parse(p) for p in patterns]
     shared = [i for i, tree in enumerate(trees) if tree is not None and _starts_words(tree)]
-    if len(shared) < 2:
-        shared = []
+    words, others = [], []  # per searched pattern: its word-start alternatives, searches for the rest
+    for q in searched:
+        tree = _parse(q)
+        if tree is None:
+            words.append(None)
+            others.append([re.compile(q).search])
+            continue
+        alternatives = _flattened(tree.state, _alternatives(tree))
+        starting = [alt for alt in alternatives if _starts_word(alt)]
+        words.append(_parser.SubPattern(tree.state, [(sre.BRANCH, (None, starting))]) if starting else None)
+        others.append([_compile(alt).search for alt in alternatives if not _starts_word(alt)])
+    # each capture of the pass counts into a slot: a counted pattern's, or a searched pattern's
+    captures = [trees[i] for i in shared] + [tree for tree in words if tree is not None]
+    slots = shared + [len(patterns) + j for j, tree in enumerate(words) if tree is not None]
+    if len(captures) < 2:  # (one pattern alone is faster without the captures)
+        captures, shared = [], []
+        others = [[compile_fast(q).search] for q in searched]
     alone = [(i, compile_fast(p).findall) for i, p in enumerate(patterns) if i not in shared]
-    finditer = _compiler.compile(_word_start_captures([trees[i] for i in shared]), 0).finditer if shared else None
+    finditer = _compiler.compile(_word_start_captures(captures), 0).finditer if captures else None
+    first = len(patterns)  # (where the searched patterns' answers start)
+    searches = [(first + j, search) for j, alone_searches in enumerate(others) for search in alone_searches]
+
+    others_unmatched = len(captures) - 1
 
     def count(text):
-        counts = [0] * len(patterns)
-        if shared:
-            ends = [0] * len(shared)
+        counts = [0] * (first + len(searched))
+        if captures:
+            ends = [0] * len(captures)
             for m in finditer(text):
+                # Mostly one pattern matches at a word start: its group is the last matched one.
+                groups, last = m.groups(), m.lastindex
+                if groups.count(None) == others_unmatched and groups[last - 1] is not None:
+                    start, end = m.span(last)
+                    k = last - 1
+                    if start >= ends[k]:
+                        counts[slots[k]] += 1
+                        ends[k] = end
+                    continue
                 for k, (start, end) in enumerate(m.regs[1:]):
                     if start >= ends[k]:
-                        counts[shared[k]] += 1
+                        counts[slots[k]] += 1
                         ends[k] = end
         for i, findall in alone:
             counts[i] = len(findall(text))
+        for i, search in searches:
+            if not counts[i] and search(text):
+                counts[i] = 1
+        if searched:
+            counts[first:] = map(bool, counts[first:])
         return counts
 
     return count
@@ -108,11 +124,34 @@ def _word_start_captures(trees):
 
 def _starts_words(tree):
     """Does every match of the parsed pattern start at a word start (a \\b, then a word character)?"""
-    for alt in _flattened(tree.state, _alternatives(tree)):
-        first = _first_chars(alt.data[1:]) if alt.data[:1] == [_BOUNDARY] else None
-        if not first or not all(map(_is_word, first)):
-            return False
-    return True
+    return all(map(_starts_word, _flattened(tree.state, _alternatives(tree))))
+
+
+def _starts_word(alt):
+    """Does every match of this alternative (flattened) start at a word start?"""
+    return alt.data[:1] == [_BOUNDARY] and _word_led(alt.data[1:])
+
+
+def _word_led(items):
+    """Does every match of the sequence `items` start with a word character (``\\d`` and ``\\w`` too)?"""
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width: the next item consumes the first character
+        if op is sre.LITERAL:
+            return _is_word(av)
+        if op is sre.IN:
+            return all(kind is sre.LITERAL and _is_word(value)
+                       or kind is sre.RANGE and all(map(_is_word, range(value[0], value[1] + 1)))
+                       or kind is sre.CATEGORY and value in (sre.CATEGORY_DIGIT, sre.CATEGORY_WORD)
+                       for kind, value in av)
+        if op is sre.SUBPATTERN:
+            return _word_led(av[3].data)
+        if op is sre.BRANCH:
+            return all(_word_led(alt.data) for alt in av[1])
+        if op in _REPEATS and av[0] >= 1:
+            return _word_led(av[2].data)
+        return False
+    return False
 
 
 def _parse(pattern):
@@ -248,7 +287,9 @@ def _group_alternatives(state, alternatives):
                 out.append(alts[0])
             else:
                 rests = [_parser.SubPattern(state, alt.data[1:]) for alt in alts]
-                out.append(_parser.SubPattern(state, [(sre.LITERAL, ch), (sre.BRANCH, (None, rests))]))
+                rests = _group_alternatives(state, rests)  # (a trie: one step per character)
+                tail = list(rests[0].data) if len(rests) == 1 else [(sre.BRANCH, (None, rests))]
+                out.append(_parser.SubPattern(state, [(sre.LITERAL, ch)] + tail))
         run.clear()
 
     for alt in alternatives:

@@ -16,7 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from listener import labeller, scoring
 from listener.fake.replies import generate_replies
 from listener.language import MIN_LETTERS, SAMPLE, SURE, _ENGLISH, _OTHER, _identifier, detect
-from listener.matching import any_match, compile_fast, counter
+from listener.matching import compile_fast, counter
 from listener.sentiment import matched_overrides, polarity_scores
 
 from hostile_corpus import CORPUS
@@ -73,12 +73,12 @@ def test_compiled_cues_find_what_re_finds(texts):
             assert fast.sub(" ", text) == plain.sub(" ", text), (pattern[:40], text)
 
 
-def test_any_match_is_a_search_of_the_alternation(texts):
-    for patterns in (labeller.SARCASM_CUES, [labeller.REQUEST_CUES], [labeller.GRATITUDE_CUES]):
-        fast = any_match(patterns)
-        plain = re.compile("|".join(f"(?:{p})" for p in patterns))
-        for text in lowered_bodies(texts):
-            assert fast(text) == (plain.search(text) is not None), (patterns[0][:40], text)
+def test_counter_searches_like_re_search(texts):
+    searched = ["|".join(f"(?:{p})" for p in labeller.SARCASM_CUES), labeller.REQUEST_CUES, labeller.GRATITUDE_CUES,
+                labeller.INQUIRY_CUES]
+    fast, plain = counter([labeller.THANKS_CUES], searched), [re.compile(p) for p in searched]
+    for text in lowered_bodies(texts):
+        assert fast(text)[1:] == [rx.search(text) is not None for rx in plain], text
 
 
 @pytest.mark.parametrize("pattern", [
@@ -95,7 +95,9 @@ def test_rewrites_keep_leftmost_first_matches(pattern):
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert fast.findall(text) == plain.findall(text), text
-        assert any_match([pattern])(text) == (plain.search(text) is not None), text
+        # searched alone, and with its word-start alternatives in a shared pass
+        assert counter([], [pattern])(text) == [plain.search(text) is not None], text
+        assert counter([r"\bz"], [pattern])(text)[1:] == [plain.search(text) is not None], text
 
 
 def test_counter_counts_like_findall(texts):
@@ -125,11 +127,10 @@ def reference_cues(monkeypatch):
     """The labeller's matchers as re.compile makes them, the way they were first written."""
     counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES,
                                                                                  labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS]]
-    monkeypatch.setattr(labeller, "_COUNT", lambda text: [len(rx.findall(text)) for rx in counted])
-    for name, patterns in [("_SARCASM", labeller.SARCASM_CUES), ("_REQUEST", [labeller.REQUEST_CUES]),
-                           ("_GRATITUDE", [labeller.GRATITUDE_CUES])]:
-        search = re.compile("|".join(f"(?:{p})" for p in patterns)).search
-        monkeypatch.setattr(labeller, name, lambda text, search=search: search(text) is not None)
+    searched = [re.compile("|".join(f"(?:{p})" for p in patterns)) for patterns in (
+        labeller.SARCASM_CUES, [labeller.GRATITUDE_CUES], [labeller.REQUEST_CUES], [labeller.INQUIRY_CUES])]
+    monkeypatch.setattr(labeller, "_SCAN", lambda text: [len(rx.findall(text)) for rx in counted] + [
+        rx.search(text) is not None for rx in searched])
     monkeypatch.setattr(labeller, "_POLITE", re.compile(labeller.POLITE_WORDS))
 
 
@@ -156,6 +157,13 @@ def emoji_reference(text):
             re.search(f"[{labeller.POSITIVE_EMOJI}]", plain) is not None)
 
 
+def reference_logits(feats):
+    """labeller.logits as first written: a sum over every feature."""
+    neg = labeller.NEGATIVE_WEIGHTS["bias"] + sum(labeller.NEGATIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
+    pos = labeller.POSITIVE_WEIGHTS["bias"] + sum(labeller.POSITIVE_WEIGHTS.get(k, 0.0) * v for k, v in feats.items())
+    return (neg, 0.0, pos)
+
+
 STOCK = SentimentIntensityAnalyzer()
 
 
@@ -166,6 +174,8 @@ def assert_same_scoring(texts, monkeypatch):
         plain = [(labeller.features(t), labeller.label(t)) for t in texts]
     for text, (feats, columns, language), (ref_feats, ref_label) in zip(texts, fast, plain):
         assert feats == ref_feats, text
+        assert tuple(feats) == labeller.FEATURES
+        assert labeller.logits(feats) == reference_logits(feats), text
         assert (feats["neg_emoji"], feats["pos_emoji"]) == emoji_reference(text), text
         assert language == reference_detect(text), text
         expected_label = ref_label if language in ("en", "und") else (None, None)
