@@ -157,12 +157,13 @@ def phrase_groups(docs, stop, preferred=(), min_size=MIN_SIZE, max_groups=MAX_PH
     return chosen
 
 
-def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
+def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
     """Themes for `replies` [(id, text, stored_language)].
 
     Returns {id: (key, label, language, weight)}; key is the theme's stable identity ('other'
     for replies that fit no theme), weight how strongly the reply belongs (for choosing quotes).
-    Non-English keys carry their language: 'de:hotline'.
+    Non-English keys carry their language: 'de:hotline'. `moves` {reply id: theme key} are
+    people's moves: they teach the classifier the theme a person chose, not the one matched.
     """
     out = {}
     by_language = defaultdict(dict)
@@ -199,6 +200,10 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE):
                 out[reply_id] = (prefix + "other", "other", language, 0.0)
     out = small_groups_to_other(out, min_size)
     training = {reply_id: out[reply_id][0] for reply_id in clear if out[reply_id][0] in LABELS}
+    for reply_id, key in (moves or {}).items():
+        training.pop(reply_id, None)
+        if key in LABELS and reply_id in english_words:
+            training[reply_id] = key
     left = [reply_id for reply_id, (key, *_) in out.items() if key == "other"]
     for reply_id, key in propagate(training, left, english_words).items():
         out[reply_id] = (key, LABELS[key], "en", PROPAGATED)

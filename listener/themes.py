@@ -194,7 +194,8 @@ def compute_themes(db, question_id, span, now, *, force=True):
         "ORDER BY max(computed_at) DESC, key", [question_id, span.key])]
     previous = dict(db.execute("SELECT key, replies FROM themes WHERE question_id = ? AND period = ?",
                                [question_id, span.previous]).fetchall())
-    assigned = group_replies([(r[0], r[1], r[2]) for r in rows], earlier)
+    moves = {reply_id: to_key for _, action, _, to_key, _, reply_id in fixes if action == "move"}
+    assigned = group_replies([(r[0], r[1], r[2]) for r in rows], earlier, moves=moves)
     assigned, labels, kept = apply_fixes(assigned, fixes)
     assigned = small_groups_to_other(assigned, MIN_SIZE, keep=kept)
     themes = build_themes(rows, assigned, labels, previous, len(rows))

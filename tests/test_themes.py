@@ -205,6 +205,19 @@ def test_replies_the_lexicon_misses_take_the_aspect_their_words_share():
     assert {out[i][0] for i in range(12, 16)} == {"other"}
 
 
+def test_a_persons_move_teaches_the_classifier_the_theme_they_chose():
+    refunds = [f"Where is the refund for my blender, order {n}?" for n in range(12)]
+    deliveries = [f"The courier left parcel {n} at the wrong door" for n in range(12)]
+    zebra = "Where is the refund for my zebra print blanket?"  # matched as a refund
+    texts = refunds + deliveries + [zebra, "That zebra print blanket, any news"]
+    replies = [(i, t, "en") for i, t in enumerate(texts)]
+    assert group_replies(replies)[25][0] == "refund"  # learned from the matched zebra reply
+    # a person said the zebra reply is about delivery: the classifier learns that, not the match
+    assert group_replies(replies, moves={24: "delivery"})[25][0] == "delivery"
+    # moved to a theme that is no aspect: it teaches nothing, and "zebra" alone is unknown
+    assert group_replies(replies, moves={24: "other"})[25][0] == "other"
+
+
 def test_propagation_needs_two_aspects_and_enough_examples():
     from listener.theme_groups import MIN_TRAINING, propagate
 
