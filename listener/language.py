@@ -50,6 +50,12 @@ def detect(text):
             return "zh"
         words = [w.lower() for w in _WORD.findall(body)]
         latin = not _NON_LATIN.search(body)
+    return from_words(body, words, latin)
+
+
+def from_words(body, words, latin):
+    """detect()'s answer for a text without kana, hangul or han: its lower-cased `words` and
+    whether it is all Latin script decide short and plain English texts, the model the rest."""
     if latin:
         if sum(map(len, words)) < MIN_LETTERS or len(words) < 3:
             return "und"

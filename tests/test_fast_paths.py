@@ -15,7 +15,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from listener import labeller, scoring
 from listener.fake.replies import generate_replies
-from listener.language import MIN_LETTERS, SAMPLE, SURE, _ENGLISH, _OTHER, _identifier, detect
+from listener.language import SAMPLE, detect, from_words
 from listener.matching import compile_fast, counter
 from listener.sentiment import matched_overrides, polarity_scores
 
@@ -141,14 +141,8 @@ def reference_detect(text):
         if re.search(script, body):
             return language
     words = [w.lower() for w in re.findall(r"[^\W\d_]+", body)]
-    if not re.search(r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u2bff\U0001f000-\U0001faff\ufe0f]", body):
-        if sum(map(len, words)) < MIN_LETTERS or len(words) < 3:
-            return "und"
-        distinct = set(words)
-        if len(distinct & _ENGLISH) >= 2 and not distinct & _OTHER:
-            return "en"
-    language, probability = _identifier().classify(body)
-    return "en" if language == "en" else language if probability >= SURE else "und"
+    latin = not re.search(r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u2bff\U0001f000-\U0001faff\ufe0f]", body)
+    return from_words(body, words, latin)
 
 
 def emoji_reference(text):
