@@ -201,15 +201,19 @@ POSITIVE_WEIGHTS = {"bias": -1.2, "compound": 3.0, "pos": 1.0, "complaint": -1.8
                     "exclaim": 0.3, "short": 0.0, "negation": -0.8, "inquiry": -0.3, "gratitude": 1.0}
 
 
+def _as_text(text):
+    """A reply's text as str: None is empty, anything else (bytes, a number) its str()."""
+    return text if isinstance(text, str) else ("" if text is None else str(text))
+
+
 def body(text):
     """The words of a reply without handles and links (which say nothing about sentiment)."""
-    text = text if isinstance(text, str) else ("" if text is None else str(text))
-    return _MENTION_URL.sub(" ", text)
+    return _MENTION_URL.sub(" ", _as_text(text))
 
 
 def _without_brand_names(text, words):
     """`words` without the names of the handles `text` mentions: "@united ... the United lounge" is a name."""
-    if not isinstance(text, str) or "@" not in text:
+    if "@" not in text:
         return words
     for handle in {h.lower() for h in _HANDLE.findall(text)}:
         if handle in words:
@@ -219,6 +223,7 @@ def _without_brand_names(text, words):
 
 def features(text):
     """The labeller's inputs for `text`."""
+    text = _as_text(text)
     plain = body(text).lower()
     has_emoji = not plain.isascii()  # (no emoji is ASCII)
     neg_emoji = has_emoji and not _NEGATIVE_EMOJI.isdisjoint(plain)
