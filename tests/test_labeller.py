@@ -44,11 +44,6 @@ OTHER_BRANDS = [
 ]
 
 
-@pytest.mark.parametrize("expected, text", OTHER_BRANDS)
-def test_other_brands_replies_read_as_a_person_reads_them(expected, text):
-    assert labeller.label(text)[0] == expected
-
-
 def test_negation_is_a_word_not_a_word_ending():
     # "sent", "want", "agent" end in "nt" but deny nothing.
     assert labeller.features("I sent the agent what you want")["negation"] == 0
@@ -118,8 +113,8 @@ CS3 = [
 ]
 
 
-@pytest.mark.parametrize("expected, text", CS3)
-def test_cs3_questions_and_complaints(expected, text):
+@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3)
+def test_replies_read_as_a_person_reads_them(expected, text):
     assert labeller.label(text)[0] == expected
 
 
