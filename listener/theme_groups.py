@@ -2,7 +2,8 @@
 
 1. Each reply is read in its language (replies.language, or a script/stopword check of our own
    when that is unknown). Languages never mix: a theme holds replies of one language.
-2. English replies go to the dominant aspect of the hand-written lexicon (theme_lexicon).
+2. English replies go to the dominant aspect of the hand-written lexicon (theme_lexicon); a
+   general aspect joins a specific one where that is the subject ("lost" is a bag on an airline).
 3. What the lexicon does not know is grouped by its most frequent keyphrase (bigram or word
    that is not a stopword), greedily: the phrase shared by the most replies becomes a theme,
    its replies leave the pool, and so on. Phrases that were theme keys in earlier periods go
@@ -19,9 +20,9 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from .theme_lexicon import LABELS, aspect_scores, clear_winner, dominant
+from .theme_lexicon import CONTEXT, LABELS, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-4+phrases-1+propagation-1"
+METHOD_VERSION = "lexicon-5+context-1+phrases-1+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
@@ -169,7 +170,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
     by_language = defaultdict(dict)
     background = defaultdict(Counter)
     sizes = Counter()
-    english_words, clear = {}, set()
+    english_words, english_scores, clear = {}, {}, set()
     for reply_id, text, stored in replies:
         clean = normalise(text)
         language = language_of(text, stored, clean)
@@ -179,13 +180,17 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
         if language == "en":
             english_words[reply_id] = {p for p in found if " " not in p}
             scores = aspect_scores(clean)
-            key, weight = dominant(scores)
-            if key:
-                out[reply_id] = (key, LABELS[key], "en", weight)
-                if clear_winner(scores, key):
-                    clear.add(reply_id)
+            if scores:
+                english_scores[reply_id] = scores
                 continue
         by_language[language][reply_id] = found
+    joins = context_joins(Counter(dominant(scores)[0] for scores in english_scores.values()), min_size)
+    for reply_id, scores in english_scores.items():
+        scores = in_context(scores, joins)
+        key, weight = dominant(scores)
+        out[reply_id] = (key, LABELS[key], "en", weight)
+        if clear_winner(scores, key):
+            clear.add(reply_id)
     for language, docs in sorted(by_language.items()):
         prefix = "" if language == "en" else f"{language}:"
         preferred = [k[len(prefix):] for k in previous_keys if k.startswith(prefix) and ":" not in k[len(prefix):]]
@@ -240,6 +245,23 @@ def propagate(training, unknown, features, threshold=0.5):
         if posterior > threshold:
             placed[reply_id] = best
     return placed
+
+
+def context_joins(sizes, min_size=MIN_SIZE):
+    """{general aspect: specific aspect} for the CONTEXT pairs whose specific aspect is the subject of
+    this question: it leads at least as many replies as the general one, and `min_size` or more."""
+    return {general: specific for general, specific in CONTEXT.items()
+            if sizes[general] and sizes[specific] >= max(sizes[general], min_size)}
+
+
+def in_context(scores, joins):
+    """{aspect: weight} with each joined general aspect's weight added to its specific one."""
+    if not joins.keys() & scores.keys():
+        return scores
+    folded = Counter()
+    for key, weight in sorted(scores.items()):
+        folded[joins.get(key, key)] += weight
+    return dict(folded)
 
 
 def small_groups_to_other(assigned, min_size, keep=()):
