@@ -54,7 +54,8 @@ ASPECTS = [
         r"\bcontracts?\b", r"\bsubscri\w*", r"\bmemberships?\b", r"\brenew\w*", r"\bauto-?renew\w*",
         r"\bexit fees?\b", r"\bearly termination\b", r"\bnotice period\b", r"\bminimum term\b", r"\brolling monthly\b",
         r"\bretention\b", (r"\bcancel(?:l?ing)? (?:my |the |our )?(?:contract|subscription|membership|account|plan|policy)", 2.0),
-        r"\bsign(?:ed)? up\b", r"\bswitch(?:ed|ing)? (?:to|from|supplier)\b",
+        r"\bsign(?:ed)? up\b", r"\bswitch(?:ed|ing)? (?:supplier|provider|network|bank|tariff)s?\b",
+        r"\bswitch(?:ed|ing)? (?:to|from) (?:you|them|another (?:supplier|provider|network|bank))\b",
     ]),
     ("cancellation", "cancellations", 2.0, [
         r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context
@@ -91,13 +92,13 @@ ASPECTS = [
         r"\bno (?:internet|broadband|signal|(?:mobile |phone |network )service|power|electric\w*|gas|water|hot water|heating|heat|phone line|landline|dial tone|network|connection|coverage|reception|bars)\b",
         r"\bwithout (?:a |any )?(?:working )?(?:internet|broadband|signal|power|electricity|gas|water|hot water|heating|heat|phone|landline|phone line)\b",
         r"\b(?:internet|broadband|signal|power|network|landline|connection|supply|water|heating|servers?|systems?) (?:is |was |has been |keeps |keeps on |went |goes |going |been |still )?(?:down|dead|dropping|cutting out|gone|off)\b",
-        r"\b(?:down|dropped|dead) again\b", r"\bstill (?:dead|down)\b", r"\brestored\b", r"\bback on\b(?! hold)(?! the)",
+        r"\b(?<!call )(?<!calls )(?:down|dropped|dead) again\b", r"\bstill (?:dead|down)\b", r"\brestored\b", r"\b(?:power|internet|broadband|water|heating|electricity|signal|supply)(?: is| was|'s)? back on\b",
         r"\bplanned (?:maintenance|works?|outage)\b", r"\b(?:server|network|essential|scheduled|emergency) (?:maintenance|works?)\b",
-        r"\bdrops? (?:every|all|out)\b", r"\bkeeps? dropping\b", r"\bbuffering\b", r"\bmbps\b",
+        r"\bdrops? (?:every|all|out)\b", r"\b(?<!call )keeps? dropping\b", r"\bbuffering\b", r"\bmbps\b",
         r"\bslow (?:internet|broadband|speeds?|connection|line|network|wifi)\b", r"\bsos only\b", r"\bone bar\b",
         r"\bboil (?:water|notice)\b", r"\bwater pressure\b", r"\bbrown water\b", r"\bin the dark\b", r"\bleak\w*",
         r"\bburst (?:main|pipe|water)\b", r"\bradiators?\b",
-        (r"\bfaults?\b", 1.0), (r"\bspeeds?\b", 1.0), (r"\bsupply\b", 1.0), (r"\bboiler\b", 1.0), (r"\bheating\b", 1.0),
+        r"\b(?:reported|report|line|network) (?:a |the )?faults?\b", r"\bfaults? (?:reported|on the line|in the area)\b", (r"\bspeeds?\b", 1.0), (r"\bsupply\b", 1.0), (r"\bboiler\b", 1.0), (r"\bheating\b", 1.0),
         (r"\bhot water\b", 1.0), (r"\bmast\b", 1.0),
         # what is out, without saying it is out: it tips the balance only
         (r"\binternet\b", 0.75), (r"\bbroadband\b", 0.75), (r"\bsignal\b", 0.75), (r"\bnetwork\b", 0.75),
@@ -164,7 +165,7 @@ ASPECTS = [
         r"\b(?:bank|money|instant|isa|international|wire) transfers?\b", r"\btransfers? (?:of|between|limit)\b", r"\b(?:debit|bank|virtual|new|my) card\b", r"\bcard (?:payment|details|machine)s?\b", r"\bdeclined\b",
         r"\bpayments? (?:failed|pending|declined|held|bounced)", r"\bpending\b", r"\bbalance\b", r"\bsalary\b",
         r"\bsort code\b", r"\bpayees?\b", r"\bscam\w*", r"\bfraud\w*", r"\bcash ?back\b", r"\bdeposit\w*", r"\bwithdraw\w*",
-        r"\bmy money\b", r"\batm\b", r"\bcash\b", r"\boverdra\w*",
+        r"\bmy money\b(?! back)", r"\batm\b", r"\bcash\b", r"\boverdra\w*",
     ]),
     ("billing", "bills and charges", 2.0, [
         # what was charged for is what the reply is about ("charged $50 for my bag"): a charge only tips the balance
