@@ -1,12 +1,15 @@
 """The customer-service aspect lexicon: what people complain about or praise, in their own words.
 
 Written by hand from general knowledge of customer-service conversations (airlines, shops,
-delivery, subscriptions, banking); nothing here is extracted from any data set. Each aspect has a
-stable key (a theme's identity across weeks), a short label people would say, and regular
-expressions for its phrase variants; words that name the thing weigh more than its circumstances.
+delivery, subscriptions, banking, insurance, energy and water, telecoms, restaurants); nothing here
+is extracted from any data set. Each aspect has a stable key (a theme's identity across weeks), a
+short label people would say, and regular expressions for its phrase variants; words that name the
+thing weigh more than its circumstances.
 A reply's dominant aspect is the one with the most weight among those no other matched aspect
 outranks (OUTRANKS: the problem, not its consequence); a tie goes to the aspect listed first (the
-more specific ones are listed first). Some aspects are shown as one theme (FAMILY).
+more specific ones are listed first). Some aspects are shown as one theme (FAMILY). The airline
+aspects (bags, aircraft, crew, seats and comfort) read only words that are about them; a general
+aspect takes an airline one's sense only where that is the question's subject (CONTEXT).
 
 English only: replies in other languages are grouped by their own words (see theme_groups).
 """
@@ -14,14 +17,15 @@ English only: replies in other languages are grouped by their own words (see the
 import re
 from collections import Counter
 
-# (key, label, weight per match, patterns). Patterns are regular expressions over lower-cased
-# text with URLs and @handles removed (\b marks word edges), or (pattern, own weight).
+# "lost" and "missing" in another sense: a lost customer, missing a day of work, "lost £850 to a scam"
 _LOST_SENSES = (r"(?! (?:a |my |our |your |their |another |all )?(?:customers?|business|loyalty|faith|trust|respect|money|"
                 r"seat|day|days|time|hours?|miles|points|status|connection|voucher|patience|mind|sleep|job|income|deposit))"
                 r"(?! ?[£$€\d])")
 _MISSING_SENSES = (r"(?! (?:a |my |our |the |out |another )?(?:day|days|connect\w*|flights?|meetings?|work|appointments?|"
                    r"vacation|out|deadline))")
 
+# (key, label, weight per match, patterns). Patterns are regular expressions over lower-cased
+# text with URLs and @handles removed (\b marks word edges), or (pattern, own weight).
 ASPECTS = [
     ("damage", "damaged or broken items", 1.5, [
         r"\bdamag(?!e\b)\w*", r"\bdamage\b(?! (?:has been|is|was) done| control)", r"\bbroken (?:bag|suitcase|luggage|handle|wheel|item|parcel|box)",
@@ -30,7 +34,7 @@ ASPECTS = [
         r"\b(?:bag|suitcase|luggage) (?:was |is |got |came back )?(?:broken|ruined|destroyed|wet|soaked)",
         r"\bcontents (?:were |was )?(?:broken|ruined|smashed|damaged|soaked)",
     ]),
-    # luggage only: what else is lost or missing is "missing", which joins bags where bags are the subject (CONTEXT)
+        # luggage only: what else is lost or missing is "missing", which joins bags where bags are the subject (CONTEXT)
     ("bags", "lost or delayed bags", 1.5, [
         r"\bbags?\b", r"\bbaggage\b", r"\bluggage\b", r"\bsuitcases?\b", r"\bcarry[- ]?ons?\b",
         r"\bchecked in (?:a |my |our )?bag", r"\bbag(?:gage)? claim\b", r"\bcarousel\b",
@@ -88,15 +92,15 @@ ASPECTS = [
         (r"\bmiss(?:ed|ing)? (?:a |another |a full )?(?:day|days) of (?:work|vacation)", 0.75),
     ]),
     ("outage", "outages and service down", 2.0, [
-        r"\boutages?\b", r"\bpower ?cuts?\b", r"\bblackouts?\b", r"\b(?:power|supply|electricity|gas|water|internet|broadband|we) (?:was |were |got |been |has been |have been )?cut off\b",
+        r"\boutages?\b", r"\bpower ?cuts?\b", r"\bblackouts?\b", r"\b(?:power|supply|electricity|gas|water|internet|broadband) (?:was |were |got |been |has been |have been )?cut off\b",
         r"\bno (?:internet|broadband|signal|(?:mobile |phone |network )service|power|electric\w*|gas|water|hot water|heating|heat|phone line|landline|dial tone|network|connection|coverage|reception|bars)\b",
         r"\bwithout (?:a |any )?(?:working )?(?:internet|broadband|signal|power|electricity|gas|water|hot water|heating|heat|phone|landline|phone line)\b",
         r"\b(?:internet|broadband|signal|power|network|landline|connection|supply|water|heating|servers?|systems?) (?:is |was |has been |keeps |keeps on |went |goes |going |been |still )?(?:down|dead|dropping|cutting out|gone|off)\b",
-        r"\b(?<!call )(?<!calls )(?:down|dropped|dead) again\b", r"\bstill (?:dead|down)\b", r"\brestored\b", r"\b(?:power|internet|broadband|water|heating|electricity|signal|supply)(?: is| was|'s)? back on\b",
+        r"\b(?:down|dropped|dead) again\b(?<!call dropped again)(?<!calls dropped again)", r"\bstill (?:dead|down)\b", r"\brestored\b", r"\b(?:power|internet|broadband|water|heating|electricity|signal|supply)(?: is| was|'s)? back on\b",
         r"\bplanned (?:maintenance|works?|outage)\b", r"\b(?:server|network|essential|scheduled|emergency) (?:maintenance|works?)\b",
-        r"\bdrops? (?:every|all|out)\b", r"\b(?<!call )keeps? dropping\b", r"\bbuffering\b", r"\bmbps\b",
+        r"\bdrops? (?:every|all|out)\b", r"\bkeeps? dropping\b(?<!call keeps dropping)(?<!call keep dropping)", r"\bbuffering\b", r"\bmbps\b",
         r"\bslow (?:internet|broadband|speeds?|connection|line|network|wifi)\b", r"\bsos only\b", r"\bone bar\b",
-        r"\bboil (?:water|notice)\b", r"\bwater pressure\b", r"\bbrown water\b", r"\bin the dark\b", r"\bleak\w*",
+        r"\bboil (?:water|notice)\b", r"\bwater pressure\b", r"\bbrown water\b", r"\bdark\b(?<=in the dark)", r"\bleak\w*",
         r"\bburst (?:main|pipe|water)\b", r"\bradiators?\b",
         r"\b(?:reported|report|line|network) (?:a |the )?faults?\b", r"\bfaults? (?:reported|on the line|in the area)\b", (r"\bspeeds?\b", 1.0), (r"\bsupply\b", 1.0), (r"\bboiler\b", 1.0), (r"\bheating\b", 1.0),
         (r"\bhot water\b", 1.0), (r"\bmast\b", 1.0),
@@ -127,7 +131,7 @@ ASPECTS = [
         r"\bengineers?\b", r"\btechnicians?\b", r"\binstallers?\b", r"\binstall (?:date|day|appointment)", r"\bappointments?\b", r"\bno-?shows?\b",
         r"\b(?:didn'?t|never|did not|failed to) (?:turn|show) up\b", r"\b(?:nobody|no one|no-one) (?:came|come|turned up|showed up|has (?:come|been))\b",
         r"\b(?:time )?slots?\b", r"\bcall-?outs?\b", r"\bvisits?\b", r"\bwaiting in (?:for|all)\b",
-        r"\b(?:a|the|half a|half) day off\b", r"\bcontractors?\b",
+        r"\b(?:took|take|taking|taken|booked) (?:a |the |half a )?(?:half )?day off\b", r"\bcontractors?\b",
     ]),
     ("crew", "flight attendants and crew", 2.0, [
         r"\bflight attendants?\b", r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bstewardess\w*",
@@ -158,14 +162,14 @@ ASPECTS = [
         r"\bwebsite\w*", r"\bweb ?site\b", r"\bsite\b", r"\bapps?\b", r"\bonline\b(?<!back online)", r"\bportal\b",
         r"\berror\b", r"\bglitch\w*", r"\bcrash\w*", r"\bcheckout\b", r"\bpay(?:ment)? page\b", r"\bapple pay\b",
         r"\bform\b", r"\bsomething went wrong\b", r"\b(?:won'?t|doesn'?t|not|never) load(?:ing)?\b", r"\bloading\b",
-        (r"\b(?:the|latest|new|last|this|an|every) (?:software )?update\b", 1.5), r"\bversions?\b", r"\bsync\w*", r"\bfeatures?\b",
+        (r"\b(?:since|after|latest|new|last) (?:the |your |this )?(?:software |app )?update\b", 1.5), r"\bversions?\b", r"\bsync\w*", r"\bfeatures?\b",
         r"\bdownload\w*", r"\bupload\w*", r"\bnotifications?\b", r"\blagg?(?:y|ing|s)?\b", r"\bfreezes\b", r"\b(?:keeps|kept) freezing\b", r"\bbugs?\b", r"\bbuggy\b", r"\binterface\b",
     ]),
     ("payment", "payments, cards and transfers", 1.5, [
-        r"\b(?:bank|money|instant|isa|international|wire) transfers?\b", r"\btransfers? (?:of|between|limit)\b", r"\b(?:debit|bank|virtual|new|my) card\b", r"\bcard (?:payment|details|machine)s?\b", r"\bdeclined\b",
+        r"\b(?:bank|money|instant|isa|international|wire) transfers?\b", r"\btransfers? (?:of|between|limit)\b", r"\b(?:debit|bank|virtual|new) card\b", r"\bcard\b(?<=my card)", r"\bcard (?:payment|details|machine)s?\b", r"\bdeclined\b",
         r"\bpayments? (?:failed|pending|declined|held|bounced)", r"\bpending\b", r"\bbalance\b", r"\bsalary\b",
         r"\bsort code\b", r"\bpayees?\b", r"\bscam\w*", r"\bfraud\w*", r"\bcash ?back\b", r"\bdeposit\w*", r"\bwithdraw\w*",
-        r"\bmy money\b(?! back)", r"\batm\b", r"\bcash\b", r"\boverdra\w*",
+        r"\bmoney\b(?<=my money)(?! back)", r"\batm\b", r"\bcash\b", r"\boverdra\w*",
     ]),
     ("billing", "bills and charges", 2.0, [
         # what was charged for is what the reply is about ("charged $50 for my bag"): a charge only tips the balance
@@ -218,10 +222,9 @@ ASPECTS = [
     ("delivery", "delivery and couriers", 1.5, [
         r"\bdeliver\w*", r"\bcouriers?\b", r"\bparcels?\b", r"\bpackages?\b(?<!basic package)(?<!premium package)", r"\bshipping\b", r"\bshipped\b",
         r"\bshipment\b", r"\bdispatch\w*", r"\btracking\b", r"\bdoorstep\b", r"\bporch\b", r"\bpost ?office\b",
-        r"\bnever (?:arrived|came|showed up)\b", r"\bwrong address\b", r"\bin transit\b", r"\bdepot\b", r"\blockers?\b",
+        r"\bnever (?:arrived|came|showed up)\b", r"\bwrong address\b", r"\btransit\b(?<=in transit)", r"\bdepot\b", r"\blockers?\b",
         r"\bmissed you\b", r"\bsafe place\b", r"\bsigned[- ]for\b", r"\bsorting office\b", r"\bpost(?:al|box|ie|ies|man|men)\b",
         r"\bno (?:post|mail)\b", r"\bleft (?:it |my parcel |the parcel )?(?:with|at|on|outside)\b",
-        r"\b(?:is|will) (?:my|the|it|our) (?:\w+ )?(?:ever )?(?:going to |gonna )?(?:arrive|turn up|come)\b",
     ]),
     ("queues", "long queues", 1.5, [
         r"\b(?:long|huge|massive|endless) (?:line|lines|queue|queues)\b", r"\bqueu\w*", r"\bin line\b",
