@@ -185,6 +185,11 @@ ASPECTS = [
         r"\bprices?\b", r"\bpric(?:ey|y|ing)\b", r"\bexpensive\b", r"\bcheap\w*", r"\bcosts?\b",
         r"\bfares?\b", r"\boverpriced\b", r"\brip[- ]?off\b", r"\bafford\w*", r"\bvalue for money\b",
         r"\btariffs?\b", r"\bquote\b", r"\bshrinkflation\b", (r"\b(?:interest|unit) rates?\b", 1.5),
+        # a price going up is named as such
+        (r"\b(?:prices?|rates?|tariffs?|premiums?|costs?|fares?|subscriptions?) (?:is |are |has |have )?(?:going |went |gone |goes |been put |put )up\b", 2.0),
+        (r"\bput (?:the |my |our |your |their )?(?:prices?|rates?|unit rate|tariffs?|premiums?) up\b", 2.0),
+        (r"\b(?:price|rate|tariff|premium) (?:rises?|increases?|hikes?)\b", 2.0), r"\bincreas\w*", (r"\bmore expensive\b", 2.0),
+        r"\b(?:paying|pay) more\b", (r"\bloyalty penalty\b", 2.0),
     ]),
     ("aircraft", "aircraft and mechanical problems", 1.5, [
         r"\bmechanic\w*", r"\bmaintenance\b(?<!planned maintenance)(?<!server maintenance)(?<!network maintenance)(?<!essential maintenance)(?<!scheduled maintenance)(?<!emergency maintenance)",
