@@ -140,7 +140,7 @@ ASPECTS = [
     ("staff", "staff and agents", 1.5, [
         r"\bgate agents?\b", r"\bstaff\b", r"\bagents?\b", r"\brepresentatives?\b", r"\breps?\b", r"\bemployees?\b",
         (r"\brude\w*", 3.0), (r"\bunprofessional\b", 3.0), r"\battitude\b", r"\byelled\b", r"\bshouted\b",
-        r"\bcondescending\b", r"\bdisrespect\w*", r"\bcourier was\b", r"\bdrivers?\b", r"\bassistants?\b", r"\bcashiers?\b",
+        r"\bcondescending\b", r"\bdisrespect\w*", r"\bcourier was\b", (r"\bdrivers?\b", 1.0), r"\bassistants?\b", r"\bcashiers?\b",
         r"\badvis[oe]rs?\b", r"\bshrugged\b",
         r"\b(?:she|he|they) (?:was|were) (?:so )?(?:kind|friendly|lovely|brilliant|helpful|amazing|nasty|mean)",
     ]),
@@ -230,6 +230,8 @@ ASPECTS = [
         r"\bnever (?:arrived|came|showed up)\b", r"\bwrong address\b", r"\btransit\b(?<=in transit)", r"\bdepot\b", r"\blockers?\b",
         r"\bmissed you\b", r"\bsafe place\b", r"\bsigned[- ]for\b", r"\bsorting office\b", r"\bpost(?:al|box|ie|ies|man|men)\b",
         r"\bno (?:post|mail)\b", r"\bleft (?:it |my parcel |the parcel )?(?:with|at|on|outside)\b",
+        r"\bclick (?:and|&) collect\b", r"\blead times?\b", r"\b(?:threw|thrown|chucked|tossed)\b",
+        r"\border (?:hasn'?t|has not|never|still|is still|isn'?t|didn'?t|did not) (?:arrived|come|turned up|here|shown up)",
     ]),
     ("queues", "long queues", 1.5, [
         r"\b(?:long|huge|massive|endless) (?:line|lines|queue|queues)\b", r"\bqueu\w*", r"\bin line\b",
