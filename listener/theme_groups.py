@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from .theme_lexicon import CONTEXT, LABELS, aspect_scores, clear_winner, dominant
+from .theme_lexicon import CONTEXT, JOINED_LABELS, LABELS, aspect_scores, clear_winner, dominant
 
 METHOD_VERSION = "lexicon-5+context-1+phrases-1+propagation-1"
 MIN_SIZE = 3
@@ -185,10 +185,11 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
                 continue
         by_language[language][reply_id] = found
     joins = context_joins(Counter(dominant(scores)[0] for scores in english_scores.values()), min_size)
+    labels = LABELS | {key: JOINED_LABELS.get(key, LABELS[key]) for key in joins.values()}
     for reply_id, scores in english_scores.items():
         scores = in_context(scores, joins)
         key, weight = dominant(scores)
-        out[reply_id] = (key, LABELS[key], "en", weight)
+        out[reply_id] = (key, labels[key], "en", weight)
         if clear_winner(scores, key):
             clear.add(reply_id)
     for language, docs in sorted(by_language.items()):
@@ -211,7 +212,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
             training[reply_id] = key
     left = [reply_id for reply_id, (key, *_) in out.items() if key == "other"]
     for reply_id, key in propagate(training, left, english_words).items():
-        out[reply_id] = (key, LABELS[key], "en", PROPAGATED)
+        out[reply_id] = (key, labels[key], "en", PROPAGATED)
     return out
 
 

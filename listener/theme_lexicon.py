@@ -285,6 +285,10 @@ FAMILY = {"hold": "support"}
 CONTEXT = {"missing": "bags", "claim": "bags", "food": "comfort", "quality": "comfort", "outage": "comfort", "app": "booking",
            "account": "booking"}
 
+# The label of a specific aspect that general ones joined, where it differs: an airline's website
+# and app are part of booking.
+JOINED_LABELS = {"booking": "booking, website and app"}
+
 LABELS = {key: label for key, label, _, _ in ASPECTS}
 
 
