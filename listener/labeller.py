@@ -138,15 +138,16 @@ COMPLAINT_CUES = [
           r"|okay|acceptable|legal|allowed|right|possible|reasonable)|how can it (?:take|cost|be)|what (?:am i|are we"
           r"|are people|are they|do you expect (?:me|us)) (?:meant|supposed|expected) to|(?:is|was|that'?s|it'?s|its)"
           r" (?:wild|insane|crazy|mad|madness|nuts|bonkers|a choice|criminal|a scam|a con|a disgrace|a shambles"
-          r"|a farce)|shambles|shambolic|disgrace(?:ful)?|farce|rubbish|garbage|trash|scandal(?:ous)?|daylight robbery"
-          r"|extortionate|shocking|appalling|dreadful|diabolical|woeful|abysmal|laughable|cowboys|clowns|amateurs?"
-          r"|amateurish|mugged off|piss ?take|taking the piss|(?:zero|0|1|one|no|minus|negative) stars?"
+          r"|a farce)|shambles|shambolic|disgrace(?:ful)?|farce|rubbish|scandal(?:ous)?|daylight robbery"
+          r"|extortionate|shocking|appalling|dreadful|diabolical|woeful|abysmal|laughable|amateurish|(?:absolute|bunch of|load of|total|proper|utter|such) (?:cowboys"
+          r"|clowns|amateurs|jokers)|mugged off|piss ?take|taking the piss|(?:zero|0|1|one|no|minus|negative) stars?"
           r"|(?:you|u) (?:had|have) (?:one|1) job|make it make sense|makes? no sense|doesn'?t make (?:any )?sense"
           r"|do you even|ever (?:going to|gonna|coming back|arriv\w*|be fixed|be sorted|get fixed|get sorted)"
           r"|(?:when|once|as soon as) my (?:contract|plan|deal|term) (?:ends|is up|runs out|finishes)|i'?m done"
           r"|(?:won'?t|will not|never|not) (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing"
           r"|going back)|cheaper (?:elsewhere|somewhere)|there are cheaper|shrugged|walked (?:off|away))\b"),
-    (1.0, r"\b(?:meant to|twice|months?|explain|promised|forever|removed|removing|scrapped|got rid of|took away"
+    (1.0, r"\b(?:(?:\d+|two|three|four|five|six|several|many|few) months|explain (?:why|how|this|that|what)"
+          r"|(?:someone|somebody|anyone|anybody) (?:please )?explain|twice|promised|forever|removed|removing|scrapped|got rid of|took away"
           r"|taken away)\b"),
     # A brand's own status or promise word in scare quotes: "delivered", "resolved", "next day", "premium".
     (1.5, r"[\"“](?:[^\"“”\n]{0,20}\W)?(?:delivered|delivery|dispatched|in transit|pending|processing|resolved"
