@@ -111,16 +111,17 @@ COMPLAINT_CUES = [
           r"|going off|turning off|switching off)|(?:spins?|spinning|loading|buffering|takes?|took|taking) forever"
           r"|out of sync|no connection|dropped (?:calls?|again|out|connection|my)|flicker(?:s|ing)|unwatchable"
           r"|unusable|unreadable|inedible|undrinkable|unreliable|cracked|smashed|crushed|squashed|dented|shattered"
-          r"|leak(?:s|ing|ed)|burst|spilt|spilled|mouldy|moldy|stale|soggy|burnt|undercooked|lukewarm|rotten|expired"
+          r"|leak(?:s|ing|ed)|burst|faulty|defective|ripped|torn|disappeared|vanished|spilt|spilled|mouldy|moldy|stale|soggy|burnt|undercooked|lukewarm|rotten|expired"
           r"|(?:still )?being (?:billed|charged)|charged (?:me )?(?:twice|again|for (?:a|an|something|nothing|cancel))"
           r"|estimated (?:bills?|readings?)|(?:hidden|extra|surprise|exit|admin) (?:fees?|charges?)|loyalty penalty"
           r"|new customers (?:get|pay)|price (?:rises?|increases?|went up|goes up|is going up)|prices? (?:up|rising"
           r"|keep going up|have gone up|going up)|put (?:the |your )?prices? up|(?:more|twice as|so) expensive"
-          r"|paying (?:more|double|twice|extra)|(?:gone|going|went) (?:down ?hill|downhill)|not what it used to be"
+          r"|paying (?:more|double|twice|extra)|(?:gone|going|went) (?:right |all |completely |totally )?(?:down ?hill|downhill)|quality (?:has |is )?(?:gone|going|dropped|declined|slipped|got worse)|not what it used to be"
           r"|used to (?:defend|love|like|recommend|trust|rate|be (?:good|great|decent|better|reliable))|not anymore"
           r"|(?:portions?|sizes?) (?:shrank|shrunk|smaller|got smaller|are smaller)|shr[iau]nk|not worth"
-          r"|(?:delivered|left|dumped|thrown|chucked) (?:it |them )?(?:to|at|on|in|over|onto|outside|behind|by) (?:the )?"
-          r"(?:wrong|random|a random|next door|doorstep|door step|rain|bin|hedge|street|fence)|in the rain"
+          r"|(?:delivered|left|dumped|thrown|chucked) (?:it |them |(?:my|the|our) \w+ )?(?:to|at|on|in|over|onto|outside|behind"
+          r"|by) (?:the )?(?:wrong|random|a random|a different|someone else|number|next door|doorstep|door step|rain|bin"
+          r"|hedge|street|fence)|in the rain"
           r"|returned to sender|(?:is|are|was|were|went|go|gone|goes) missing|half (?:the|my|of (?:the|my)) \w+"
           r" (?:missing|gone|broken|damaged|cold|empty)|(?:0|zero|not a single|not one) (?:replies|reply|response"
           r"|responses|updates?|call ?backs?|emails?|calls?|answers?)|(?:advisors|agents|operators|lines) are (?:busy"
@@ -135,8 +136,7 @@ COMPLAINT_CUES = [
           r"|thurs|fri|satur|sun)day|last|this|yesterday|\d)|day \d+|(?:\d+|a|an|two|three|several) (?:days?|weeks?"
           r"|months?|hours?|hrs?|mins?|minutes) (?:late|overdue|behind)|(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth"
           r"|umpteenth|nth) time|reported (?:it |this )?(?:twice|again)|how (?:is|was) (?:that|this|it) (?:fair|ok"
-          r"|okay|acceptable|legal|allowed|right|possible|reasonable)|how can it (?:take|cost|be)|what (?:am i|are we"
-          r"|are people|are they|do you expect (?:me|us)) (?:meant|supposed|expected) to|(?:is|was|that'?s|it'?s|its)"
+          r"|okay|acceptable|legal|allowed|right|possible|reasonable)|how can it (?:take|cost|be)|(?:meant|supposed|expected) to do|(?:is|was|that'?s|it'?s|its)"
           r" (?:wild|insane|crazy|mad|madness|nuts|bonkers|a choice|criminal|a scam|a con|a disgrace|a shambles"
           r"|a farce)|shambles|shambolic|disgrace(?:ful)?|farce|rubbish|scandal(?:ous)?|daylight robbery"
           r"|extortionate|shocking|appalling|dreadful|diabolical|woeful|abysmal|laughable|amateurish|(?:absolute|bunch of|load of|total|proper|utter|such) (?:cowboys"
@@ -145,7 +145,18 @@ COMPLAINT_CUES = [
           r"|do you even|ever (?:going to|gonna|coming back|arriv\w*|be fixed|be sorted|get fixed|get sorted)"
           r"|(?:when|once|as soon as) my (?:contract|plan|deal|term) (?:ends|is up|runs out|finishes)|i'?m done"
           r"|(?:won'?t|will not|never|not) (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing"
-          r"|going back)|cheaper (?:elsewhere|somewhere)|there are cheaper|shrugged|walked (?:off|away))\b"),
+          r"|going back)|cheaper (?:elsewhere|somewhere)|there are cheaper|shrugged|walked (?:off|away)|(?:one|1|no|zero) bars?"
+          r"|\d+ ?x (?:higher|the price|as much)|since (?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)\w*"
+          r"|(?:is|are|was|were|been|arrived|came) (?:still )?(?:broken|damaged|faulty|defective|cracked|smashed|warm|open"
+          r"|empty|ripped|torn|dented|stained|soaked|wet|crushed)|binned|(?:straight |went )?in the bin|out of date|use[- ]by"
+          r"|past (?:its|the) (?:date|best)|not risking|spam(?:med|ming)?|stop sending|at least (?:tell|reply|answer|respond"
+          r"|let|call|give|acknowledge|apologi[sz]e|say)|all (?:i'?m|i am|i) (?:asking|asked|want|wanted|need)(?: for)?"
+          r" (?:is|was)|the least you could do|could(?:n'?t| not) explain|no(?:body| ?one)(?: \w+){0,3} could (?:explain"
+          r"|help|tell|answer)|which one is (?:it|true|right|correct)|loyalty (?:means nothing|penalty|doesn'?t (?:count"
+          r"|matter|mean))|(?:closing|closed|shut(?:ting)?(?: down)?) (?:the|our|my) (?:local |only |last )?(?:branch|store"
+          r"|shop|office|counter|station|pharmacy))\b"),
+    # Paying for what did not come or is not worth it: "£8 for crumbs", "3 quid for a stamp".
+    (1.5, r"(?:\bquid|\bpounds|\bbucks|\bdollars|[£$€]\d+(?:\.\d\d)?) for (?:a|an|that|this|what|crumbs|nothing)\b|\bhow (?:is|are) (?:a|an|the|this|that|it|one) [^?.!]{1,25}[£$€]\d"),
     (1.0, r"\b(?:(?:\d+|two|three|four|five|six|several|many|few) months|explain (?:why|how|this|that|what)"
           r"|(?:someone|somebody|anyone|anybody) (?:please )?explain|twice|promised|forever|removed|removing|scrapped|got rid of|took away"
           r"|taken away)\b"),
@@ -175,6 +186,11 @@ SARCASM_CUES = [
     r"\b(?:way to go|nice job|good job|great job|well done|bravo|nice work)\b.*\b(?:not|no|never|lost|delay"
     r"|cancel+ed|late|again|hours?|wait)",
     r"\b(?:yeah right|sure thing|oh great|just great|so glad|real(?:ly)? (?:great|helpful))\b",
+    # cs-4: praise for what went wrong ("oh good, another ...", "love paying for ...", "cheers, that narrows it down")
+    r"\boh (?:good|cool|joy|wonderful|lovely|brilliant|fantastic|nice|perfect|fab|goody),? (?:another|more|again)\b|\blove (?:paying|getting|having"
+    r"|waiting|spending|finding|that for (?:me|us))\b|\bnarrows it down\b|\bat least (?:it'?s|its|you'?re|ur|they'?re"
+    r"|you are) consistent|\bheavy lifting\b|\b(?:cheers|thanks|thank you|thx) for (?:the|your|a|an) [^.!?]{0,40}"
+    r"(?:that|which) (?:doesn'?t|does not|didn'?t|won'?t|never|isn'?t|wasn'?t)\b",
     r"\bnot!",
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
@@ -221,7 +237,7 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
              r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
 
-NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱"
+NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱🙃🤡🫠😕🤨😓😪🤷🫤"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
 # VADER's emoji lexicon describes 🔥 as "fire", 💀 as "skull" and 😭 as "crying" (+ and -):
 # its compound is computed on the text without the emoji we read ourselves.
@@ -232,7 +248,7 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 _POLITE = compile_fast(POLITE_WORDS)
 _COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
-_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
+_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|zero|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
 # A reply that opens with a question word asks for information more often than it complains.
 INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
