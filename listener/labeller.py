@@ -70,7 +70,7 @@ COMPLAINT_CUES = [
           r"|hangs? up|hanging up on|dead air|unreachable|understaffed|too busy|screw(?:ed)? up|locked (?:me|myself|us) out"
           r"|queu(?:e|ing)|over an? (?:hour|hr)|(?:that|which|one that) actually works|getting my business"
           r"|(?:my|our) business elsewhere|despise|hate)\b"),
-    (1.5, r"\?{2,}|\?!|!\?"),
+    (1.5, r"\?{2,}|\?!|!\?|\b(?:hello|any ?one|any ?body)\?"),
     # Losing patience or trust, asking to be heard by a person.
     (1.5, r"\b(?:losing (?:trust|faith|patience)|lost (?:all )?(?:trust|faith|patience)|no (?:more )?faith"
           r"|(?:considering|thinking (?:about|of)) (?:quitting|leaving|switching|cancell?ing)|how come|how much longer"
@@ -147,18 +147,22 @@ COMPLAINT_CUES = [
           r"|(?:won'?t|will not|never|not) (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing"
           r"|going back)|cheaper (?:elsewhere|somewhere)|there are cheaper|shrugged|walked (?:off|away)|(?:one|1|no|zero) bars?"
           r"|\d+ ?x (?:higher|the price|as much)|since (?:jan|feb|march|april|may|june|july|aug|sept?|oct|nov|dec)\w*"
+          r"|(?:items|data|money|photos|files|points|history|credit|balance|everything|favourites|settings|messages|emails"
+          r"|orders?) (?:are |is |has |have )?(?:all )?(?:gone|disappeared|vanished|wiped|deleted|lost)"
           r"|(?:is|are|was|were|been|arrived|came) (?:still )?(?:broken|damaged|faulty|defective|cracked|smashed|warm|open"
           r"|empty|ripped|torn|dented|stained|soaked|wet|crushed)|binned|(?:straight |went )?in the bin|out of date|use[- ]by"
           r"|past (?:its|the) (?:date|best)|not risking|spam(?:med|ming)?|stop sending|at least (?:tell|reply|answer|respond"
           r"|let|call|give|acknowledge|apologi[sz]e|say)|all (?:i'?m|i am|i) (?:asking|asked|want|wanted|need)(?: for)?"
-          r" (?:is|was)|the least you could do|could(?:n'?t| not) explain|no(?:body| ?one)(?: \w+){0,3} could (?:explain"
-          r"|help|tell|answer)|which one is (?:it|true|right|correct)|loyalty (?:means nothing|penalty|doesn'?t (?:count"
+          r" (?:is|was)|the least you could do|could(?:n'?t| not) explain|no(?:body| ?one) (?:(?:in|at|on) (?:the )?\w+ )?could"
+          r" (?:explain|help|tell|answer)|which one is (?:it|true|right|correct)|loyalty (?:means nothing|penalty|doesn'?t (?:count"
           r"|matter|mean))|(?:closing|closed|shut(?:ting)?(?: down)?) (?:the|our|my) (?:local |only |last )?(?:branch|store"
           r"|shop|office|counter|station|pharmacy))\b"),
     # Paying for what did not come or is not worth it: "£8 for crumbs", "3 quid for a stamp".
     (1.5, r"(?:\bquid|\bpounds|\bbucks|\bdollars|[£$€]\d+(?:\.\d\d)?) for (?:a|an|that|this|what|crumbs|nothing)\b|\bhow (?:is|are) (?:a|an|the|this|that|it|one) [^?.!]{1,25}[£$€]\d"),
     (1.0, r"\b(?:(?:\d+|two|three|four|five|six|several|many|few) months|explain (?:why|how|this|that|what)"
-          r"|(?:someone|somebody|anyone|anybody) (?:please )?explain|twice|promised|forever|removed|removing|scrapped|got rid of|took away"
+          r"|(?:someone|somebody|anyone|anybody) (?:please )?explain|explain (?:pls|please|plz)"
+          r"|(?:would|should|was supposed to|was meant to|was due to|promised to) (?:arrive|be (?:here|delivered|fixed"
+          r"|back|done|ready)|come|turn up)|twice|promised|forever|removed|removing|scrapped|got rid of|took away"
           r"|taken away)\b"),
     # A brand's own status or promise word in scare quotes: "delivered", "resolved", "next day", "premium".
     (1.5, r"[\"“](?:[^\"“”\n]{0,20}\W)?(?:delivered|delivery|dispatched|in transit|pending|processing|resolved"
