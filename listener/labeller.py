@@ -47,12 +47,20 @@ COMPLAINT_CUES = [
           r"|help(?:ing)?|get|find|log|check|book|change|reach|call|understand|believe)|error|crash(?:es|ed|ing)?"
           r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi) down|glitch|bug(?:gy)?|keeps? (?:crashing"
           r"|failing|telling|saying|getting))\b"),
-    (1.0, r"\b(?:still|again|(?:\d+|two|three|four|five|six|several|many) (?:hours?|hrs?|days?|weeks?|times|calls"
-          r"|mins?|minutes)|why|seriously|really\?|how (?:hard|long|many|is it|come|do you)|what'?s going on"
+    # (Numbers are one alternative, \d+...: every alternative that starts with a digit splits matching.py's pass.)
+    (1.0, r"\b(?:still|again|(?:two|three|four|five|six|several|many) (?:hours?|hrs?|days?|weeks?|months|times"
+          r"|calls|mins?|minutes)|\d+(?: (?:hours?|hrs?|days?|weeks?|months|times|calls|mins?|minutes)"
+          r"|(?:st|nd|rd|th) time| different| ?x (?:higher|the price|as much))|why|seriously|really\?"
+          r"|how (?:hard|long|many|is it|come|do you)|what'?s going on"
           r"|what is going on|where is|where are|what happened|need (?:help|an? answer|someone)|please help|help me"
           r"|trying to|tried to|have to|had to|instead|supposed to|told (?:me|us)|no way|never again|not happy"
           r"|unhappy|smh|wtf|ugh|sigh|fix (?:it|this)|do better|step it up|get it together|rebook(?:ed|ing)?"
-          r"|waiting|wait|lines?|queue)\b"),
+          r"|waiting|wait|lines?|queue"
+          # cs-4: asking for an explanation, a date that was promised, something taken away
+          r"|few months|explain (?:why|how|this|that|what|pls|please|plz)|(?:someone|somebody|anyone|anybody)"
+          r" (?:please )?explain|(?:would|should|was supposed to|was meant to|was due to|promised to) (?:arrive"
+          r"|be (?:here|delivered|fixed|back|done|ready)|come|turn up)|twice|promised|forever|removed|removing"
+          r"|scrapped|got rid of|took away|taken away)\b"),
     (1.0, r":'?-?\("),  # (emoticons and punctuation are cues of their own: word cues share one pass)
     # Criticism of the service itself, and demands: general customer-service language, any sector.
     (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
@@ -98,6 +106,82 @@ COMPLAINT_CUES = [
           r"|as (?:per )?usual|until now|however|just wow|sheesh|see ya|screw you|ticks? me off|pissed|heads? out of|bs"
           r"|crap|damn|hell|f[u*]ck\w*|sh[i*]t\w*|atrocious|lacking|sarcastic(?:ally)?|how you treat|owe (?:me|us)"
           r"|not happening|by no means)\b"),
+    # cs-4: complaints in any sector, told flatly (one entry: each entry costs matching.py's pass a step).
+    (1.5, r"\b(?:"
+          # a service that never came, stopped or broke; things damaged, left in the rain, gone from an account
+          r"no(?:body| ?one) (?:came|turned up|showed up|showed|arrived|rang|called)|no[- ]show"
+          r"|(?:didn'?t|did not|never) (?:turn up|show up|come|arrive|turn on)|(?:without|no|lost(?: the)?)"
+          r" (?:internet|broadband|wifi|wi-fi|power|electricity|water|hot water|heating|gas|signal|service|phone"
+          r"|landline|tv)|(?:one|1|no|zero) bars?|stopped (?:working|charging|loading|connecting|responding|updating"
+          r"|syncing)|(?:won'?t|doesn'?t|didn'?t|wouldn'?t|will not|does not|did not|can'?t|isn'?t|is not) (?:even )?"
+          r"(?:turn on|switch on|power on|start|charge|connect|open|take|accept|apply|sync|play|stream|fit)"
+          r"|(?:keeps?|kept) (?:restarting|freezing|buffering|dropping|cutting out|disconnecting|spinning|flickering"
+          r"|tripping|breaking|leaking|logging me|going off|turning off|switching off)|(?:spins?|spinning|loading"
+          r"|buffering|takes?|took|taking) forever|out of sync|no connection|dropped (?:calls?|again|out|connection"
+          r"|my)|flicker(?:s|ing)|unwatchable|unusable|unreadable|inedible|undrinkable|unreliable|cracked|smashed"
+          r"|crushed|squashed|dented|shattered|leak(?:s|ing|ed)|burst|faulty|defective|ripped|torn|disappeared"
+          r"|vanished|spilt|spilled|mouldy|moldy|stale|soggy|burnt|undercooked|lukewarm|rotten|expired|out of date"
+          r"|use[- ]by|past (?:its|the) (?:date|best)|binned|in the bin|not risking|(?:is|are|was|were|been|arrived"
+          r"|came) (?:still )?(?:broken|damaged|faulty|defective|cracked|smashed|warm|open|empty|ripped|torn|dented"
+          r"|stained|soaked|wet|crushed)|(?:items|data|money|photos|files|points|history|credit|balance|everything"
+          r"|favourites|settings|messages|emails|orders?) (?:are |is |has |have )?(?:all )?(?:gone|disappeared"
+          r"|vanished|wiped|deleted|lost)|(?:delivered|left|dumped|thrown|chucked) (?:it |them |(?:my|the|our) \w+ )?"
+          r"(?:to|at|on|in|over|onto|outside|behind|by) (?:the )?(?:wrong|random|a random|a different|someone else"
+          r"|number|next door|doorstep|door step|rain|bin|hedge|street|fence)|in the rain|returned to sender"
+          r"|(?:is|are|was|were|went|go|gone|goes) missing|half (?:the|my|of (?:the|my)) \w+ (?:missing|gone|broken"
+          r"|damaged|cold|empty)"
+          # being billed or charged more, paying for little, prices up and quality down, closures
+          r"|being (?:billed|charged)|charged (?:me )?(?:twice|again|for (?:a|an|something|nothing|cancel))"
+          r"|estimated (?:bills?|readings?)|(?:hidden|extra|surprise|exit|admin) (?:fees?|charges?)|loyalty (?:penalty"
+          r"|means nothing|doesn'?t (?:count|matter|mean))|new customers (?:get|pay)|price (?:rises?|increases?)"
+          r"|prices? (?:up|rising|(?:went|have gone|has gone|goes|go|going|are going|is going|keep going) up)"
+          r"|put (?:the |your )?prices? up|(?:more|twice as|so) expensive|paying (?:more|double|twice|extra)"
+          r"|(?:quid|pounds|bucks|dollars) for (?:a|an|that|this|what|crumbs|nothing)|how (?:is|are) (?:a|an|the|this"
+          r"|that|it|one) [^?.!]{1,25}[£$€]\d+|cheaper (?:elsewhere|somewhere)|there are cheaper|not worth"
+          r"|(?:portions?|sizes?) (?:shrank|shrunk|smaller|got smaller|are smaller)|shr[iau]nk|(?:gone|going|went)"
+          r" (?:right |all |completely |totally )?(?:down ?hill|downhill)|quality (?:has |is )?(?:gone|going|dropped"
+          r"|declined|slipped|got worse)|not what it used to be|used to (?:defend|love|like|recommend|trust|rate"
+          r"|be (?:good|great|decent|better|reliable))|not anymore|spam(?:med|ming)?|stop sending|(?:closing|closed"
+          r"|shut(?:ting)?(?: down)?) (?:the|our|my) (?:local |only |last )?(?:branch|store|shop|office|counter"
+          r"|station|pharmacy)"
+          # passed around, unanswered, told different things; promises and dates gone by
+          r"|(?:0|zero|not a single|not one) (?:replies|reply|response|responses|updates?|call ?backs?|emails?|calls?"
+          r"|answers?)|(?:advisors|agents|operators|lines) are (?:busy|closed)|call (?:back )?later|(?:requested"
+          r"|asked for|promised|booked|waiting for|still no) (?:a )?call ?back|(?:closed|marked) (?:it )?(?:as )?"
+          r"(?:resolved|complete|fixed|solved)|(?:closed|ended) (?:my|the) (?:ticket|case|complaint|chat)|nothing"
+          r" (?:was|has been|got|is) (?:resolved|fixed|done|sorted)|(?:different|another) (?:answer|story|person|agent"
+          r"|excuse)|(?:two|three|four) different|from scratch|(?:start|starting|started) (?:all )?over|repeat(?:ing)?"
+          r" (?:myself|my story|everything)|same (?:tracking )?(?:link|answer|reply|response|message|script|email)"
+          r"|chat ?bot|(?:position|number) \d+ in (?:the )?(?:queue|line)|any(?: ?one| ?body) (?:working|home|awake"
+          r"|alive)|(?:hello|any ?one|any ?body)(?=\?)|could(?:n'?t| not) explain|no(?:body| ?one) (?:(?:in|at|on)"
+          r" (?:the )?\w+ )?could (?:explain|help|tell|answer)|which one is (?:it|true|right|correct)|at least"
+          r" (?:tell|reply|answer|respond|let|call|give|acknowledge|apologi[sz]e|say)|all (?:i'?m|i am|i) (?:asking"
+          r"|asked|want|wanted|need)(?: for)? (?:is|was)|the least you could do|was (?:promised|told)|since"
+          r" (?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|last|this|yesterday|\d|jan|feb|march|april|may|june|july"
+          r"|aug|sept?|oct|nov|dec)|day \d+|(?:a|an|two|three|several) (?:days?|weeks?|months?|hours?|hrs?|mins?"
+          r"|minutes) (?:late|overdue|behind)|(?:second|third|fourth|fifth|umpteenth|nth) time|reported (?:it |this )?"
+          r"(?:twice|again)|ever (?:going to|gonna|coming back|arriv\w*|be fixed|be sorted|get fixed|get sorted)"
+          # disapproval: "how is that fair", "is wild", "shambles", "zero stars", "you had one job"; leaving
+          r"|how (?:is|was) (?:that|this|it) (?:fair|ok|okay|acceptable|legal|allowed|right|possible|reasonable)"
+          r"|how can it (?:take|cost|be)|(?:meant|supposed|expected) to do|(?:is|was|that'?s|it'?s|its) (?:wild"
+          r"|insane|crazy|mad|madness|nuts|bonkers|a choice|criminal|a scam|a con|a disgrace|a shambles|a farce)"
+          r"|shambles|shambolic|disgrace(?:ful)?|farce|rubbish|scandal(?:ous)?|daylight robbery|extortionate"
+          r"|shocking|appalling|dreadful|diabolical|woeful|abysmal|laughable|amateurish|(?:absolute|bunch of|load of"
+          r"|total|proper|utter|such) (?:cowboys|clowns|amateurs|jokers)|mugged off|piss ?take|taking the piss"
+          r"|shrugged|walked (?:off|away)|(?:zero|0|1|one|no|minus|negative) stars?|(?:you|u) (?:had|have) (?:one|1)"
+          r" job|make it make sense|makes? no sense|doesn'?t make (?:any )?sense|do you even|(?:when|once|as soon as)"
+          r" my (?:contract|plan|deal|term) (?:ends|is up|runs out|finishes)|i'?m done|(?:won'?t|will not|never|not)"
+          r" (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing|going back)"
+          r")\b"),
+    # Paying for little: "£8 for crumbs".
+    (1.5, r"[£$€]\d+(?:\.\d\d)? for (?:a|an|that|this|what|crumbs|nothing)\b"),
+    # A brand's own status or promise word in scare quotes: "delivered", "resolved", "next day", "premium".
+    (1.5, r"[\"“](?:[^\"“”\n]{0,20}\W)?(?:delivered|delivery|dispatched|in transit|pending|processing|resolved"
+          r"|on (?:its|it.s) way|instant|unlimited|super ?fast|fast|free|green|fresh|hot|fragile|express|next day"
+          r"|priority|premium|guaranteed?|sustainable|eco|deals?|sale|safe place|customer service|service|support"
+          r"|help(?:ful)?|sorry|apolog\w+|technical|high demand|unprecedented|busy|quer(?:y|ies)|error|unavailable"
+          r"|soon|shortly|refund\w*|compensation|courtesy|complimentary|upgrade\w*|promise\w*|policy|security"
+          r"|safety|weather|operational|maintenance|schedul\w+|on time)\b[^\"“”\n]{0,20}[\"”]"),
     # Advice to the brand is mostly criticism ("you should train your staff", "how about more agents").
     (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least|could (?:train|hire|fix|try|add|get"
           r"|have))|how about (?:some|a|more|hiring|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
@@ -117,6 +201,11 @@ SARCASM_CUES = [
     r"\b(?:way to go|nice job|good job|great job|well done|bravo|nice work)\b.*\b(?:not|no|never|lost|delay"
     r"|cancel+ed|late|again|hours?|wait)",
     r"\b(?:yeah right|sure thing|oh great|just great|so glad|real(?:ly)? (?:great|helpful))\b",
+    # cs-4: praise for what went wrong ("oh good, another ...", "love paying for ...", "cheers, that narrows it down")
+    r"\boh (?:good|cool|joy|wonderful|lovely|brilliant|fantastic|nice|perfect|fab|goody),? (?:another|more|again)\b|\blove (?:paying|getting|having"
+    r"|waiting|spending|finding|that for (?:me|us))\b|\bnarrows it down\b|\bat least (?:it'?s|its|you'?re|ur|they'?re"
+    r"|you are) consistent|\bheavy lifting\b|\b(?:cheers|thanks|thank you|thx) for (?:the|your|a|an) [^.!?]{0,40}"
+    r"(?:that|which) (?:doesn'?t|does not|didn'?t|won'?t|never|isn'?t|wasn'?t)\b",
     r"\bnot!",
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
@@ -163,7 +252,7 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
              r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
 
-NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱"
+NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱🙃🤡🫠😕🤨😓😪🤷🫤"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
 # VADER's emoji lexicon describes 🔥 as "fire", 💀 as "skull" and 😭 as "crying" (+ and -):
 # its compound is computed on the text without the emoji we read ourselves.
@@ -174,7 +263,7 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 _POLITE = compile_fast(POLITE_WORDS)
 _COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
-_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
+_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|zero|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
 # A reply that opens with a question word asks for information more often than it complains.
 INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"

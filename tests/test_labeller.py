@@ -118,6 +118,49 @@ def test_replies_read_as_a_person_reads_them(expected, text):
     assert labeller.label(text)[0] == expected
 
 
+# cs-4: complaints in any sector told flatly (a service that never came or broke, being billed, things
+# gone from an account, a brand's status word in scare quotes, sarcastic praise for what went wrong) ...
+CS4_COMPLAINTS = [
+    "Another estimated bill",
+    "The portions shrank and the prices went up",
+    "Kettle arrived with the lid cracked",
+    "My parcel was left on the doorstep in the rain",
+    "Every time I call I get a different answer",
+    "Chatbot sends me the same link",
+    "The quality has gone downhill since last year",
+    'Status says "dispatched" for a week now',
+    "Zero stars if I could",
+    "You had one job",
+    "Loyalty means nothing to you",
+    "The bread was out of date when it arrived",
+    "Hello? Anyone?",
+    "Leaving when my contract ends",
+    "Oh good, another price rise",
+    "Love that for me",
+    "That narrows it down, cheers",
+]
+# ... and sentences that look like them but are not complaints.
+CS4_NOT_COMPLAINTS = [
+    "Engineer came this morning and fixed it in ten minutes",
+    "Can you tell me when my next bill is due?",
+    "Parcel arrived a day early, well packed",
+    "Prices look good this week",
+    "Oh cool, I'll check it out",
+    "Is the washing machine covered by the warranty?",
+    "Thanks for the quick reply, that sorted it",
+]
+
+
+@pytest.mark.parametrize("text", CS4_COMPLAINTS)
+def test_complaints_in_any_sector_are_negative(text):
+    assert labeller.label(text)[0] == "negative"
+
+
+@pytest.mark.parametrize("text", CS4_NOT_COMPLAINTS)
+def test_look_alikes_that_are_not_complaints_are_not_negative(text):
+    assert labeller.label(text)[0] != "negative"
+
+
 @pytest.mark.parametrize("text, language", [
     ("Ich warte seit drei Stunden auf meinen Koffer, das ist unglaublich.", "de"),
     ("Mein Paket ist immer noch nicht angekommen.", "de"),
