@@ -143,7 +143,30 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business"
                r"|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star|efficient"
                r"|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
-               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b")
+               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please"
+               # cs-4: slang and understated praise, relief, a fix faster than feared, staff kindness,
+               # loyalty, recommending; the kinds of praise people write without VADER's words
+               r"|slaps|legend(?:s|ary)?|absolute (?:star|legend|hero|gem|diamond|belter)|(?:a|you|what a|real) (?:star|gem"
+               r"|hero|diamond)|superstar|game[- ]?changer|bang on|chef'?s kiss|no notes|goated|obsessed|fair play"
+               r"|nice one|good stuff|top (?:job|stuff|service|man|lad|bloke|marks)|worth (?:every penny|it)|can'?t fault"
+               r"|no complaints|faultless|flawless|chuffed|buzzing|stoked|over the moon|made up|lo{2,}ve|class act"
+               r"|(?:is|are|was|were|looks?) (?:actually |so |proper |straight )?(?:sick|fire|mint|unreal|elite|class)\b(?! of)"
+               r"|phew|(?:what a|such a|a huge|huge) relief|relieved|panic over|peace of mind|weight off"
+               r"|(?:quicker|faster|sooner|better|cheaper|lower|easier|smoother|nicer) than (?:i )?(?:expected|thought|hoped)"
+               r"|no (?:fuss|hassle|quibbles?|argument|questions asked)|zero (?:fuss|hassle)|hassle[- ]free"
+               r"|(?:fixed|sorted|resolved|back|refunded|replaced|delivered|paid) (?:by (?:lunch|tea ?time|the (?:next|same)"
+               r" day)|same day|next day|overnight|straight away|right away|in no time)|(?:working|back up|up and running"
+               r"|back online) again|(?:refund|money|payment|claim) (?:landed|came through|arrived|approved|paid|went through)"
+               r"|(?:would|will|definitely|totally|100 ?%|really|can'?t) recommend|recommending (?:you|it|them)"
+               r"|credit where|(?:give|giving) (?:some |you )?credit|hats? off|take a bow|(?:pass on|passing on) (?:my |our )?thanks"
+               r"|that'?s how (?:you|it'?s) do(?:ne|ing)? it|how it'?s done|(?:will|we'?ll|i'?ll) (?:definitely )?be back"
+               r"|keep coming back|never had a (?:single )?(?:problem|issue|reason|complaint)|(?:never|didn'?t) rush(?:ed)?"
+               r"|(?:so|very|really|super|incredibly|extremely) (?:patient|kind|calm|polite|helpful|lovely|understanding"
+               r"|reassuring|attentive|quick|handy|useful|soft|easy)|courteous|attentive|tidy|reassuring"
+               r"|out of (?:his|her|their|your) way|without (?:me |us )?(?:even )?asking|(?:wasn'?t|isn'?t|not) (?:even )?(?:his"
+               r"|her|their) job|(?:you )?didn'?t have to|(?:like|good as) new|(?:not|isn'?t|wasn'?t) (?:too |half |that )?bad"
+               r"|(?:feel|felt|feeling) (?:like a person|valued|heard|looked after)|no regrets|solid"
+               r"|exactly what i (?:needed|wanted)|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
