@@ -124,6 +124,17 @@ SARCASM_CUES = [
     # A hashtag that opens with a complaint word ("#worstservice", "#notimpressed", "#neverflyingagain").
     r"#(?:worst|not|never|bad|poor|lost|unhappy|angry|annoyed|frustrat|disappoint|terrible|horrible|awful"
     r"|ridiculous|unacceptable|shame|sad|sick|tired|fed ?up|over ?it|done ?with|ugh|epic ?fail|fail)\w*",
+    # cs-4: praise that a complaint turns round: "oh great", "love paying for …", a dry closing word
+    # after a full stop ("left it in the rain. brilliant"; praise meant mostly ends in "!" or an emoji),
+    # thanks for a thing that does not work, and the idioms of resignation.
+    r"\boh,? (?:great|good|cool|lovely|brilliant|wonderful|perfect|fantastic|joy|goody|fab|nice|wow)\b",
+    r"\blove (?:paying|getting|waiting|having to|finding|spending|sitting|standing)\b",
+    r"[.,;] ?(?:brilliant|amazing|cheers|thrilled|lovely|perfect|genius(?: stuff)?|fab(?:ulous)?|wonderful|fantastic"
+    r"|superb|marvell?ous|splendid|very cool|great stuff|ok(?:ay)? then)\.?\s*$",
+    r"\b(?:thanks|thank you|cheers) for (?:the|your|a|an) [^.!?]{0,40}(?:that|which) (?:doesn'?t|didn'?t|won'?t|isn'?t"
+    r"|wasn'?t|never|can'?t|don'?t)\b",
+    r"\b(?:(?:doing|does|did) (?:a lot of|some) heavy lifting|narrows it down|at least (?:it'?s|they'?re|you'?re)"
+    r" consistent|good luck with that|(?:what a|big) surprise|surprise,? surprise|who (?:knew|would have thought))\b",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -170,7 +181,14 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
-                  r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
+                  r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b"
+                  # cs-4: thanks with warmth ("cheers mate", "thank you, genuinely", "so grateful"), thanks
+                  # for how it was handled ("appreciate the updates")
+                  r"|\b(?:(?:thanks?|thank ?(?:you|u)|thx|cheers|ty),? (?:mate|lads|guys|team|all|everyone|folks|pal"
+                  r"|buddy|bud|hun|love|x+|genuinely|truly|sincerely|honestly)|(?:really|so|very|truly|genuinely|hugely"
+                  r"|massively) (?:grateful|appreciated|thankful)|(?:we|i)(?: a?re|'m| am)? (?:so |really |very )?grateful"
+                  r"|appreciated? (?:the|your|all (?:the|your)) (?:help|comms|communication|updates?|efforts?|support|quick"
+                  r"|speedy|fast|kindness|care|honesty|hard work|service))\b")
 # Politeness in a request ("Can you check my booking? Thanks") says nothing about sentiment, and
 # "help" in "I need help with a missing bag" is a plea; VADER scores them positive. The labeller reads
 # VADER on the words without them, and reads thanks itself (a thank-you in a request is politeness).
