@@ -202,10 +202,16 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r" (?:i|we|does|do|will|should|would)|do (?:i|we) (?:need|have) to|can i (?:still|get|change|use|add|pay"
              r"|return|book|bring)|where (?:can|do|should) i|what(?:'s| is) the (?:status|process|policy|best way|number"
              r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
-             r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
+             r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference"
+             # cs-4: answering the brand's own question or survey, and questions about how a service works
+             r"|(?:re|regarding|about) (?:your|the) (?:question|survey|poll|tweet)|(?:answer(?:ed|ing)?|repl(?:y|ying|ied)"
+             r"|responding) to your (?:question|survey|poll|tweet)|answered your (?:survey|poll|question)"
+             r"|what happens (?:if|when)|what (?:info|information|details|documents) do (?:i|we) need"
+             r"|does (?:that|this|it|the offer|the deal) (?:include|cover|apply)|do you (?:ship|deliver|take|accept|offer"
+             r"|sell|stock|price match|open))\b")
 
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱"
-POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
+POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌🤌💪🫶😻🤗😌🥹🙂🤝💐🎊🍾🥂😇💗🤍😋🤤🌸"  # (cs-4 added from 🤌 on)
 # VADER's emoji lexicon describes 🔥 as "fire", 💀 as "skull" and 😭 as "crying" (+ and -):
 # its compound is computed on the text without the emoji we read ourselves.
 READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
