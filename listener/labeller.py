@@ -129,7 +129,7 @@ SARCASM_CUES = [
     # thanks for a thing that does not work, and the idioms of resignation.
     r"\boh,? (?:great|good|cool|lovely|brilliant|wonderful|perfect|fantastic|joy|goody|fab|nice|wow)\b",
     r"\blove (?:paying|getting|waiting|having to|finding|spending|sitting|standing)\b",
-    r"[.,;] ?(?:brilliant|amazing|cheers|thrilled|lovely|perfect|genius(?: stuff)?|fab(?:ulous)?|wonderful|fantastic"
+    r"[.;] ?(?:brilliant|amazing|cheers|thrilled|lovely|perfect|genius(?: stuff)?|fab(?:ulous)?|wonderful|fantastic"
     r"|superb|marvell?ous|splendid|very cool|great stuff|ok(?:ay)? then)\.?\s*$",
     r"\b(?:thanks|thank you|cheers) for (?:the|your|a|an) [^.!?]{0,40}(?:that|which) (?:doesn'?t|didn'?t|won'?t|isn'?t"
     r"|wasn'?t|never|can'?t|don'?t)\b",
