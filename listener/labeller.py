@@ -177,7 +177,10 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|out of (?:his|her|their|your) way|without (?:me |us )?(?:even )?asking|(?:wasn'?t|isn'?t|not) (?:even )?(?:his"
                r"|her|their) job|(?:you )?didn'?t have to|(?:like|good as) new|(?:not|isn'?t|wasn'?t) (?:too |half |that )?bad"
                r"|(?:feel|felt|feeling) (?:like a person|valued|heard|looked after)|no regrets|solid"
-               r"|exactly what i (?:needed|wanted)|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good))\b")
+               r"|exactly what i (?:needed|wanted)|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good)"
+               r"|couldn'?t be happier|can'?t thank you enough|can'?t complain|nailed it|smashed it|killing it|on point"
+               r"|top tier|blown away|exceeded (?:my |all )?expectations|a breeze|easy peasy|back in business|well impressed"
+               r"|hidden gem|can'?t beat|unbeatable|lush|ace|a (?:joy|treat))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
