@@ -175,7 +175,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:so|very|really|super|incredibly|extremely) (?:patient|kind|calm|polite|helpful|lovely|understanding"
                r"|reassuring|attentive|quick|handy|useful|soft|easy)|courteous|attentive|tidy|reassuring"
                r"|out of (?:his|her|their|your) way|without (?:me |us )?(?:even )?asking|(?:wasn'?t|isn'?t|not) (?:even )?(?:his"
-               r"|her|their) job|(?:you )?didn'?t have to|(?:like|good as) new|(?:not|isn'?t|wasn'?t) (?:too |half |that )?bad"
+               r"|her|their) job|didn'?t have to|(?:like|good as) new|(?:not|isn'?t|wasn'?t) (?:too |half |that )?bad"
                r"|(?:feel|felt|feeling) (?:like a person|valued|heard|looked after)|no regrets|solid"
                r"|exactly what i (?:needed|wanted)|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good)"
                r"|couldn'?t be happier|can'?t thank you enough|can'?t complain|nailed it|smashed it|killing it|on point"
