@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-3"
+VERSION = "cs-4"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -201,11 +201,6 @@ SARCASM_CUES = [
     r"\b(?:way to go|nice job|good job|great job|well done|bravo|nice work)\b.*\b(?:not|no|never|lost|delay"
     r"|cancel+ed|late|again|hours?|wait)",
     r"\b(?:yeah right|sure thing|oh great|just great|so glad|real(?:ly)? (?:great|helpful))\b",
-    # cs-4: praise for what went wrong ("oh good, another ...", "love paying for ...", "cheers, that narrows it down")
-    r"\boh (?:good|cool|joy|wonderful|lovely|brilliant|fantastic|nice|perfect|fab|goody),? (?:another|more|again)\b|\blove (?:paying|getting|having"
-    r"|waiting|spending|finding|that for (?:me|us))\b|\bnarrows it down\b|\bat least (?:it'?s|its|you'?re|ur|they'?re"
-    r"|you are) consistent|\bheavy lifting\b|\b(?:cheers|thanks|thank you|thx) for (?:the|your|a|an) [^.!?]{0,40}"
-    r"(?:that|which) (?:doesn'?t|does not|didn'?t|won'?t|never|isn'?t|wasn'?t)\b",
     r"\bnot!",
     r"#(?:fail|epicfail|sarcasm|notimpressed|neveragain|disappointed|frustrated|badservice|customerservicefail"
     r"|probablynot|unacceptable|worst)\b",
@@ -213,6 +208,17 @@ SARCASM_CUES = [
     # A hashtag that opens with a complaint word ("#worstservice", "#notimpressed", "#neverflyingagain").
     r"#(?:worst|not|never|bad|poor|lost|unhappy|angry|annoyed|frustrat|disappoint|terrible|horrible|awful"
     r"|ridiculous|unacceptable|shame|sad|sick|tired|fed ?up|over ?it|done ?with|ugh|epic ?fail|fail)\w*",
+    # cs-4: praise that a complaint turns round: "oh great", "love paying for …", a dry closing word
+    # after a full stop ("left it in the rain. brilliant"; praise meant mostly ends in "!" or an emoji),
+    # thanks for a thing that does not work, and the idioms of resignation.
+    r"\boh,? (?:great|good|cool|lovely|brilliant|wonderful|perfect|fantastic|joy|goody|fab|nice|wow)\b",
+    r"\blove (?:paying|getting|waiting|having to|finding|spending|sitting|standing|that for (?:me|us))\b",
+    r"[.;] ?(?:brilliant|amazing|cheers|thrilled|lovely|perfect|genius(?: stuff)?|fab(?:ulous)?|wonderful|fantastic"
+    r"|superb|marvell?ous|splendid|very cool|great stuff|ok(?:ay)? then)\.?\s*$",
+    r"\b(?:thanks|thank you|thx|cheers) for (?:the|your|a|an) [^.!?]{0,40}(?:that|which) (?:doesn'?t|does not"
+    r"|didn'?t|won'?t|isn'?t|wasn'?t|never|can'?t|don'?t)\b",
+    r"\b(?:(?:doing|does|did) (?:a lot of|some) heavy lifting|narrows it down|at least (?:it'?s|its|they'?re|you'?re|ur"
+    r"|you are) consistent|good luck with that|(?:what a|big) surprise|surprise,? surprise|who (?:knew|would have thought))\b",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -232,11 +238,47 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:fly|shop|order|buy|book|bank|stay) with you again|(?:customer|fan) for life|earned my business"
                r"|(?:recognition|credit|praise|raise) (?:she|he|they|you) deserves?|rad|sweet|gold star|efficient"
                r"|(?:was|were) able to (?:help|get|find|fix|sort)|straightened (?:it|us|me|things) out|redeemed"
-               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please)\b")
+               r"|touched|heaven|fingers crossed|you too|absolutely|yes,? please"
+               # cs-4: slang and understated praise, relief, a fix faster than feared, staff kindness,
+               # loyalty, recommending; the kinds of praise people write without VADER's words
+               r"|slaps|legend(?:s|ary)?|absolute (?:star|legend|hero|gem|diamond|belter)|(?:a|you|what a|real) (?:star|gem"
+               r"|hero|diamond)|superstar|game[- ]?changer|bang on|chef'?s kiss|no notes|goated|obsessed|fair play"
+               r"|nice one|good stuff|top (?:job|stuff|service|man|lad|bloke|marks)|worth every (?:penny|cent)"
+               r"|(?:so|totally|well|definitely) worth it|can'?t fault|no complaints|faultless|flawless|chuffed|buzzing"
+               r"|stoked|over the moon|lo{2,}ve|class act"
+               r"|(?:is|are|was|were|looks?) (?:actually |so |proper |straight )?(?:sick|fire|mint|unreal|elite|class)(?! of)"
+               r"|phew|(?:what a|such a|a huge|huge) relief|relieved|panic over|peace of mind|weight off"
+               r"|(?:quicker|faster|sooner|better|cheaper|lower|easier|smoother|nicer) than (?:i )?(?:expected|thought|hoped)"
+               r"|no (?:fuss|hassle|quibbles?|argument|questions asked)|zero (?:fuss|hassle)|hassle[- ]free"
+               r"|(?:fixed|sorted|resolved|back|refunded|replaced|delivered|paid) (?:by (?:lunch|tea ?time|the (?:next|same)"
+               r" day)|same day|next day|overnight|straight away|right away|in no time)|(?:working|back up|up and running"
+               r"|back online) again|(?:refund|money|payment|claim) (?:landed|came through|arrived|approved|paid|went through)"
+               r"|(?:would|will|definitely|totally|100 ?%|really) recommend|recommending (?:you|it|them)"
+               r"|credit where|(?:give|giving) (?:some |you )?credit|hats? off|take a bow"
+               r"|(?:pass on|passing on) (?:my |our )?thanks|that'?s how (?:you|it'?s) do(?:ne|ing)? it|how it'?s done"
+               r"|(?:will|we'?ll|i'?ll) (?:definitely )?be back"
+               r"|keep coming back|never had a (?:single )?(?:problem|issue|reason|complaint)|(?:never|didn'?t) rush(?:ed)?"
+               r"|(?:so|very|really|super|incredibly|extremely) (?:patient|kind|calm|polite|helpful|lovely|understanding"
+               r"|quick|handy|useful|soft|easy)|courteous|attentive|tidy|reassuring"
+               r"|out of (?:his|her|their|your) way|without (?:me |us )?(?:even )?asking|(?:wasn'?t|isn'?t|not) (?:even )?(?:his"
+               r"|her|their) job|didn'?t have to|(?:like|good as) new|(?:not|isn'?t|wasn'?t) (?:too |half |that )?bad"
+               r"|(?:feel|felt|feeling) (?:like a person|valued|heard|looked after)|no regrets"
+               r"|(?:is|are|was|been|pretty|rock) solid|exactly what i (?:needed|wanted)"
+               r"|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good)"
+               r"|couldn'?t be happier|can'?t thank you enough|can'?t complain|nailed it|smashed it|killing it|on point"
+               r"|top tier|blown away|exceeded (?:my |all )?expectations|a breeze|easy peasy|back in business|well impressed"
+               r"|hidden gem|can'?t beat|unbeatable|lush|ace|a (?:joy|treat))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
-                  r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b")
+                  r"|all|\w+ing))\b|\b(?:many thanks|much appreciated|really appreciate|so grateful)\b"
+                  # cs-4: thanks with warmth ("cheers mate", "thank you, genuinely", "so grateful"), thanks
+                  # for how it was handled ("appreciate the updates")
+                  r"|\b(?:(?:thanks?|thank ?(?:you|u)|thx|cheers|ty),? (?:mate|lads|guys|team|all|everyone|folks|pal"
+                  r"|buddy|bud|hun|love|x+|genuinely|truly|sincerely|honestly)|(?:really|so|very|truly|genuinely|hugely"
+                  r"|massively) (?:grateful|appreciated|thankful)|(?:we|i)(?: a?re|'m| am)? (?:so |really |very )?grateful"
+                  r"|appreciated? (?:the|your|all (?:the|your)) (?:help|comms|communication|updates?|efforts?|support|quick"
+                  r"|speedy|fast|kindness|care|honesty|hard work|service))\b")
 # Politeness in a request ("Can you check my booking? Thanks") says nothing about sentiment, and
 # "help" in "I need help with a missing bag" is a plea; VADER scores them positive. The labeller reads
 # VADER on the words without them, and reads thanks itself (a thank-you in a request is politeness).
@@ -250,10 +292,16 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r" (?:i|we|does|do|will|should|would)|do (?:i|we) (?:need|have) to|can i (?:still|get|change|use|add|pay"
              r"|return|book|bring)|where (?:can|do|should) i|what(?:'s| is) the (?:status|process|policy|best way|number"
              r"|link|address|deadline|cut-?off)|wondering|curious|just checking|quick question|question about|fyi"
-             r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference)\b")
+             r"|dm'?d|sent (?:you )?(?:a |the |my )?(?:dm|message|details|email|info)|following up|for future reference"
+             # cs-4: answering the brand's own question or survey, and questions about how a service works
+             r"|(?:re|regarding|about) (?:your|the) (?:question|survey|poll|tweet)|(?:answer(?:ed|ing)?|repl(?:y|ying|ied)"
+             r"|responding) to your (?:question|survey|poll|tweet)|answered your (?:survey|poll|question)"
+             r"|what happens (?:if|when)|what (?:info|information|details|documents) do (?:i|we) need"
+             r"|does (?:that|this|it|the offer|the deal) (?:include|cover|apply)|do you (?:ship|deliver|take|accept|offer"
+             r"|sell|stock|price match|open))\b")
 
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱🙃🤡🫠😕🤨😓😪🤷🫤"
-POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌"
+POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌🤌💪🫶😻🤗😌🥹🙂🤝💐🎊🍾🥂😇💗🤍😋🤤🌸"  # (cs-4 added from 🤌 on)
 # VADER's emoji lexicon describes 🔥 as "fire", 💀 as "skull" and 😭 as "crying" (+ and -):
 # its compound is computed on the text without the emoji we read ourselves.
 READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)

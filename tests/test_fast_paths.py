@@ -186,3 +186,14 @@ def test_scoring_equals_the_straightforward_path(texts, monkeypatch):
 
 def test_scoring_equals_the_straightforward_path_on_airline_tweets(monkeypatch):
     assert_same_scoring(airline_tweets(), monkeypatch)
+
+
+def test_word_cue_lists_share_the_one_pass():
+    # One alternative that may start otherwise ("(?:you )?didn't …") sends its whole list to a pass
+    # of its own: same matches, but the labeller slows by a third.
+    from listener.matching import _parse, _starts_words
+
+    lists = [p for _, p in labeller.COMPLAINT_CUES if p.startswith(r"\b")] + [
+        labeller.THANKS_CUES, labeller.PRAISE_CUES, labeller.GRATITUDE_CUES]
+    for pattern in lists:
+        assert _starts_words(_parse(pattern)), pattern[:80]

@@ -112,8 +112,26 @@ CS3 = [
     ("negative", "This is not acceptable"),
 ]
 
+# cs-4: praise without VADER's words (slang, better than feared, loyalty, emoji of now) reads positive;
+# answers to the brand's own survey and how-does-it-work questions neutral; praise words that a
+# complaint turns round ("… in the rain. Brilliant", "oh good", "love paying for …") negative.
+CS4 = [
+    ("positive", "The new app slaps, total game changer"),
+    ("positive", "Cheaper than I expected and it arrived early 🤌"),
+    ("positive", "Obsessed with the new range, worth every penny"),
+    ("positive", "Refund came through overnight, cheers lads"),
+    ("neutral", "Replying to your survey: more evening slots please"),
+    ("neutral", "What happens if my card expires before the renewal?"),
+    ("neutral", "Re your question, a text the day before would suit me"),
+    ("negative", "Parcel left on the doorstep in the pouring rain. Brilliant"),
+    ("negative", "Oh good, the app logged me out again"),
+    ("negative", "Love paying extra for next day delivery and getting it next week"),
+    ("negative", "Third price rise this year. Who knew"),
+    ("negative", "Bill doubled overnight; lovely"),
+]
 
-@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3)
+
+@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4)
 def test_replies_read_as_a_person_reads_them(expected, text):
     assert labeller.label(text)[0] == expected
 
