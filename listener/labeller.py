@@ -208,13 +208,11 @@ SARCASM_CUES = [
     # A hashtag that opens with a complaint word ("#worstservice", "#notimpressed", "#neverflyingagain").
     r"#(?:worst|not|never|bad|poor|lost|unhappy|angry|annoyed|frustrat|disappoint|terrible|horrible|awful"
     r"|ridiculous|unacceptable|shame|sad|sick|tired|fed ?up|over ?it|done ?with|ugh|epic ?fail|fail)\w*",
-    # cs-4: praise that a complaint turns round: "oh great", "love paying for …", a dry closing word
-    # after a full stop ("left it in the rain. brilliant"; praise meant mostly ends in "!" or an emoji),
-    # thanks for a thing that does not work, and the idioms of resignation.
-    r"\boh,? (?:great|good|cool|lovely|brilliant|wonderful|perfect|fantastic|joy|goody|fab|nice|wow)\b",
+    # cs-4: praise that a complaint turns round: "oh great", "love paying for …", thanks for a thing
+    # that does not work, and the idioms of resignation.
+    r"\boh,? (?:great|good|cool|lovely|brilliant|wonderful|perfect|fantastic|joy|goody|fab|nice|wow)\b[^.!?]{0,40}"
+    r"\b(?:another|more|again)\b|\boh,? (?:joy|goody)\b",
     r"\blove (?:paying|getting|waiting|having to|finding|spending|sitting|standing|that for (?:me|us))\b",
-    r"[.;] ?(?:brilliant|amazing|cheers|thrilled|lovely|perfect|genius(?: stuff)?|fab(?:ulous)?|wonderful|fantastic"
-    r"|superb|marvell?ous|splendid|very cool|great stuff|ok(?:ay)? then)\.?\s*$",
     r"\b(?:thanks|thank you|thx|cheers) for (?:the|your|a|an) [^.!?]{0,40}(?:that|which) (?:doesn'?t|does not"
     r"|didn'?t|won'?t|isn'?t|wasn'?t|never|can'?t|don'?t)\b",
     r"\b(?:(?:doing|does|did) (?:a lot of|some) heavy lifting|narrows it down|at least (?:it'?s|its|they'?re|you'?re|ur"

@@ -123,11 +123,12 @@ CS4 = [
     ("neutral", "Replying to your survey: more evening slots please"),
     ("neutral", "What happens if my card expires before the renewal?"),
     ("neutral", "Re your question, a text the day before would suit me"),
-    ("negative", "Parcel left on the doorstep in the pouring rain. Brilliant"),
+    # a closing word after a plain report is praise meant ("... today. Cheers"), not sarcasm
+    ("positive", "Got my refund today. Cheers"),
+    ("positive", "Fixed it in 5 minutes. Brilliant"),
     ("negative", "Oh good, the app logged me out again"),
     ("negative", "Love paying extra for next day delivery and getting it next week"),
     ("negative", "Third price rise this year. Who knew"),
-    ("negative", "Bill doubled overnight; lovely"),
 ]
 
 
