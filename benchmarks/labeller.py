@@ -6,9 +6,9 @@
    checked on United and American, US Airways and Southwest are held out): macro-F1 and negative
    recall per airline, stock VADER (compound >= 0.05 / <= -0.05) in the same run.
    1b. Hand-written replies to other brands (benchmarks/data/brand-replies.tsv, ours, Apache-2.0).
-   1c. 1,350 replies to invented brands in nine sectors (benchmarks/data/other-brands.tsv, written
-       for this project, Apache-2.0), per sector; see docs/sentiment.md for which sectors cues were
-       read on and which are held out.
+   1c. Replies to invented brands, per sector (written for this project, Apache-2.0): 1,350 in nine
+       sectors (benchmarks/data/other-brands.tsv; cs-4's cues were read on six, three held out) and
+       900 in six more (other-brands-blind.tsv: written after cs-4, read by no one choosing cues).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
 3. Learning, per airline: a person answers `review --suggest` (listener.review.least_certain, the
@@ -42,6 +42,7 @@ from listener.scoring import score_columns  # noqa: E402
 DATA = REPO.parent / "shared" / "data"
 BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
+BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # written after cs-4, measured once
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # misses read while writing cues
 TUNED_ON = ("United", "American")
 LABELS = labeller.LABELS
@@ -117,26 +118,34 @@ def other_brands():
 
 
 def other_sectors():
-    """Replies to invented brands in nine sectors, per sector: stock VADER and the labeller."""
+    """Replies to invented brands, per sector: stock VADER and the labeller."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    with OTHER_BRANDS.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
     stock = SentimentIntensityAnalyzer()
-    by_sector = defaultdict(list)
-    for r in rows:
-        by_sector[r["sector"]].append(r)
-    held_out = [r for r in rows if r["sector"] not in READ_SECTORS]
-    print(f"1c. replies to other brands by sector ({len(rows)}, benchmarks/data/other-brands.tsv)")
+    print("1c. replies to other brands by sector (cues read on six sectors of other-brands.tsv; "
+          "other-brands-blind.tsv was written after cs-4 and read by no one choosing cues)")
     print(f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  F1 neg/neu/pos")
-    for name, group in sorted(by_sector.items()) + [("held-out sectors", held_out), ("all sectors", rows)]:
-        gold = [r["label"] for r in group]
-        vader = [vader_label(stock.polarity_scores(r["text"])["compound"]) for r in group]
-        ours = [labeller.label(r["text"])[0] for r in group]
-        note = "" if " " in name else "cues read on" if name in READ_SECTORS else "held out"
-        per_class = " ".join(f"{f1:.2f}" for f1 in class_f1(gold, ours))
-        print(f"   {name:<18} {len(group):>5}  {macro_f1(gold, vader):>8.3f} {negative_recall(gold, vader):>7.3f}  "
-              f"{macro_f1(gold, ours):>11.3f} {negative_recall(gold, ours):>7.3f}  {per_class:<14}  {note}")
+    for path in (OTHER_BRANDS, BLIND_BRANDS):
+        with path.open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        by_sector = defaultdict(list)
+        for r in rows:
+            by_sector[r["sector"]].append(r)
+        held_out = [r for r in rows if r["sector"] not in READ_SECTORS]
+        totals = [("held-out sectors", held_out), ("all sectors", rows)] if path == OTHER_BRANDS else [("blind sectors", rows)]
+        print(f"   {path.name}")
+        for name, group in sorted(by_sector.items()) + totals:
+            note = "" if " " in name else "cues read on" if name in READ_SECTORS else "held out"
+            print(sector_line(name, group, note, stock))
+
+
+def sector_line(name, rows, note, stock):
+    gold = [r["label"] for r in rows]
+    vader = [vader_label(stock.polarity_scores(r["text"])["compound"]) for r in rows]
+    ours = [labeller.label(r["text"])[0] for r in rows]
+    per_class = " ".join(f"{f1:.2f}" for f1 in class_f1(gold, ours))
+    return (f"   {name:<18} {len(rows):>5}  {macro_f1(gold, vader):>8.3f} {negative_recall(gold, vader):>7.3f}  "
+            f"{macro_f1(gold, ours):>11.3f} {negative_recall(gold, ours):>7.3f}  {per_class:<14}  {note}")
 
 
 def general_tweets():
