@@ -218,6 +218,8 @@ ASPECTS = [
         r"\bnoise\b(?<!line noise)", r"\bloud\b", r"\btvs?\b", r"\bdirectv\b",
         r"\bstuffy\b", r"\bac\b", r"\bgalley\b", r"\bpretzels\b", r"\bpeanuts?\b", r"\bfly(?:ing)? with\b", r"\bair ?con\w*", r"\bbroken (?:tv|screen|seat|outlet)",
     ]),
+    # a venue's seats, toilets and air: the comfort aspect's general words where no one is flying (GROUND)
+    ("facilities", "comfort and facilities", 1.0, []),
     ("food", "food and drink", 1.0, [
         r"\bfood\b", r"\bmeals?\b", r"\bsnacks?\b", r"\bdrinks?\b", r"\bcoffee\b", r"\bmenu\b", r"\bchicken\b", r"\bsandwich\w*",
         r"\bcatering\b", r"\binedible\b", r"\bstale\b", r"\blatte\b", r"\bburgers?\b", r"\bpizzas?\b", r"\bfries\b", r"\bportions?\b",
@@ -291,6 +293,72 @@ JOINED_LABELS = {"booking": "booking, website and app"}
 
 LABELS = {key: label for key, label, _, _ in ASPECTS}
 
+# Words only air travel uses, written from general knowledge. A question's replies are about flying
+# when FLYING_SHARE of them use one: on an airline's questions 43-46 % do, on other brands' none, and
+# a hotel or a travel agent whose customers mention their flight now and then stays under a tenth.
+FLYING_WORDS = re.compile(
+    r"\b(?:flights?|flew|flown|flying|(?:air|aero)?planes?|airlines?|airways|airports?|aircraft|"
+    r"boarding (?:pass|gate|group)\w*|gate agents?|pilots?|cabin crew|flight attendants?|layovers?|tsa|"
+    r"carry[- ]?ons?|checked bags?|overhead bins?|baggage claim|legroom|tarmac|runways?|jet ?bridge|jetway|"
+    r"frequent flyers?|deplan\w*|in-?flight|take ?off|landing gear|air travel|cockpit)\b")
+FLYING_SHARE = 0.10
+
+# The airline aspects' words that other trades use too: where a question's replies are not about
+# flying, a garage's engine and a gym's equipment are faulty things, a cinema's seats and toilets
+# its comfort and facilities, a grocery's bags nothing. {airline aspect: {where they go (None: they
+# do not count): [its patterns, as written in ASPECTS]}}. Words only flying uses stay where they are.
+GROUND = {
+    "aircraft": {
+        "quality": [r"\bmechanic\w*", r"\bengines?\b", r"\btires?\b", r"\bequipment\b", r"\bunsafe\b",
+                    r"\bmaintenance\b(?<!planned maintenance)(?<!server maintenance)(?<!network maintenance)"
+                    r"(?<!essential maintenance)(?<!scheduled maintenance)(?<!emergency maintenance)"],
+        None: [r"\bsafety\b"],
+    },
+    "comfort": {
+        "facilities": [r"\bseats?\b", r"\bseating\b", r"\bscreens?\b(?! ?shots?)", r"\bbathroom\b", r"\btoilet\b",
+                       r"\bfreezing (?:on|in) the\b", r"\bcramped\b", r"\buncomfortable\b", r"\bcomfort\w*",
+                       r"\bfirst class\b", r"\bbusiness class\b", r"\bpillows?\b", r"\bblankets?\b",
+                       r"\bnoise\b(?<!line noise)", r"\bloud\b", r"\bstuffy\b", r"\bac\b", r"\bair ?con\w*"],
+        "outage": [r"\bwi-?fi\b"],  # a broadband customer's wifi is the service; a venue's is down or not
+        "quality": [r"\bbroken (?:tv|screen|seat|outlet)"],
+        "food": [r"\bpretzels\b", r"\bpeanuts?\b"],
+        None: [r"\bentertainment\b", r"\bmovies?\b", r"\bheadphones\b", r"\boutlets?\b", r"\boverhead\b",
+               r"\bbins?\b", r"\beconomy\b", r"\bcabin\b", r"\bwindows?\b", r"\bpressuri[sz]\w*", r"\bfilms?\b",
+               r"\bon ?board\b", r"\btvs?\b", r"\bdirectv\b"],
+    },
+    "bags": {None: [r"\bbags?\b", r"\bstroller\b", r"\bcar ?seat\b", r"\bfile reference\b"]},
+    "crew": {
+        "staff": [r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bsteward\b"],
+        None: [r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b"],
+    },
+}
+
+
+def about_flying(texts):
+    """True when FLYING_SHARE of `texts` (normalised replies to one question) use words only air travel uses."""
+    texts = list(texts)
+    return bool(texts) and sum(1 for t in texts if FLYING_WORDS.search(t)) >= FLYING_SHARE * len(texts)
+
+
+def _on_the_ground():
+    """ASPECTS where the replies are not about flying: GROUND's words moved or dropped."""
+    moved = {p: to for targets in GROUND.values() for to, patterns in targets.items() for p in patterns}
+    written = {_text(p) for key, _, _, patterns in ASPECTS if key in GROUND for p in patterns}
+    if set(moved) - written:
+        raise ValueError(f"GROUND names patterns its airline aspects do not have: {sorted(set(moved) - written)}")
+    aspects = [(key, label, weight, [p for p in patterns if key not in GROUND or _text(p) not in moved])
+               for key, label, weight, patterns in ASPECTS]
+    by_key = {key: patterns for key, _, _, patterns in aspects}
+    for key, _, _, patterns in ASPECTS:
+        for p in patterns:
+            if key in GROUND and moved.get(_text(p)):
+                by_key[moved[_text(p)]].append(p)
+    return aspects
+
+
+def _text(pattern):
+    return pattern[0] if isinstance(pattern, tuple) else pattern
+
 
 def _compile(weight, patterns):
     """One regular expression per distinct weight: [(weight, regex)].
@@ -336,15 +404,12 @@ def _heads(pattern):
     return heads
 
 
-_PATTERNS = [(key, _compile(weight, patterns)) for key, _, weight, patterns in ASPECTS]
-
-
-def _index():
+def _index(aspects):
     """{word prefix: aspects a word starting with it can trigger}, and aspects that always run."""
     index, always = {}, set()
-    for key, _, _, patterns in ASPECTS:
+    for key, _, _, patterns in aspects:
         for p in patterns:
-            heads = _heads(p[0] if isinstance(p, tuple) else p)
+            heads = _heads(_text(p))
             if heads is None:
                 always.add(key)
             for head in heads or ():
@@ -352,24 +417,32 @@ def _index():
     return index, always
 
 
-_INDEX, _ALWAYS = _index()
+def _tables(aspects):
+    """(compiled patterns per aspect, prefix index, aspects that always run) of one reading of the lexicon."""
+    return ([(key, _compile(weight, patterns)) for key, _, weight, patterns in aspects],) + _index(aspects)
+
+
+FLYING, GROUND_TABLES = _tables(ASPECTS), _tables(_on_the_ground())
+_PATTERNS = FLYING[0]
 _WORD = re.compile(r"[a-z]+")
 
 
-def candidates(text):
+def candidates(text, flying=True):
     """Aspects that could match `text`: only their regular expressions need to run."""
-    found = set(_ALWAYS)
+    _, index, always = FLYING if flying else GROUND_TABLES
+    found = set(always)
     for word in set(_WORD.findall(text)):
         for n in (1, 2, 3):
-            found |= _INDEX.get(word[:n], set())
+            found |= index.get(word[:n], set())
     return found
 
 
-def aspect_scores(text):
-    """{aspect key: weight of its matches in `text`} for the aspects that match at all."""
-    possible = candidates(text)
+def aspect_scores(text, flying=True):
+    """{aspect key: weight of its matches in `text`} for the aspects that match at all; `flying`
+    False reads the airline aspects' general words in their other trades' sense (GROUND)."""
+    possible = candidates(text, flying)
     scores = {}
-    for key, weighted in _PATTERNS:
+    for key, weighted in (FLYING if flying else GROUND_TABLES)[0]:
         if key in possible:
             score = sum(w * len(regex.findall(text)) for w, regex in weighted)
             if score:
