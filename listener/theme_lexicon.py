@@ -374,7 +374,7 @@ def _compile(weight, patterns):
     for w, ps in by_weight.items():
         heads = [_heads(p) for p in ps]
         if all(p.startswith(r"\b") for p in ps) and None not in heads:
-            first = "".join(sorted({h[0] for hs in heads for h in hs}))
+            first = "".join(sorted({word[0] for hs in heads for word, _ in hs}))
             body = "|".join(f"(?:{p[2:]})" for p in ps)
             compiled.append((w, re.compile(rf"\b(?=[{first}])(?:{body})")))
         else:
@@ -383,57 +383,79 @@ def _compile(weight, patterns):
 
 
 def _heads(pattern):
-    """The literal text every match of `pattern` starts with (one per alternative), or None."""
-    p = pattern.removeprefix(r"\b")
+    """How every match of `pattern` starts: [(letters, whole)], whole when the letters are a whole
+    word ("no " in r"\bno (?:power|signal)"), else the first three letters of a longer word; or None
+    when that cannot be told."""
+    return _starts(pattern.removeprefix(r"\b"))
+
+
+def _starts(p):
     if p.startswith("(?:"):
-        end = p.index(")")
-        alternatives = p[3:end].split("|")
-        if "(" in p[3:end]:
+        depth, close = 0, None
+        for i, c in enumerate(p):
+            if c == "\\" or (i and p[i - 1] == "\\"):
+                continue
+            depth += (c == "(") - (c == ")")
+            if depth == 0:
+                close = i
+                break
+        body, rest = p[3:close], p[close + 1:]
+        if "(" in body or rest[:1] == "{":
             return None
-    else:
-        alternatives = [p]
-    heads = []
-    for alt in alternatives:
-        head = re.match(r"[a-z' -]*", alt).group()
-        if head and len(alt) > len(head) and alt[len(head)] in "?*{":
-            head = head[:-1]  # its last character is optional
-        letters = re.match(r"[a-z]*", head).group()
-        if not letters:
-            return None
-        heads.append(letters[:3])
-    return heads
+        optional = rest[:1] in ("?", "*")
+        rest = rest[1:] if optional else rest
+        heads = []
+        for alternative in body.split("|") + ([""] if optional else []):
+            found = _starts(alternative + rest)
+            if found is None:
+                return None
+            heads += found
+        return heads
+    letters = re.match(r"[a-z]*", p).group()
+    after = p[len(letters):]
+    if after[:1] in ("?", "*", "{"):
+        letters, after = letters[:-1], ""  # its last letter is optional
+    if not letters:
+        return None
+    whole = after.startswith(r"\b") or (after[:1] in (" ", "'", "-") and after[1:2] not in ("?", "*", "{"))
+    whole = False  # the next commit indexes whole words
+    return [(letters, True)] if whole else [(letters[:3], False)]
 
 
 def _index(aspects):
-    """{word prefix: aspects a word starting with it can trigger}, and aspects that always run."""
-    index, always = {}, set()
+    """{whole word: aspects it can trigger}, {word prefix: aspects a word starting with it can
+    trigger}, and aspects that always run."""
+    words, prefixes, always = {}, {}, set()
     for key, _, _, patterns in aspects:
         for p in patterns:
             heads = _heads(_text(p))
             if heads is None:
                 always.add(key)
-            for head in heads or ():
-                index.setdefault(head, set()).add(key)
-    return index, always
+            for letters, whole in heads or ():
+                (words if whole else prefixes).setdefault(letters, set()).add(key)
+    return words, prefixes, always
 
 
 def _tables(aspects):
-    """(compiled patterns per aspect, prefix index, aspects that always run) of one reading of the lexicon."""
+    """(compiled patterns per aspect, whole-word index, prefix index, aspects that always run) of one
+    reading of the lexicon."""
     return ([(key, _compile(weight, patterns)) for key, _, weight, patterns in aspects],) + _index(aspects)
 
 
 FLYING, GROUND_TABLES = _tables(ASPECTS), _tables(_on_the_ground())
 _PATTERNS = FLYING[0]
 _WORD = re.compile(r"[a-z]+")
+_NONE = frozenset()
 
 
 def candidates(text, flying=True):
     """Aspects that could match `text`: only their regular expressions need to run."""
-    _, index, always = FLYING if flying else GROUND_TABLES
+    _, whole, prefixes, always = FLYING if flying else GROUND_TABLES
     found = set(always)
     for word in set(_WORD.findall(text)):
+        found |= whole.get(word, _NONE)
         for n in (1, 2, 3):
-            found |= index.get(word[:n], set())
+            found |= prefixes.get(word[:n], _NONE)
     return found
 
 

@@ -127,7 +127,10 @@ def test_the_prefilter_never_skips_an_aspect_that_matches():
     texts = [normalise(r["text"]) for r in generate_replies(random.Random(9), 500)] + [
         normalise(t) for group in PLANTED.values() for t in group] + [
         normalise(t) for t in ("Called the 800 number twice", "the 1-800 line is dead", "Got connected with a rep",
-                               "Heard nothing since", "Call keeps getting dropped", "Damage has been done")]
+                               "Heard nothing since", "Call keeps getting dropped", "Damage has been done",
+                               # an optional first word: the word after it starts a match too
+                               "The crew never came", "A surcharge on top of the charge", "No slots left",
+                               "Still at the gate")]
     for tables, flying in ((FLYING, True), (GROUND_TABLES, False)):
         for text in texts:
             matching = {key for key, weighted in tables[0] if any(regex.search(text) for _, regex in weighted)}
