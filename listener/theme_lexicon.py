@@ -418,7 +418,6 @@ def _starts(p):
     if not letters:
         return None
     whole = after.startswith(r"\b") or (after[:1] in (" ", "'", "-") and after[1:2] not in ("?", "*", "{"))
-    whole = False  # the next commit indexes whole words
     return [(letters, True)] if whole else [(letters[:3], False)]
 
 
