@@ -361,7 +361,7 @@ def _text(pattern):
 
 
 def _compile(weight, patterns):
-    """One regular expression per distinct weight: [(weight, regex)].
+    """One regular expression per distinct weight: [(weight, regex, its patterns)].
 
     Every pattern starts at a word edge, so the edge and a look at the first letter are checked
     once per position before the alternatives are tried: the same matches, several times faster.
@@ -376,9 +376,9 @@ def _compile(weight, patterns):
         if all(p.startswith(r"\b") for p in ps) and None not in heads:
             first = "".join(sorted({word[0] for hs in heads for word, _ in hs}))
             body = "|".join(f"(?:{p[2:]})" for p in ps)
-            compiled.append((w, re.compile(rf"\b(?=[{first}])(?:{body})")))
+            compiled.append((w, re.compile(rf"\b(?=[{first}])(?:{body})"), ps))
         else:
-            compiled.append((w, re.compile("|".join(f"(?:{p})" for p in ps))))
+            compiled.append((w, re.compile("|".join(f"(?:{p})" for p in ps)), ps))
     return compiled
 
 
@@ -391,21 +391,14 @@ def _heads(pattern):
 
 def _starts(p):
     if p.startswith("(?:"):
-        depth, close = 0, None
-        for i, c in enumerate(p):
-            if c == "\\" or (i and p[i - 1] == "\\"):
-                continue
-            depth += (c == "(") - (c == ")")
-            if depth == 0:
-                close = i
-                break
+        close = _closing(p)
         body, rest = p[3:close], p[close + 1:]
-        if "(" in body or rest[:1] == "{":
+        if rest[:1] in ("{", "+"):
             return None
         optional = rest[:1] in ("?", "*")
         rest = rest[1:] if optional else rest
         heads = []
-        for alternative in body.split("|") + ([""] if optional else []):
+        for alternative in _alternatives(body) + ([""] if optional else []):
             found = _starts(alternative + rest)
             if found is None:
                 return None
@@ -413,42 +406,84 @@ def _starts(p):
         return heads
     letters = re.match(r"[a-z]*", p).group()
     after = p[len(letters):]
-    if after[:1] in ("?", "*", "{"):
-        letters, after = letters[:-1], ""  # its last letter is optional
+    if letters and after[:1] == "?":  # its last letter is optional: with it and without
+        with_it, without = _starts(letters + after[1:]), _starts(letters[:-1] + after[1:])
+        return None if with_it is None or without is None else with_it + without
+    if after[:1] in ("*", "{"):
+        letters, after = letters[:-1], ""
+    if letters and after[1:2] == "?" and after[:1] in (" ", "-", "'"):  # "no ?one": "no one" and "noone"
+        with_it, without = _starts(letters + after[0] + after[2:]), _starts(letters + after[2:])
+        return None if with_it is None or without is None else with_it + without
     if not letters:
         return None
-    whole = after.startswith(r"\b") or (after[:1] in (" ", "'", "-") and after[1:2] not in ("?", "*", "{"))
+    whole = after.startswith(r"\b") or (after[:1] in (" ", "'", "-") and after[1:2] not in ("?", "*", "{", "+"))
     return [(letters, True)] if whole else [(letters[:3], False)]
 
 
-def _index(aspects):
-    """{whole word: aspects it can trigger}, {word prefix: aspects a word starting with it can
-    trigger}, and aspects that always run."""
+def _closing(p):
+    """The index of the parenthesis that closes the group `p` starts with."""
+    depth, escaped = 0, False
+    for i, c in enumerate(p):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced pattern: {p}")
+
+
+def _alternatives(body):
+    """The alternatives of a group's body, split at its own level only."""
+    found, depth, escaped, start = [], 0, False, 0
+    for i, c in enumerate(body):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            found.append(body[start:i])
+            start = i + 1
+    return found + [body[start:]]
+
+
+def _index(compiled):
+    """{whole word: regular expressions it can start a match of}, {word prefix: the same for a word
+    starting with it}, and the regular expressions that always run."""
     words, prefixes, always = {}, {}, set()
-    for key, _, _, patterns in aspects:
-        for p in patterns:
-            heads = _heads(_text(p))
-            if heads is None:
-                always.add(key)
-            for letters, whole in heads or ():
-                (words if whole else prefixes).setdefault(letters, set()).add(key)
+    for _, weighted in compiled:
+        for _, regex, patterns in weighted:
+            for p in patterns:
+                heads = _heads(p)
+                if heads is None:
+                    always.add(regex)
+                for letters, whole in heads or ():
+                    (words if whole else prefixes).setdefault(letters, set()).add(regex)
     return words, prefixes, always
 
 
 def _tables(aspects):
-    """(compiled patterns per aspect, whole-word index, prefix index, aspects that always run) of one
-    reading of the lexicon."""
-    return ([(key, _compile(weight, patterns)) for key, _, weight, patterns in aspects],) + _index(aspects)
+    """(compiled patterns per aspect, whole-word index, prefix index, patterns that always run) of
+    one reading of the lexicon."""
+    compiled = [(key, _compile(weight, patterns)) for key, _, weight, patterns in aspects]
+    return (compiled,) + _index(compiled)
 
 
 FLYING, GROUND_TABLES = _tables(ASPECTS), _tables(_on_the_ground())
-_PATTERNS = FLYING[0]
+# {flying: {regex: (its place in the lexicon, aspect, weight)}}
+_ORDER = {flying: {regex: (i, key, w) for i, (key, w, regex) in
+                   enumerate((key, w, regex) for key, weighted in tables[0] for w, regex, _ in weighted)}
+          for flying, tables in ((True, FLYING), (False, GROUND_TABLES))}
 _WORD = re.compile(r"[a-z]+")
 _NONE = frozenset()
 
 
 def candidates(text, flying=True):
-    """Aspects that could match `text`: only their regular expressions need to run."""
+    """The compiled patterns that could match `text`: only they need to run."""
     _, whole, prefixes, always = FLYING if flying else GROUND_TABLES
     found = set(always)
     for word in set(_WORD.findall(text)):
@@ -461,13 +496,15 @@ def candidates(text, flying=True):
 def aspect_scores(text, flying=True):
     """{aspect key: weight of its matches in `text`} for the aspects that match at all; `flying`
     False reads the airline aspects' general words in their other trades' sense (GROUND)."""
-    possible = candidates(text, flying)
+    order = _ORDER[flying]
+    hits = []
+    for regex in candidates(text, flying):
+        n = len(regex.findall(text))
+        if n:
+            hits.append(order[regex] + (n,))
     scores = {}
-    for key, weighted in (FLYING if flying else GROUND_TABLES)[0]:
-        if key in possible:
-            score = sum(w * len(regex.findall(text)) for w, regex in weighted)
-            if score:
-                scores[key] = score
+    for _, key, weight, n in sorted(hits):  # in the lexicon's order, as they always were added up
+        scores[key] = scores.get(key, 0) + weight * n
     return scores
 
 
