@@ -3,7 +3,9 @@
 1. Each reply is read in its language (replies.language, or a script/stopword check of our own
    when that is unknown). Languages never mix: a theme holds replies of one language.
 2. English replies go to the dominant aspect of the hand-written lexicon (theme_lexicon); a
-   general aspect joins a specific one where that is the subject ("lost" is a bag on an airline).
+   general aspect joins a specific one where that is the subject ("lost" is a bag on an airline),
+   and where the question's replies are not about flying the airline aspects keep only their
+   unambiguous words (a garage's engine is no aircraft).
 3. What the lexicon does not know is grouped by its most frequent keyphrase (bigram or word
    that is not a stopword), greedily: the phrase shared by the most replies becomes a theme,
    its replies leave the pool, and so on. Phrases that were theme keys in earlier periods go

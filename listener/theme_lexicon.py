@@ -9,7 +9,9 @@ A reply's dominant aspect is the one with the most weight among those no other m
 outranks (OUTRANKS: the problem, not its consequence); a tie goes to the aspect listed first (the
 more specific ones are listed first). Some aspects are shown as one theme (FAMILY). The airline
 aspects (bags, aircraft, crew, seats and comfort) read only words that are about them; a general
-aspect takes an airline one's sense only where that is the question's subject (CONTEXT).
+aspect takes an airline one's sense only where that is the question's subject (CONTEXT), and
+where a question's replies are not about flying (FLYING_WORDS) the airline aspects' general words
+take the sense other trades give them (GROUND).
 
 English only: replies in other languages are grouped by their own words (see theme_groups).
 """
