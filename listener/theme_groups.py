@@ -3,7 +3,9 @@
 1. Each reply is read in its language (replies.language, or a script/stopword check of our own
    when that is unknown). Languages never mix: a theme holds replies of one language.
 2. English replies go to the dominant aspect of the hand-written lexicon (theme_lexicon); a
-   general aspect joins a specific one where that is the subject ("lost" is a bag on an airline).
+   general aspect joins a specific one where that is the subject ("lost" is a bag on an airline),
+   and where the question's replies are not about flying the airline aspects keep only their
+   unambiguous words (a garage's engine is no aircraft).
 3. What the lexicon does not know is grouped by its most frequent keyphrase (bigram or word
    that is not a stopword), greedily: the phrase shared by the most replies becomes a theme,
    its replies leave the pool, and so on. Phrases that were theme keys in earlier periods go
@@ -20,9 +22,9 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from .theme_lexicon import CONTEXT, JOINED_LABELS, LABELS, aspect_scores, clear_winner, dominant
+from .theme_lexicon import CONTEXT, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-5+context-1+phrases-1+propagation-1"
+METHOD_VERSION = "lexicon-5+context-2+phrases-1+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
@@ -170,7 +172,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
     by_language = defaultdict(dict)
     background = defaultdict(Counter)
     sizes = Counter()
-    english_words, english_scores, clear = {}, {}, set()
+    english_words, english_texts, english_scores, clear = {}, {}, {}, set()
     for reply_id, text, stored in replies:
         clean = normalise(text)
         language = language_of(text, stored, clean)
@@ -179,11 +181,16 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
         sizes[language] += 1
         if language == "en":
             english_words[reply_id] = {p for p in found if " " not in p}
-            scores = aspect_scores(clean)
-            if scores:
-                english_scores[reply_id] = scores
-                continue
-        by_language[language][reply_id] = found
+            english_texts[reply_id] = clean, found
+        else:
+            by_language[language][reply_id] = found
+    flying = about_flying(clean for clean, _ in english_texts.values())
+    for reply_id, (clean, found) in english_texts.items():
+        scores = aspect_scores(clean, flying)
+        if scores:
+            english_scores[reply_id] = scores
+        else:
+            by_language["en"][reply_id] = found
     joins = context_joins(Counter(dominant(scores)[0] for scores in english_scores.values()), min_size)
     labels = LABELS | {key: JOINED_LABELS.get(key, LABELS[key]) for key in joins.values()}
     for reply_id, scores in english_scores.items():

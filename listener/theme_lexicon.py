@@ -9,7 +9,9 @@ A reply's dominant aspect is the one with the most weight among those no other m
 outranks (OUTRANKS: the problem, not its consequence); a tie goes to the aspect listed first (the
 more specific ones are listed first). Some aspects are shown as one theme (FAMILY). The airline
 aspects (bags, aircraft, crew, seats and comfort) read only words that are about them; a general
-aspect takes an airline one's sense only where that is the question's subject (CONTEXT).
+aspect takes an airline one's sense only where that is the question's subject (CONTEXT), and
+where a question's replies are not about flying (FLYING_WORDS) the airline aspects' general words
+take the sense other trades give them (GROUND).
 
 English only: replies in other languages are grouped by their own words (see theme_groups).
 """
@@ -218,6 +220,8 @@ ASPECTS = [
         r"\bnoise\b(?<!line noise)", r"\bloud\b", r"\btvs?\b", r"\bdirectv\b",
         r"\bstuffy\b", r"\bac\b", r"\bgalley\b", r"\bpretzels\b", r"\bpeanuts?\b", r"\bfly(?:ing)? with\b", r"\bair ?con\w*", r"\bbroken (?:tv|screen|seat|outlet)",
     ]),
+    # a venue's seats, toilets and air: the comfort aspect's general words where no one is flying (GROUND)
+    ("facilities", "comfort and facilities", 1.0, []),
     ("food", "food and drink", 1.0, [
         r"\bfood\b", r"\bmeals?\b", r"\bsnacks?\b", r"\bdrinks?\b", r"\bcoffee\b", r"\bmenu\b", r"\bchicken\b", r"\bsandwich\w*",
         r"\bcatering\b", r"\binedible\b", r"\bstale\b", r"\blatte\b", r"\bburgers?\b", r"\bpizzas?\b", r"\bfries\b", r"\bportions?\b",
@@ -291,9 +295,75 @@ JOINED_LABELS = {"booking": "booking, website and app"}
 
 LABELS = {key: label for key, label, _, _ in ASPECTS}
 
+# Words only air travel uses, written from general knowledge. A question's replies are about flying
+# when FLYING_SHARE of them use one: on an airline's questions 43-46 % do, on other brands' none, and
+# a hotel or a travel agent whose customers mention their flight now and then stays under a tenth.
+FLYING_WORDS = re.compile(
+    r"\b(?:flights?|flew|flown|flying|(?:air|aero)?planes?|airlines?|airways|airports?|aircraft|"
+    r"boarding (?:pass|gate|group)\w*|gate agents?|pilots?|cabin crew|flight attendants?|layovers?|tsa|"
+    r"carry[- ]?ons?|checked bags?|overhead bins?|baggage claim|legroom|tarmac|runways?|jet ?bridge|jetway|"
+    r"frequent flyers?|deplan\w*|in-?flight|take ?off|landing gear|air travel|cockpit)\b")
+FLYING_SHARE = 0.10
+
+# The airline aspects' words that other trades use too: where a question's replies are not about
+# flying, a garage's engine and a gym's equipment are faulty things, a cinema's seats and toilets
+# its comfort and facilities, a grocery's bags nothing. {airline aspect: {where they go (None: they
+# do not count): [its patterns, as written in ASPECTS]}}. Words only flying uses stay where they are.
+GROUND = {
+    "aircraft": {
+        "quality": [r"\bmechanic\w*", r"\bengines?\b", r"\btires?\b", r"\bequipment\b", r"\bunsafe\b",
+                    r"\bmaintenance\b(?<!planned maintenance)(?<!server maintenance)(?<!network maintenance)"
+                    r"(?<!essential maintenance)(?<!scheduled maintenance)(?<!emergency maintenance)"],
+        None: [r"\bsafety\b"],
+    },
+    "comfort": {
+        "facilities": [r"\bseats?\b", r"\bseating\b", r"\bscreens?\b(?! ?shots?)", r"\bbathroom\b", r"\btoilet\b",
+                       r"\bfreezing (?:on|in) the\b", r"\bcramped\b", r"\buncomfortable\b", r"\bcomfort\w*",
+                       r"\bfirst class\b", r"\bbusiness class\b", r"\bpillows?\b", r"\bblankets?\b",
+                       r"\bnoise\b(?<!line noise)", r"\bloud\b", r"\bstuffy\b", r"\bac\b", r"\bair ?con\w*"],
+        "outage": [r"\bwi-?fi\b"],  # a broadband customer's wifi is the service; a venue's is down or not
+        "quality": [r"\bbroken (?:tv|screen|seat|outlet)"],
+        "food": [r"\bpretzels\b", r"\bpeanuts?\b"],
+        None: [r"\bentertainment\b", r"\bmovies?\b", r"\bheadphones\b", r"\boutlets?\b", r"\boverhead\b",
+               r"\bbins?\b", r"\beconomy\b", r"\bcabin\b", r"\bwindows?\b", r"\bpressuri[sz]\w*", r"\bfilms?\b",
+               r"\bon ?board\b", r"\btvs?\b", r"\bdirectv\b"],
+    },
+    "bags": {None: [r"\bbags?\b", r"\bstroller\b", r"\bcar ?seat\b", r"\bfile reference\b"]},
+    "crew": {
+        "staff": [r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bsteward\b"],
+        None: [r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b"],
+    },
+}
+
+
+def about_flying(texts):
+    """True when FLYING_SHARE of `texts` (normalised replies to one question) use words only air travel uses."""
+    texts = list(texts)
+    return bool(texts) and sum(1 for t in texts if FLYING_WORDS.search(t)) >= FLYING_SHARE * len(texts)
+
+
+def _on_the_ground():
+    """ASPECTS where the replies are not about flying: GROUND's words moved or dropped."""
+    moved = {p: to for targets in GROUND.values() for to, patterns in targets.items() for p in patterns}
+    written = {_text(p) for key, _, _, patterns in ASPECTS if key in GROUND for p in patterns}
+    if set(moved) - written:
+        raise ValueError(f"GROUND names patterns its airline aspects do not have: {sorted(set(moved) - written)}")
+    aspects = [(key, label, weight, [p for p in patterns if key not in GROUND or _text(p) not in moved])
+               for key, label, weight, patterns in ASPECTS]
+    by_key = {key: patterns for key, _, _, patterns in aspects}
+    for key, _, _, patterns in ASPECTS:
+        for p in patterns:
+            if key in GROUND and moved.get(_text(p)):
+                by_key[moved[_text(p)]].append(p)
+    return aspects
+
+
+def _text(pattern):
+    return pattern[0] if isinstance(pattern, tuple) else pattern
+
 
 def _compile(weight, patterns):
-    """One regular expression per distinct weight: [(weight, regex)].
+    """One regular expression per distinct weight: [(weight, regex, its patterns)].
 
     Every pattern starts at a word edge, so the edge and a look at the first letter are checked
     once per position before the alternatives are tried: the same matches, several times faster.
@@ -306,74 +376,137 @@ def _compile(weight, patterns):
     for w, ps in by_weight.items():
         heads = [_heads(p) for p in ps]
         if all(p.startswith(r"\b") for p in ps) and None not in heads:
-            first = "".join(sorted({h[0] for hs in heads for h in hs}))
+            first = "".join(sorted({word[0] for hs in heads for word, _ in hs}))
             body = "|".join(f"(?:{p[2:]})" for p in ps)
-            compiled.append((w, re.compile(rf"\b(?=[{first}])(?:{body})")))
+            compiled.append((w, re.compile(rf"\b(?=[{first}])(?:{body})"), ps))
         else:
-            compiled.append((w, re.compile("|".join(f"(?:{p})" for p in ps))))
+            compiled.append((w, re.compile("|".join(f"(?:{p})" for p in ps)), ps))
     return compiled
 
 
 def _heads(pattern):
-    """The literal text every match of `pattern` starts with (one per alternative), or None."""
-    p = pattern.removeprefix(r"\b")
+    """How every match of `pattern` starts: [(letters, whole)], whole when the letters are a whole
+    word ("no " in r"\bno (?:power|signal)"), else the first three letters of a longer word; or None
+    when that cannot be told."""
+    return _starts(pattern.removeprefix(r"\b"))
+
+
+def _starts(p):
     if p.startswith("(?:"):
-        end = p.index(")")
-        alternatives = p[3:end].split("|")
-        if "(" in p[3:end]:
+        close = _closing(p)
+        body, rest = p[3:close], p[close + 1:]
+        if rest[:1] in ("{", "+"):
             return None
-    else:
-        alternatives = [p]
-    heads = []
-    for alt in alternatives:
-        head = re.match(r"[a-z' -]*", alt).group()
-        if head and len(alt) > len(head) and alt[len(head)] in "?*{":
-            head = head[:-1]  # its last character is optional
-        letters = re.match(r"[a-z]*", head).group()
-        if not letters:
-            return None
-        heads.append(letters[:3])
-    return heads
+        optional = rest[:1] in ("?", "*")
+        rest = rest[1:] if optional else rest
+        heads = []
+        for alternative in _alternatives(body) + ([""] if optional else []):
+            found = _starts(alternative + rest)
+            if found is None:
+                return None
+            heads += found
+        return heads
+    letters = re.match(r"[a-z]*", p).group()
+    after = p[len(letters):]
+    if letters and after[:1] == "?":  # its last letter is optional: with it and without
+        with_it, without = _starts(letters + after[1:]), _starts(letters[:-1] + after[1:])
+        return None if with_it is None or without is None else with_it + without
+    if after[:1] in ("*", "{"):
+        letters, after = letters[:-1], ""
+    if letters and after[1:2] == "?" and after[:1] in (" ", "-", "'"):  # "no ?one": "no one" and "noone"
+        with_it, without = _starts(letters + after[0] + after[2:]), _starts(letters + after[2:])
+        return None if with_it is None or without is None else with_it + without
+    if not letters:
+        return None
+    whole = after.startswith(r"\b") or (after[:1] in (" ", "'", "-") and after[1:2] not in ("?", "*", "{", "+"))
+    return [(letters, True)] if whole else [(letters[:3], False)]
 
 
-_PATTERNS = [(key, _compile(weight, patterns)) for key, _, weight, patterns in ASPECTS]
+def _closing(p):
+    """The index of the parenthesis that closes the group `p` starts with."""
+    depth, escaped = 0, False
+    for i, c in enumerate(p):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced pattern: {p}")
 
 
-def _index():
-    """{word prefix: aspects a word starting with it can trigger}, and aspects that always run."""
-    index, always = {}, set()
-    for key, _, _, patterns in ASPECTS:
-        for p in patterns:
-            heads = _heads(p[0] if isinstance(p, tuple) else p)
-            if heads is None:
-                always.add(key)
-            for head in heads or ():
-                index.setdefault(head, set()).add(key)
-    return index, always
+def _alternatives(body):
+    """The alternatives of a group's body, split at its own level only."""
+    found, depth, escaped, start = [], 0, False, 0
+    for i, c in enumerate(body):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            found.append(body[start:i])
+            start = i + 1
+    return found + [body[start:]]
 
 
-_INDEX, _ALWAYS = _index()
+def _index(compiled):
+    """{whole word: regular expressions it can start a match of}, {word prefix: the same for a word
+    starting with it}, and the regular expressions that always run."""
+    words, prefixes, always = {}, {}, set()
+    for _, weighted in compiled:
+        for _, regex, patterns in weighted:
+            for p in patterns:
+                heads = _heads(p)
+                if heads is None:
+                    always.add(regex)
+                for letters, whole in heads or ():
+                    (words if whole else prefixes).setdefault(letters, set()).add(regex)
+    return words, prefixes, always
+
+
+def _tables(aspects):
+    """(compiled patterns per aspect, whole-word index, prefix index, patterns that always run) of
+    one reading of the lexicon."""
+    compiled = [(key, _compile(weight, patterns)) for key, _, weight, patterns in aspects]
+    return (compiled,) + _index(compiled)
+
+
+FLYING, GROUND_TABLES = _tables(ASPECTS), _tables(_on_the_ground())
+# {flying: {regex: (its place in the lexicon, aspect, weight)}}
+_ORDER = {flying: {regex: (i, key, w) for i, (key, w, regex) in
+                   enumerate((key, w, regex) for key, weighted in tables[0] for w, regex, _ in weighted)}
+          for flying, tables in ((True, FLYING), (False, GROUND_TABLES))}
 _WORD = re.compile(r"[a-z]+")
+_NONE = frozenset()
 
 
-def candidates(text):
-    """Aspects that could match `text`: only their regular expressions need to run."""
-    found = set(_ALWAYS)
+def candidates(text, flying=True):
+    """The compiled patterns that could match `text`: only they need to run."""
+    _, whole, prefixes, always = FLYING if flying else GROUND_TABLES
+    found = set(always)
     for word in set(_WORD.findall(text)):
+        found |= whole.get(word, _NONE)
         for n in (1, 2, 3):
-            found |= _INDEX.get(word[:n], set())
+            found |= prefixes.get(word[:n], _NONE)
     return found
 
 
-def aspect_scores(text):
-    """{aspect key: weight of its matches in `text`} for the aspects that match at all."""
-    possible = candidates(text)
+def aspect_scores(text, flying=True):
+    """{aspect key: weight of its matches in `text`} for the aspects that match at all; `flying`
+    False reads the airline aspects' general words in their other trades' sense (GROUND)."""
+    order = _ORDER[flying]
+    hits = []
+    for regex in candidates(text, flying):
+        n = len(regex.findall(text))
+        if n:
+            hits.append(order[regex] + (n,))
     scores = {}
-    for key, weighted in _PATTERNS:
-        if key in possible:
-            score = sum(w * len(regex.findall(text)) for w, regex in weighted)
-            if score:
-                scores[key] = score
+    for _, key, weight, n in sorted(hits):  # in the lexicon's order, as they always were added up
+        scores[key] = scores.get(key, 0) + weight * n
     return scores
 
 

@@ -122,15 +122,19 @@ def test_no_theme_from_fewer_than_three_replies():
 
 def test_the_prefilter_never_skips_an_aspect_that_matches():
     from listener.theme_groups import normalise
-    from listener.theme_lexicon import _PATTERNS, candidates
+    from listener.theme_lexicon import FLYING, GROUND_TABLES, candidates
 
     texts = [normalise(r["text"]) for r in generate_replies(random.Random(9), 500)] + [
         normalise(t) for group in PLANTED.values() for t in group] + [
         normalise(t) for t in ("Called the 800 number twice", "the 1-800 line is dead", "Got connected with a rep",
-                               "Heard nothing since", "Call keeps getting dropped", "Damage has been done")]
-    for text in texts:
-        matching = {key for key, weighted in _PATTERNS if any(regex.search(text) for _, regex in weighted)}
-        assert matching <= candidates(text), text
+                               "Heard nothing since", "Call keeps getting dropped", "Damage has been done",
+                               # an optional first word: the word after it starts a match too
+                               "The crew never came", "A surcharge on top of the charge", "No slots left",
+                               "Still at the gate")]
+    for tables, flying in ((FLYING, True), (GROUND_TABLES, False)):
+        for text in texts:
+            matching = {regex for _, weighted in tables[0] for _, regex, _ in weighted if regex.search(text)}
+            assert matching <= candidates(text, flying), text
 
 
 def test_never_mixes_languages():
@@ -228,6 +232,62 @@ def test_lost_is_a_bag_where_bags_are_the_subject_and_an_item_elsewhere():
     elsewhere = group_replies([(i, t, "en") for i, t in enumerate(shop)])
     assert "lost or delayed bags" not in {label for _, label, *_ in elsewhere.values()}
     assert elsewhere[len(shop) - 1][1] == "missing or wrong items"
+
+
+GARAGE = ["The engine light came on a day after the service", "Engine still making that noise, third visit",
+          "You fitted the wrong tires and charged me for it", "Two new tires and one is already flat",
+          "The mechanic left oil all over my seats", "Brakes squeal again, the mechanic said it was fixed"]
+GYM = ["Half the equipment is broken again", "The equipment in the weights room is falling apart",
+       "Equipment never gets cleaned", "Safety first? The rowing machine seat is cracked"]
+CINEMA = ["The seats were so uncomfortable", "Seats so cramped my knees hurt", "Sticky seats in screen 2 again",
+          "No toilet roll in the toilet", "Screen 4 was freezing, no heating", "Broken seats in row F again"]
+
+
+@pytest.mark.parametrize("replies, theme", [(GARAGE, "faulty or poor quality"), (GYM, "faulty or poor quality"),
+                                             (CINEMA, "comfort and facilities")])
+def test_airline_aspects_stay_on_planes(replies, theme):
+    """A garage's engine, a gym's equipment, a cinema's seats are no aircraft, cabin or crew."""
+    found = group_replies([(i, t, "en") for i, t in enumerate(replies)])
+    labels = {label for _, label, *_ in found.values()}
+    assert not labels & {"aircraft and mechanical problems", "seats, food and comfort", "lost or delayed bags",
+                         "flight attendants and crew"}, labels
+    assert theme in labels, labels
+
+
+def test_airline_replies_keep_the_airline_aspects():
+    """The same words, where a question's replies are about flying, keep their airline sense."""
+    flying = ["Engine trouble on the plane again, we sat there two hours", "They swapped the aircraft, engine issue",
+              "Mechanic still working on the engine, flight not going anywhere",
+              "The seats on this plane are so cramped", "My seat would not recline the whole flight",
+              "Broken seat and no legroom on a 5 hour flight", "Seats are tiny, worst airline for comfort"]
+    found = group_replies([(i, t, "en") for i, t in enumerate(flying)])
+    assert {found[i][1] for i in range(3)} == {"aircraft and mechanical problems"}
+    assert {found[i][1] for i in range(3, 7)} == {"seats, food and comfort"}
+    # the same replies without a word of flying are about the venue's seats and something faulty
+    ground = [t.replace("plane", "bus").replace("aircraft", "bus").replace("flight", "trip").replace("airline", "company")
+              .replace("legroom", "room")
+              for t in flying]
+    found = group_replies([(i, t, "en") for i, t in enumerate(ground)])
+    assert "aircraft and mechanical problems" not in {label for _, label, *_ in found.values()}
+    assert "seats, food and comfort" not in {label for _, label, *_ in found.values()}
+
+
+def test_a_few_flying_words_do_not_make_a_question_about_flying():
+    from listener.theme_lexicon import FLYING_SHARE, about_flying
+
+    hotel = ["Room was dirty"] * 19 + ["Got in late from my flight and the room was dirty"]
+    assert 1 / len(hotel) < FLYING_SHARE and not about_flying(hotel)
+    assert about_flying(hotel[:9] + hotel[-1:]) and not about_flying([])
+
+
+def test_every_ground_word_is_one_the_airline_aspects_have():
+    from listener.theme_lexicon import ASPECTS, GROUND, LABELS
+
+    written = {p[0] if isinstance(p, tuple) else p for key, _, _, patterns in ASPECTS if key in GROUND for p in patterns}
+    for targets in GROUND.values():
+        assert set(targets) - {None} <= set(LABELS)
+        for patterns in targets.values():
+            assert set(patterns) <= written
 
 
 def test_replies_the_lexicon_misses_take_the_aspect_their_words_share():
