@@ -14,7 +14,8 @@ many replies keep a theme of the same name when one more day of replies arrives.
 Themes beyond airlines: benchmarks/data/other-brands.tsv (replies to invented brands in nine
 sectors, written for this project; `topic` of each negative reply annotated by someone who never
 saw our themes). Per sector, and for the sectors read while writing the lexicon and the held-out
-ones, NMI, ARI, "named" (TOPIC_WORDS) and "other" of the negative replies against `topic`.
+ones, NMI, ARI, "named" (TOPIC_WORDS) and "other" of the negative replies against `topic`; and the
+same for benchmarks/data/other-brands-blind.tsv (six more sectors, never read while writing).
 
     .venv/bin/python benchmarks/themes.py --ceiling
 
@@ -37,6 +38,7 @@ from listener.theme_groups import group_replies
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cs-tweets" / "airline-tweets-dev.csv"
 BRANDS = Path(__file__).resolve().parent / "data" / "other-brands.tsv"
+BLIND = Path(__file__).resolve().parent / "data" / "other-brands-blind.tsv"  # six more sectors, written and annotated blind
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # read reply by reply while writing
 HELD_OUT_SECTORS = ("software", "rail", "hotel")  # only their totals were looked at
 
@@ -125,21 +127,25 @@ def quality(rows, keep_cant_tell=False):
               f"{named:6.1%} {other:6.1%} | {nmi(reasons, base):8.3f} {ari(reasons, base):8.3f}")
 
 
-def brands(path=BRANDS):
+def brands():
     """Our themes of each sector's negative replies against the annotated topics."""
     from sklearn.metrics import adjusted_rand_score as ari
     from sklearn.metrics import normalized_mutual_info_score as nmi
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["label"] == "negative" and r["topic"] != "other"]
+    rows = []
+    for path in (BRANDS, BLIND):
+        with open(path, newline="", encoding="utf-8") as f:
+            rows += [r for r in csv.DictReader(f, delimiter="\t") if r["label"] == "negative" and r["topic"] != "other"]
+    blind_sectors = tuple(sorted({r["sector"] for r in rows} - set(READ_SECTORS + HELD_OUT_SECTORS)))
     found = {}  # sector: (topics, keys, labels)
-    for sector in READ_SECTORS + HELD_OUT_SECTORS:
+    for sector in READ_SECTORS + HELD_OUT_SECTORS + blind_sectors:
         group = [r for r in rows if r["sector"] == sector]
         keys, labels = our_themes([r["text"] for r in group])
         found[sector] = ([r["topic"] for r in group], keys, labels)
     print("\n## other brands (negative replies, topic \"other\" left out; a question per sector)")
     print(f"{'sector':<22} {'n':>5} {'NMI':>6} {'ARI':>6} {'named':>6} {'other':>6}")
-    pools = [(s, [s]) for s in READ_SECTORS + HELD_OUT_SECTORS]
-    pools += [("read (6 sectors)", READ_SECTORS), ("held out (3 sectors)", HELD_OUT_SECTORS)]
+    pools = [(s, [s]) for s in READ_SECTORS + HELD_OUT_SECTORS + blind_sectors]
+    pools += [("read (6 sectors)", READ_SECTORS), ("held out (3 sectors)", HELD_OUT_SECTORS),
+              (f"blind ({len(blind_sectors)} sectors)", blind_sectors)]
     for name, sectors in pools:
         topics, keys, labels = ([x for s in sectors for x in found[s][i]] for i in range(3))
         named = sum(label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)
