@@ -422,32 +422,34 @@ def _starts(p):
     return [(letters, True)] if whole else [(letters[:3], False)]
 
 
-def _closing(p):
-    """The index of the parenthesis that closes the group `p` starts with."""
+def _unescaped(p):
+    """(index, character, depth after it) for each character of `p` that is not escaped."""
     depth, escaped = 0, False
     for i, c in enumerate(p):
         if escaped:
             escaped = False
-        elif c == "\\":
+            continue
+        if c == "\\":
             escaped = True
-        elif c in "()":
+            continue
+        if c in "()":
             depth += 1 if c == "(" else -1
-            if depth == 0:
-                return i
+        yield i, c, depth
+
+
+def _closing(p):
+    """The index of the parenthesis that closes the group `p` starts with."""
+    for i, c, depth in _unescaped(p):
+        if c == ")" and depth == 0:
+            return i
     raise ValueError(f"unbalanced pattern: {p}")
 
 
 def _alternatives(body):
     """The alternatives of a group's body, split at its own level only."""
-    found, depth, escaped, start = [], 0, False, 0
-    for i, c in enumerate(body):
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c in "()":
-            depth += 1 if c == "(" else -1
-        elif c == "|" and depth == 0:
+    found, start = [], 0
+    for i, c, depth in _unescaped(body):
+        if c == "|" and depth == 0:
             found.append(body[start:i])
             start = i + 1
     return found + [body[start:]]
