@@ -8,7 +8,7 @@
    1b. Hand-written replies to other brands (benchmarks/data/brand-replies.tsv, ours, Apache-2.0).
    1c. Replies to invented brands, per sector (written for this project, Apache-2.0): 1,350 in nine
        sectors (benchmarks/data/other-brands.tsv; cs-4's cues were read on six, three held out) and
-       900 in six more (other-brands-blind.tsv: written after cs-4, read by no one choosing cues).
+       900 in six more (other-brands-blind.tsv: written apart, read by no one choosing cues).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
 3. Learning, per airline: a person answers `review --suggest` (listener.review.least_certain, the
@@ -42,7 +42,7 @@ from listener.scoring import score_columns  # noqa: E402
 DATA = REPO.parent / "shared" / "data"
 BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
-BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # written after cs-4, measured once
+BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # read by no one choosing cues
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # misses read while writing cues
 TUNED_ON = ("United", "American")
 LABELS = labeller.LABELS
@@ -123,7 +123,7 @@ def other_sectors():
 
     stock = SentimentIntensityAnalyzer()
     print("1c. replies to other brands by sector (cues read on six sectors of other-brands.tsv; "
-          "other-brands-blind.tsv was written after cs-4 and read by no one choosing cues)")
+          "other-brands-blind.tsv was read by no one choosing cues)")
     print(f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  F1 neg/neu/pos")
     for path in (OTHER_BRANDS, BLIND_BRANDS):
         with path.open(encoding="utf-8") as f:
