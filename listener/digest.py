@@ -400,11 +400,14 @@ def quotes(db, cfg, dbname, question_id, period, label):
         if key in seen:
             continue  # the same words twice say nothing new: show another reply instead
         seen.add(key)
+        row_url = f"{base}/{urllib.parse.quote(dbname)}/replies/{i}"
+        platform_url = safe_url(url)
         picked.append(Quote(id=i, text=trim(display_text(text)), author=display_text(author) or "someone",
                             channel=display_name(ch),
                             label=label, compound=compound, corrected=bool(corrected),
-                            datasette_url=f"{base}/{urllib.parse.quote(dbname)}/replies/{i}",
-                            platform_url=safe_url(url)))
+                            datasette_url=row_url,
+                            # the demo points reply links at their Datasette row: one link, not two
+                            platform_url=None if platform_url == row_url else platform_url))
         if len(picked) == QUOTES_PER_SIDE:
             break
     return picked

@@ -120,6 +120,18 @@ def test_digest_arrives_as_text_and_html_with_the_chart_by_cid(db, dcfg, smtp):
     assert row == ("sent", msg["Message-ID"], 1)
 
 
+def test_a_reply_linked_to_its_own_datasette_row_shows_one_link(db, dcfg, smtp):
+    week_of_replies(db, dcfg)
+    reply_id = db.execute("SELECT id FROM replies WHERE text LIKE 'Terrible%'").fetchone()[0]
+    row_url = f"http://datasette.example.com/listener/replies/{reply_id}"
+    db.execute("UPDATE replies SET url = ? WHERE id = ?", [row_url, reply_id])  # as `listener demo` links them
+    send(db, dcfg)
+    [msg] = smtp.messages()
+    found = parts(msg)
+    assert found["text/plain"].get_content().count(row_url) == 1
+    assert found["text/html"].get_content().count(f'href="{row_url}"') == 1
+
+
 def test_quotes_are_escaped_in_html_and_plain_in_text(db, dcfg, smtp):
     week_of_replies(db, dcfg)
     send(db, dcfg)
