@@ -132,7 +132,7 @@ COMPLAINT_CUES = [
           r"|damaged|cold|empty)"
           # being billed or charged more, paying for little, prices up and quality down, closures
           r"|being (?:billed|charged)|charged (?:me )?(?:twice|again|for (?:a|an|something|nothing|cancel))"
-          r"|estimated (?:bills?|readings?)|(?:hidden|extra|surprise|exit|admin) (?:fees?|charges?)|loyalty (?:penalty"
+          r"|estimated (?:bills?|readings?)|(?<!no )(?:hidden|extra|surprise|exit|admin) (?:fees?|charges?)|loyalty (?:penalty"
           r"|means nothing|doesn'?t (?:count|matter|mean))|new customers (?:get|pay)|price (?:rises?|increases?)"
           r"|prices? (?:up|rising|(?:went|have gone|has gone|goes|go|going|are going|is going|keep going) up)"
           r"|put (?:the |your )?prices? up|(?:more|twice as|so) expensive|paying (?:more|double|twice|extra)"
@@ -309,7 +309,7 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 _POLITE = compile_fast(POLITE_WORDS)
 _COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
-_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|zero|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
+_NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
 # A reply that opens with a question word asks for information more often than it complains.
 INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"

@@ -123,6 +123,9 @@ CS4 = [
     ("neutral", "Replying to your survey: more evening slots please"),
     ("neutral", "What happens if my card expires before the renewal?"),
     ("neutral", "Re your question, a text the day before would suit me"),
+    # "zero" and "no" before a complaint word deny it: praise, not negation
+    ("positive", "Zero issues since the new router, cheers"),
+    ("positive", "No surprise charges this time, well done"),
     # a closing word after a plain report is praise meant ("... today. Cheers"), not sarcasm
     ("positive", "Got my refund today. Cheers"),
     ("positive", "Fixed it in 5 minutes. Brilliant"),
