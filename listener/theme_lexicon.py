@@ -348,14 +348,14 @@ def _on_the_ground():
     written = {_text(p) for key, _, _, patterns in ASPECTS if key in GROUND for p in patterns}
     if set(moved) - written:
         raise ValueError(f"GROUND names patterns its airline aspects do not have: {sorted(set(moved) - written)}")
-    aspects = [(key, label, weight, [p for p in patterns if key not in GROUND or _text(p) not in moved])
-               for key, label, weight, patterns in ASPECTS]
-    by_key = {key: patterns for key, _, _, patterns in aspects}
+    gained = {}  # {aspect: the airline aspects' patterns it takes}, in the lexicon's order
     for key, _, _, patterns in ASPECTS:
         for p in patterns:
             if key in GROUND and moved.get(_text(p)):
-                by_key[moved[_text(p)]].append(p)
-    return aspects
+                gained.setdefault(moved[_text(p)], []).append(p)
+    return [(key, label, weight,
+             [p for p in patterns if key not in GROUND or _text(p) not in moved] + gained.get(key, []))
+            for key, label, weight, patterns in ASPECTS]
 
 
 def _text(pattern):
@@ -471,17 +471,14 @@ def _index(compiled):
 
 
 def _tables(aspects):
-    """(compiled patterns per aspect, whole-word index, prefix index, patterns that always run) of
-    one reading of the lexicon."""
+    """({compiled pattern: (its place in the lexicon, aspect, weight)}, whole-word index, prefix index,
+    compiled patterns that always run) of one reading of the lexicon."""
     compiled = [(key, _compile(weight, patterns)) for key, _, weight, patterns in aspects]
-    return (compiled,) + _index(compiled)
+    in_order = [(key, w, regex) for key, weighted in compiled for w, regex, _ in weighted]
+    return ({regex: (i, key, w) for i, (key, w, regex) in enumerate(in_order)},) + _index(compiled)
 
 
 FLYING, GROUND_TABLES = _tables(ASPECTS), _tables(_on_the_ground())
-# {flying: {regex: (its place in the lexicon, aspect, weight)}}
-_ORDER = {flying: {regex: (i, key, w) for i, (key, w, regex) in
-                   enumerate((key, w, regex) for key, weighted in tables[0] for w, regex, _ in weighted)}
-          for flying, tables in ((True, FLYING), (False, GROUND_TABLES))}
 _WORD = re.compile(r"[a-z]+")
 _NONE = frozenset()
 
@@ -500,7 +497,7 @@ def candidates(text, flying=True):
 def aspect_scores(text, flying=True):
     """{aspect key: weight of its matches in `text`} for the aspects that match at all; `flying`
     False reads the airline aspects' general words in their other trades' sense (GROUND)."""
-    order = _ORDER[flying]
+    order = (FLYING if flying else GROUND_TABLES)[0]
     hits = []
     for regex in candidates(text, flying):
         n = len(regex.findall(text))
