@@ -339,7 +339,8 @@ GROUND = {
 # updates, orders and tracking, plans and trials, prices quoted in money, things that do not close,
 # lock or fit, waits counted in minutes and days. Written from general customer-service knowledge
 # and read only where a question's replies are not about flying: the airline reading was tuned on
-# its own and does not change. {aspect: [patterns, as in ASPECTS]}, added to the aspect's own.
+# its own and does not change. {aspect: [patterns, as in ASPECTS]}, added to the aspect's own; a
+# pattern the aspect has already is read with the weight given here instead.
 OTHER_TRADES = {
     "damage": [
         r"\bscratch(?:ed|es)\b", r"\bsnapped\b", r"\bbent\b", r"\bdent(?:s|ed)?\b", r"\bchipped\b",
@@ -379,10 +380,11 @@ OTHER_TRADES = {
         r"\be-?sim\b", r"\bbanned\b", r"\bsuspended\b", r"\bcard (?:details|reader)\b",
     ],
     "billing": [
-        # a charge names billing where no one is flying ("charged $50 for my bag" is an airline's): 1 more, so 2
-        (r"\b(?:sur)?charge[ds]?\b", 1.0), r"\b(?:took|taken|charged) (?:my |the |me )?(?:\w+ )?(?:twice|again)\b",
+        # a charge names billing where no one is flying ("charged $50 for my bag" is an airline's)
+        (r"\b(?:sur)?charge[ds]?\b", 2.0), r"\b(?:took|taken|charged) (?:my |the |me )?(?:\w+ )?(?:twice|again)\b",
         r"\breceipts?\b", r"\bdebt\b", r"\bstatements?\b", r"\bran up\b", r"\bpremium (?:sms|numbers?|rate)\b",
         r"\b(?:admin|booking|service|cleaning|transaction|redelivery|late|cancellation) fees?\b", r"\bnever (?:took|ordered|used|signed up)\b",
+        r"\bmeters?\b", r"\bdiscounts?\b", r"\bpay [£$€]\d",
     ],
     "refund": [
         r"\b(?:want|get|need|getting) (?:it|that|my money|the difference|the money)(?: \w+)? back\b", r"\bthe difference\b",
@@ -390,7 +392,7 @@ OTHER_TRADES = {
     ],
     "price": [
         (r"[£$€]\d[\d,.]*(?:p| ?(?:a|per) (?:month|year|night|week))? (?:for|a|per|on)\b", 1.0), r"\b\d+ ?(?:quid|bucks|dollars|pounds)\b",
-        r"\bgreedy\b", r"\brobbery\b", r"\bup \d+ ?%", r"\b(?:price|rate) (?:freeze|match|guarantee)\b", r"\bcheaper\b",
+        r"\bgreedy\b", (r"[£$€]\d", 0.5), r"\brobbery\b", r"\bup \d+ ?%", r"\b(?:price|rate) (?:freeze|match|guarantee)\b", r"\bcheaper\b",
         r"\bpaying (?:£|\$|more|less|extra)\b", r"\bnot paying\b", r"\bworth (?:it|the money)\b",
         r"\b(?:pricing|prices?) (?:changed|went up)\b", r"\bvaluation\b",
     ],
@@ -403,6 +405,7 @@ OTHER_TRADES = {
         r"\bout of sync\b", r"\bsubtitles\b", r"\baudio\b", r"\bsound\b",
         r"\b(?:overcrowded|crowded)\b", r"\brefurbished\b", r"\bold\b(?<=so old)", r"\bworn\b",
         r"\bwarning light\b", r"\bbroke (?:down|again|after)\b", r"\bfell (?:out|off|apart)\b", r"\bpeeling\b",
+        r"\bpoor\b", r"\ba mess\b", r"\bnot fit for purpose\b", r"\bun(?:usable|watchable|playable|wearable)\b", r"\brubbish\b",
         r"\bleaking\b",
     ],
     "delivery": [
@@ -410,6 +413,7 @@ OTHER_TRADES = {
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|never|still not|not) (?:\w+ )?(?:arrived|come|turned up|been (?:sent|dispatched|shipped))\b",
         r"\bstill not here\b", r"\b(?:to|will) arrive\b", r"\bprocessing\b", r"\bto ship\b", r"\bposted\b", r"\bforwarding\b",
         r"\bin the post\b", r"\bmail\b", r"\bcollect(?:ed|ion)?\b", r"\b(?:delivery|arrival) (?:date|window|slot)s?\b",
+        (r"\bstill not here\b", 2.0), r"\bwhere(?:'s| is) my\b",
     ],
     "hold": [
         r"\bvoicemail\b", r"\bghosted\b", r"\bqueue position\b", r"\bposition \d+", r"\bnumber \d+ in the queue\b",
@@ -438,9 +442,10 @@ def _on_the_ground():
                 gained.setdefault(moved[_text(p)], []).append(p)
     if set(OTHER_TRADES) - set(LABELS):
         raise ValueError(f"OTHER_TRADES names aspects the lexicon does not have: {sorted(set(OTHER_TRADES) - set(LABELS))}")
+    rewritten = {key: {_text(p) for p in patterns} for key, patterns in OTHER_TRADES.items()}
     return [(key, label, weight,
-             [p for p in patterns if key not in GROUND or _text(p) not in moved] + gained.get(key, [])
-             + OTHER_TRADES.get(key, []))
+             [p for p in patterns if (key not in GROUND or _text(p) not in moved) and _text(p) not in rewritten.get(key, ())]
+             + gained.get(key, []) + OTHER_TRADES.get(key, []))
             for key, label, weight, patterns in ASPECTS]
 
 
