@@ -376,22 +376,22 @@ OTHER_TRADES = {
         r"\b(?:won'?t|doesn'?t|don'?t|didn'?t|not) (?:load|launch|open|sync|save|upload|download|play)\b", r"\bscreens? (?:freez|went black)\w*",
         r"\bblack screen\b", r"\b(?:deleted|wiped|reset|vanished) (?:all |my |our )?\w+",
         r"\bprogress\b", r"\boffline mode\b",
-        r"\bmarks? (?:me |my \w+ |the (?:correct |right )?answer )?(?:as )?(?:wrong|incorrect)\b", r"\bbots?\b",
+        r"\bmarks? (?:me |my \w+ |the (?:correct |right )?answer )?(?:as )?(?:wrong|incorrect)\b",
         r"\be-?sim\b", r"\bbanned\b", r"\bsuspended\b", r"\bcard (?:details|reader)\b",
     ],
     "billing": [
-        # a charge names billing where no one is flying ("charged $50 for my bag" is an airline's)
-        (r"\b(?:sur)?charge[ds]?\b", 2.0), r"\b(?:took|taken|charged) (?:my |the |me )?(?:\w+ )?(?:twice|again)\b",
-        r"\breceipts?\b", r"\bdebt\b", r"\bstatements?\b", r"\bran up\b", r"\bpremium (?:sms|numbers?|rate)\b",
+        # a charge or a fee names billing where no one is flying ("charged $50 for my bag" is an airline's)
+        (r"\b(?:sur)?charge[ds]?\b", 2.0), (r"\bfees?\b", 2.0), r"\b(?:took|taken|charged) (?:my |the |me )?(?:\w+ )?(?:twice|again)\b",
+        (r"\breceipts?\b", 1.0), r"\bdebt\b", r"\bstatements?\b", r"\bran up\b", r"\bpremium (?:sms|numbers?|rate)\b",
         r"\b(?:admin|booking|service|cleaning|transaction|redelivery|late|cancellation) fees?\b", r"\bnever (?:took|ordered|used|signed up)\b",
-        r"\bmeters?\b", r"\bdiscounts?\b", r"\bpay [£$€]\d",
+        (r"\bmeters?\b", 1.0), r"\bdiscounts?\b", r"\bpay [£$€]\d",
     ],
     "refund": [
         r"\b(?:want|get|need|getting) (?:it|that|my money|the difference|the money)(?: \w+)? back\b", r"\bthe difference\b",
         r"\bgoodwill\b", r"\b(?:still )?owe (?:me|us)\b",
     ],
     "price": [
-        (r"[£$€]\d[\d,.]*(?:p| ?(?:a|per) (?:month|year|night|week))? (?:for|a|per|on)\b", 1.0), r"\b\d+ ?(?:quid|bucks|dollars|pounds)\b",
+        (r"[£$€]\d[\d,.]*(?:p| ?(?:a|per) (?:month|year|night|week))? (?:for|a|per|on)\b", 0.75), r"\b\d+ ?(?:quid|bucks|dollars|pounds)\b",
         r"\bgreedy\b", (r"[£$€]\d", 0.5), r"\brobbery\b", r"\bup \d+ ?%", r"\b(?:price|rate) (?:freeze|match|guarantee)\b", r"\bcheaper\b",
         r"\bpaying (?:£|\$|more|less|extra)\b", r"\bnot paying\b", r"\bworth (?:it|the money)\b",
         r"\b(?:pricing|prices?) (?:changed|went up)\b", r"\bvaluation\b",
