@@ -395,6 +395,7 @@ OTHER_TRADES = {
         r"\bgreedy\b", (r"[£$€]\d", 0.5), r"\brobbery\b", r"\bup \d+ ?%", r"\b(?:price|rate) (?:freeze|match|guarantee)\b", r"\bcheaper\b",
         r"\bpaying (?:£|\$|more|less|extra)\b", r"\bnot paying\b", r"\bworth (?:it|the money)\b",
         r"\b(?:pricing|prices?) (?:changed|went up)\b", r"\bvaluation\b",
+        (r"\b(?:raised|raising|hiked|hiking|increased|put up) (?:the |your |their |its |our |my )?(?:prices?|rates?|fees?|subscriptions?|premiums?)\b", 2.0),
     ],
     "quality": [
         r"\bbatter(?:y|ies)\b", r"\bmelted\b", r"\bstick drift\b", r"\bdrift\b", r"\boverheat\w*", r"\bsplit\b",
@@ -403,7 +404,7 @@ OTHER_TRADES = {
         r"\bnothing like (?:the |what )?(?:website|picture|photos?|description|listing|advert|ad)\b", r"\bnothing like\b",
         r"\bnot as (?:described|advertised|pictured|shown)\b", r"\bmisleading\b",
         r"\bout of sync\b", r"\bsubtitles\b", r"\baudio\b", r"\bsound\b",
-        r"\b(?:overcrowded|crowded)\b", r"\brefurbished\b", r"\bold\b(?<=so old)", r"\bworn\b",
+        r"\b(?:overcrowded|crowded)\b", r"\bstanding room\b", r"\bsardines\b", r"\brefurbished\b", r"\bold\b(?<=so old)", r"\bworn\b",
         r"\bwarning light\b", r"\bbroke (?:down|again|after)\b", r"\bfell (?:out|off|apart)\b", r"\bpeeling\b",
         r"\bpoor\b", r"\ba mess\b", r"\bnot fit for purpose\b", r"\bun(?:usable|watchable|playable|wearable)\b", r"\brubbish\b",
         r"\bleaking\b",
