@@ -333,6 +333,8 @@ GROUND = {
         "staff": [r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bsteward\b"],
         None: [r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b"],
     },
+    # a general aspect too: where nothing was checked in, "where is my order" awaits a delivery (lexicon-6)
+    "missing": {"delivery": [r"\bwhere is (?:it|my)\b", r"\bwhere (?:it|they) (?:is|are)\b"]},
 }
 
 # How customers of brands that do not fly word their complaints (lexicon-6): devices and software
@@ -414,7 +416,13 @@ OTHER_TRADES = {
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|never|still not|not) (?:\w+ )?(?:arrived|come|turned up|been (?:sent|dispatched|shipped))\b",
         r"\bstill not here\b", r"\b(?:to|will) arrive\b", r"\bprocessing\b", r"\bto ship\b", r"\bposted\b", r"\bforwarding\b",
         r"\bin the post\b", r"\bmail\b", r"\bcollect(?:ed|ion)?\b", r"\b(?:delivery|arrival) (?:date|window|slot)s?\b",
-        (r"\bstill not here\b", 2.0), r"\bwhere(?:'s| is) my\b",
+        (r"\bstill not here\b", 2.0), r"\bwhere's (?:it|my)\b",
+    ],
+    "staff": [
+        r"\breceptionists?\b", r"\bsales ?(?:m[ae]n|person|people|guy|team|reps?|assistants?)\b", r"\bushers?\b", r"\bguards?\b",
+        r"\bconductors?\b", r"\b(?:personal )?trainers?\b", r"\binstructors?\b", r"\btutors?\b", r"\bteachers?\b", r"\blecturers?\b",
+        r"\bplumbers?\b", r"\belectricians?\b", r"\bbuilders?\b", r"\bmovers\b", r"\bfront desk\b", r"\bhosts?\b",
+        r"\b(?:the |a |one )?(?:guy|man|woman|lady|lads|bloke) (?:came|turned up|said|told|just|who)\b", r"\btalked down\b", r"\brolled (?:her|his|their) eyes\b",
     ],
     "hold": [
         r"\bvoicemail\b", r"\bghosted\b", r"\bqueue position\b", r"\bposition \d+", r"\bnumber \d+ in the queue\b",
