@@ -333,8 +333,6 @@ GROUND = {
         "staff": [r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bsteward\b"],
         None: [r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b"],
     },
-    # a general aspect too: where nothing was checked in, "where is my order" awaits a delivery (lexicon-6)
-    "missing": {"delivery": [r"\bwhere is (?:it|my)\b", r"\bwhere (?:it|they) (?:is|are)\b"]},
 }
 
 # How customers of brands that do not fly word their complaints (lexicon-6): devices and software
