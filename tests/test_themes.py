@@ -637,4 +637,4 @@ def test_short_brands_benchmark_beats_the_baseline():
         topics += [r["topic"] for r in group]
     named = sum(bench.label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)
     ours, baseline = nmi(topics, keys), nmi(topics, bench.baseline([r["text"] for r in rows], len(set(topics))))
-    assert ours > baseline + 0.1 and named > 0.45, (ours, baseline, named)
+    assert ours > baseline + 0.2 and named > 0.5, (ours, baseline, named)
