@@ -412,7 +412,7 @@ OTHER_TRADES = {
     "delivery": [
         r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|never|still not|not) (?:\w+ )?(?:arrived|come|turned up|been (?:sent|dispatched|shipped))\b",
-        r"\bstill not here\b", r"\b(?:to|will) arrive\b", r"\bprocessing\b", r"\bto ship\b", r"\bposted\b", r"\bforwarding\b",
+        r"\b(?:to|will) arrive\b", r"\bprocessing\b", r"\bto ship\b", r"\bposted\b", r"\bforwarding\b",
         r"\bin the post\b", r"\bmail\b", r"\bcollect(?:ed|ion)?\b", r"\b(?:delivery|arrival) (?:date|window|slot)s?\b",
         (r"\bstill not here\b", 2.0), r"\bwhere's (?:it|my)\b",
     ],
