@@ -22,9 +22,9 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from .theme_lexicon import CONTEXT, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
+from .theme_lexicon import CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-5+context-2+phrases-1+propagation-1"
+METHOD_VERSION = "lexicon-6+context-2+phrases-1+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
@@ -194,11 +194,13 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
     joins = context_joins(Counter(dominant(scores)[0] for scores in english_scores.values()), min_size)
     labels = LABELS | {key: JOINED_LABELS.get(key, LABELS[key]) for key in joins.values()}
     for reply_id, scores in english_scores.items():
-        scores = in_context(scores, joins)
+        scores = english_scores[reply_id] = in_context(scores, joins)
         key, weight = dominant(scores)
         out[reply_id] = (key, labels[key], "en", weight)
         if clear_winner(scores, key):
             clear.add(reply_id)
+    for reply_id, (key, weight) in second_choices(out, english_scores, min_size).items():
+        out[reply_id] = (key, labels[key], "en", weight)
     for language, docs in sorted(by_language.items()):
         prefix = "" if language == "en" else f"{language}:"
         preferred = [k[len(prefix):] for k in previous_keys if k.startswith(prefix) and ":" not in k[len(prefix):]]
@@ -221,6 +223,22 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
     for reply_id, key in propagate(training, left, english_words).items():
         out[reply_id] = (key, labels[key], "en", PROPAGATED)
     return out
+
+
+def second_choices(assigned, scores, min_size=MIN_SIZE):
+    """{reply id: (key, weight)} for the replies whose aspect has too few replies to be a theme: the
+    aspect among the others they name that has enough ("the parcel came smashed" goes to deliveries
+    when smashed things are too rare this week to stand on their own), chosen as dominant() chooses."""
+    sizes = Counter(key for key, *_ in assigned.values())
+    moved = {}
+    for reply_id, weights in scores.items():
+        if sizes[assigned[reply_id][0]] >= min_size:
+            continue
+        standing = {key: w for key, w in weights.items() if sizes[FAMILY.get(key, key)] >= min_size}
+        key, weight = dominant(standing)
+        if key:
+            moved[reply_id] = (key, weight)
+    return moved
 
 
 def propagate(training, unknown, features, threshold=0.5):

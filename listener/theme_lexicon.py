@@ -335,6 +335,100 @@ GROUND = {
     },
 }
 
+# How customers of brands that do not fly word their complaints (lexicon-6): devices and software
+# updates, orders and tracking, plans and trials, prices quoted in money, things that do not close,
+# lock or fit, waits counted in minutes and days. Written from general customer-service knowledge
+# and read only where a question's replies are not about flying: the airline reading was tuned on
+# its own and does not change. {aspect: [patterns, as in ASPECTS]}, added to the aspect's own; a
+# pattern the aspect has already is read with the weight given here instead.
+OTHER_TRADES = {
+    "damage": [
+        r"\bscratch(?:ed|es)\b", r"\bsnapped\b", r"\bbent\b", r"\bdent(?:s|ed)?\b", r"\bchipped\b",
+        (r"\b(?:arrived|came|turned up|delivered) (?:\w+ ){0,3}(?:broken|damaged|cracked|snapped|scratched|bent|crushed|smashed|warm|leaking)", 2.0),
+        (r"\b(?:arrived|came|turned up) with (?:a |an )?(?:\w+ ){0,2}(?:crack|cracked|dent|split|hole|snapped|broken|ripped|scratch)\w*", 2.0),
+    ],
+    "missing": [
+        r"\b(?:gave|sent|got) (?:me |us |my \w+ )?the wrong\b", r"\bwrong (?:strength|dose|medication|medicine|prescription|model|version)\b",
+        r"\bno (?:cutlery|napkins|sauce|straws?|receipt|instructions|pedals|charger|cable|remote)\b", r"\bcan'?t find (?:it|my|them)\b",
+    ],
+    "contract": [
+        (r"\b(?:hard|impossible|difficult|easy) to cancel\b", 2.0), (r"\b(?:can'?t|cannot|won'?t let me) cancel\b", 2.0),
+        r"\b(?:free )?trials?\b", r"\b(?:annual|monthly|family|student|premium|basic|data|pro) (?:plan|tier|membership|pass)\b",
+        r"\btiers?\b", r"\bfair use\b", r"\bcover\b(?! (?:charge|letter))", r"\bpolicy\b", r"\bterms\b",
+        r"\b(?:lock(?:ed)?[- ]in|tie[d]? in)\b", r"\bupgrad(?:e|ed|ing) (?:me|my|to)\b", r"\bdowngrad\w*",
+    ],
+    "delay": [
+        (r"\b(?:\d+|two|three|four|five|six|several|many) (?:mins?|minutes|hours?|hrs?|days|weeks|months) (?:wait|late|behind|overdue|and counting)\b", 1.25),
+        (r"\b(?:waited|waiting|wait) (?:over |nearly |almost |about |for )?(?:an? |\d+ ?)(?:hour|hours|hrs?|min|mins|minutes|days|weeks|months)\b", 1.25),
+        (r"\btook (?:over |nearly |almost )?(?:\d+|two|three|four|five|six) (?:days|weeks|months)\b", 1.25),
+        (r"\btakes? (?:\d+|two|three|four|five|six) (?:days|weeks|months)\b", 1.5), r"\bhow long\b",
+        r"\b(?:meant|supposed|due|promised) to (?:arrive|come|leave|start|open|be ready|be here|be delivered)\b", r"\bdue (?:on|by)\b",
+        (r"\bwaited\b", 0.75), r"\bkeeps? (?:moving|changing|slipping|getting pushed)\b", r"\bstill not (?:ready|done|fixed|open)\b",
+        r"\b(?:ready|done|fixed|open) (?:till|until) \d", r"\bturned up (?:together|late)\b",
+    ],
+    "outage": [
+        r"\bservers?\b", r"\b(?:site|website|app|service|system|portal|chargers?|machines?|readers?)(?:'s| is| was| has been| been| are| were)? (?:\w+ )?(?:down|offline|out of service)\b",
+        r"\boffline\b(?! (?:mode|viewing|downloads?|access|maps?|play))", r"\bout of service\b",
+    ],
+    "app": [
+        r"\bupdates?\b(?<=the update)", r"\bupdate (?:broke|removed|moved|replaced|changed|deleted|wiped|killed)\b", r"\bfirmware\b",
+        r"\bbuttons?\b", r"\bsearch\b", r"\b(?:new |old )?design\b", r"\b(?:404|500)\b", r"\berror (?:\d+|code|message)\b",
+        r"\b(?:won'?t|doesn'?t|don'?t|didn'?t|not) (?:load|launch|open|sync|save|upload|download|play)\b", r"\bscreens? (?:freez|went black)\w*",
+        r"\bblack screen\b", r"\b(?:deleted|wiped|reset|vanished) (?:all |my |our )?\w+",
+        r"\bprogress\b", r"\boffline mode\b",
+        r"\bmarks? (?:me |my \w+ |the (?:correct |right )?answer )?(?:as )?(?:wrong|incorrect)\b",
+        r"\be-?sim\b", r"\bbanned\b", r"\bsuspended\b", r"\bcard (?:details|reader)\b",
+    ],
+    "billing": [
+        # a charge or a fee names billing where no one is flying ("charged $50 for my bag" is an airline's)
+        (r"\b(?:sur)?charge[ds]?\b", 2.0), (r"\bfees?\b", 2.0), r"\b(?:took|taken|charged) (?:my |the |me )?(?:\w+ )?(?:twice|again)\b",
+        (r"\breceipts?\b", 1.0), r"\bdebt\b", r"\bstatements?\b", r"\bran up\b", r"\bpremium (?:sms|numbers?|rate)\b",
+        r"\b(?:admin|booking|service|cleaning|transaction|redelivery|late|cancellation) fees?\b", r"\bnever (?:took|ordered|used|signed up)\b",
+        (r"\bmeters?\b", 1.0), r"\bdiscounts?\b", r"\bpay [£$€]\d",
+    ],
+    "refund": [
+        r"\b(?:want|get|need|getting) (?:it|that|my money|the difference|the money)(?: \w+)? back\b", r"\bthe difference\b",
+        r"\bgoodwill\b", r"\b(?:still )?owe (?:me|us)\b",
+    ],
+    "price": [
+        (r"[£$€]\d[\d,.]*(?:p| ?(?:a|per) (?:month|year|night|week))? (?:for|a|per|on)\b", 0.75), r"\b\d+ ?(?:quid|bucks|dollars|pounds)\b",
+        r"\bgreedy\b", (r"[£$€]\d", 0.5), r"\brobbery\b", r"\bup \d+ ?%", r"\b(?:price|rate) (?:freeze|match|guarantee)\b", r"\bcheaper\b",
+        r"\bpaying (?:£|\$|more|less|extra)\b", r"\bnot paying\b", r"\bworth (?:it|the money)\b",
+        r"\b(?:pricing|prices?) (?:changed|went up)\b", r"\bvaluation\b",
+        (r"\b(?:raised|raising|hiked|hiking|increased|put up) (?:the |your |their |its |our |my )?(?:prices?|rates?|fees?|subscriptions?|premiums?)\b", 2.0),
+    ],
+    "quality": [
+        r"\bbatter(?:y|ies)\b", r"\bmelted\b", r"\bstick drift\b", r"\bdrift\b", r"\boverheat\w*", r"\bsplit\b",
+        r"\bmou?ld\w*", r"\bdamp\b", r"\bmice\b", r"\bants\b", r"\bpests?\b", r"\bcockroach\w*", r"\bbed ?bugs?\b", r"\brotting\b",
+        r"\b(?:doesn'?t|don'?t|won'?t|didn'?t|does not|do not|will not|did not) (?:close|lock|open|fit|recline|charge|heat|drain|flush|stay)\b",
+        r"\bnothing like (?:the |what )?(?:website|picture|photos?|description|listing|advert|ad)\b", r"\bnothing like\b",
+        r"\bnot as (?:described|advertised|pictured|shown)\b", r"\bmisleading\b",
+        r"\bout of sync\b", r"\bsubtitles\b", r"\baudio\b", r"\bsound\b",
+        r"\b(?:overcrowded|crowded)\b", r"\bstanding room\b", r"\bsardines\b", r"\brefurbished\b", r"\bold\b(?<=so old)", r"\bworn\b",
+        r"\bwarning light\b", r"\bbroke (?:down|again|after)\b", r"\bfell (?:out|off|apart)\b", r"\bpeeling\b",
+        r"\bpoor\b", r"\ba mess\b", r"\bnot fit for purpose\b", r"\bun(?:usable|watchable|playable|wearable)\b", r"\brubbish\b",
+        r"\bleaking\b",
+    ],
+    "delivery": [
+        r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
+        r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|never|still not|not) (?:\w+ )?(?:arrived|come|turned up|been (?:sent|dispatched|shipped))\b",
+        r"\b(?:to|will) arrive\b", r"\bprocessing\b", r"\bto ship\b", r"\bposted\b", r"\bforwarding\b",
+        r"\bin the post\b", r"\bmail\b", r"\bcollect(?:ed|ion)?\b", r"\b(?:delivery|arrival) (?:date|window|slot)s?\b",
+        (r"\bstill not here\b", 2.0), r"\bwhere's (?:it|my)\b",
+    ],
+    "staff": [
+        r"\breceptionists?\b", r"\bsales ?(?:m[ae]n|person|people|guy|team|reps?|assistants?)\b", r"\bushers?\b", r"\bguards?\b",
+        r"\bconductors?\b", r"\b(?:personal )?trainers?\b", r"\binstructors?\b", r"\btutors?\b", r"\bteachers?\b", r"\blecturers?\b",
+        r"\bplumbers?\b", r"\belectricians?\b", r"\bbuilders?\b", r"\bmovers\b", r"\bfront desk\b", r"\bhosts?\b",
+        r"\b(?:the |a |one )?(?:guy|man|woman|lady|lads|bloke) (?:came|turned up|said|told|just|who)\b", r"\btalked down\b", r"\brolled (?:her|his|their) eyes\b",
+    ],
+    "hold": [
+        r"\bvoicemail\b", r"\bghosted\b", r"\bqueue position\b", r"\bposition \d+", r"\bnumber \d+ in the queue\b",
+        r"\bget back to (?:me|us)\b", r"\bchatbot\b", r"\bcase (?:number |ref\w* |#)?#?[a-z]*-?\d{3,}",
+        r"\bticket (?:#|no\.? )?\d{3,}", r"\bstill nothing\b", r"\bplease advise\b", r"\bis (?:there )?(?:a human|anyone)\b",
+    ],
+}
+
 
 def about_flying(texts):
     """True when FLYING_SHARE of `texts` (normalised replies to one question) use words only air travel uses."""
@@ -353,8 +447,12 @@ def _on_the_ground():
         for p in patterns:
             if key in GROUND and moved.get(_text(p)):
                 gained.setdefault(moved[_text(p)], []).append(p)
+    if set(OTHER_TRADES) - set(LABELS):
+        raise ValueError(f"OTHER_TRADES names aspects the lexicon does not have: {sorted(set(OTHER_TRADES) - set(LABELS))}")
+    rewritten = {key: {_text(p) for p in patterns} for key, patterns in OTHER_TRADES.items()}
     return [(key, label, weight,
-             [p for p in patterns if key not in GROUND or _text(p) not in moved] + gained.get(key, []))
+             [p for p in patterns if (key not in GROUND or _text(p) not in moved) and _text(p) not in rewritten.get(key, ())]
+             + gained.get(key, []) + OTHER_TRADES.get(key, []))
             for key, label, weight, patterns in ASPECTS]
 
 

@@ -565,3 +565,76 @@ def test_previous_periods():
     assert themes.previous_key("2026-W48") == "2026-W47"
     assert themes.previous_key("2027-W01") == "2026-W53"
     assert themes.previous_key("2026-11-08..2026-11-14") == "2026-11-01..2026-11-07"
+
+
+OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their customers word them
+    "prices": ["£7.80 for a small popcorn, come on", "£9 for a pint now?", "You raised the prices again",
+               "Greedy. Up 30% in a year"],
+    "website and app": ["Since the update the search button is gone", "The app won't load after the firmware update",
+                        "Error 500 every time I open it", "Black screen and then it closes"],
+    "contracts and subscriptions": ["Why is it so hard to cancel?", "The free trial turned into an annual plan",
+                                    "Can't cancel without ringing them", "Locked in until March apparently"],
+    "staff and agents": ["The receptionist rolled her eyes at me", "Your salesman promised free mats",
+                         "The usher did nothing about the talking", "Guy came, looked for 5 minutes and left"],
+}
+
+
+def test_other_trades_wording_where_no_one_flies():
+    texts = [t for group in OTHER_TRADES_REPLIES.values() for t in group]
+    out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
+    i = 0
+    for label, group in OTHER_TRADES_REPLIES.items():
+        assert [out[i + n][1] for n in range(len(group))] == [label] * len(group), (label, group)
+        i += len(group)
+
+
+def test_other_trades_words_leave_the_airline_reading_alone():
+    from listener.theme_groups import normalise
+    from listener.theme_lexicon import aspect_scores
+
+    charged = normalise("You charged me $50 for it")
+    assert aspect_scores(charged, flying=False)["billing"] == 2.0  # a charge names billing where no one flies
+    assert aspect_scores(charged, flying=True) == {"billing": 1.0}  # "charged $50 for my bag" is about the bag
+    firmware = normalise("The firmware broke it")
+    assert "app" in aspect_scores(firmware, flying=False) and "app" not in aspect_scores(firmware, flying=True)
+
+
+def test_a_reply_whose_aspect_is_too_rare_goes_to_another_theme_it_names():
+    deliveries = ["My parcel never arrived", "The courier left it at the wrong address", "The parcel is still at the depot",
+                  "Delivery driver threw it over the fence"]
+    smashed = ["The courier dropped it and it arrived smashed", "Parcel delivered crushed"]  # two: too few for a theme
+    alone = ["Too expensive"]  # names nothing that is a theme
+    out = group_replies([(i, t, "en") for i, t in enumerate(deliveries + smashed + alone)])
+    assert [out[i][1] for i in range(6)] == ["delivery and couriers"] * 6
+    assert out[6][0] == "other"
+
+
+@pytest.mark.parametrize("text", ["£4.80 for a cup of hot water", "order CN-552019 still not here", "position 38 in the queue",
+                                  "error 404 on every page", "premium up 30% at renewal", "case #771-0942, please advise"])
+def test_the_prefilter_runs_every_other_trades_pattern_that_matches(text):
+    from listener.theme_lexicon import GROUND_TABLES, candidates
+
+    matching = {regex for regex in GROUND_TABLES[0] if regex.search(text)}
+    assert matching and matching <= candidates(text, flying=False)
+
+
+def test_short_brands_benchmark_beats_the_baseline():
+    """The short version of benchmarks/themes.py --brands: all sectors pooled, against TF-IDF + k-means."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import csv
+
+    import themes as bench
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    with open(bench.BRANDS, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["label"] == "negative" and r["topic"] != "other"]
+    keys, labels, topics = [], [], []
+    for sector in sorted({r["sector"] for r in rows}):
+        group = [r for r in rows if r["sector"] == sector]
+        found = bench.our_themes([r["text"] for r in group])
+        keys += [f"{sector}:{k}" for k in found[0]]
+        labels += found[1]
+        topics += [r["topic"] for r in group]
+    named = sum(bench.label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)
+    ours, baseline = nmi(topics, keys), nmi(topics, bench.baseline([r["text"] for r in rows], len(set(topics))))
+    assert ours > baseline + 0.2 and named > 0.5, (ours, baseline, named)
