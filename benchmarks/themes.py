@@ -11,11 +11,12 @@ many replies keep a theme of the same name when one more day of replies arrives.
 
     .venv/bin/python benchmarks/themes.py --brands
 
-Themes beyond airlines: benchmarks/data/other-brands.tsv (replies to invented brands in nine
-sectors, written for this project; `topic` of each negative reply annotated by someone who never
-saw our themes). Per sector, and for the sectors read while writing the lexicon and the held-out
-ones, NMI, ARI, "named" (TOPIC_WORDS) and "other" of the negative replies against `topic`; and the
-same for benchmarks/data/other-brands-blind.tsv (six more sectors, never read while writing).
+Themes beyond airlines: replies to invented brands written for this project (benchmarks/data/,
+README there), the `topic` of each negative reply annotated by its author or by someone who never
+saw our themes. Per file and sector (a question each) NMI, ARI, "named" (TOPIC_WORDS) and "other" of
+the negative replies against `topic`, and pooled: the sectors of other-brands.tsv read while writing
+the lexicon and the held-out ones, other-brands-blind.tsv (blind until lexicon-5), and the X,
+Reddit and Mastodon/Bluesky sets nobody choosing lexicon words has read.
 
     .venv/bin/python benchmarks/themes.py --ceiling
 
@@ -38,7 +39,10 @@ from listener.theme_groups import group_replies
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cs-tweets" / "airline-tweets-dev.csv"
 BRANDS = Path(__file__).resolve().parent / "data" / "other-brands.tsv"
-BLIND = Path(__file__).resolve().parent / "data" / "other-brands-blind.tsv"  # six more sectors, written and annotated blind
+DATA_DIR = Path(__file__).resolve().parent / "data"
+UNSEEN_SINCE_LEXICON_5 = (DATA_DIR / "other-brands-blind.tsv",)  # six more sectors, blind until lexicon-5 was final
+# Written 2026-11-27 and read by no one choosing lexicon words (benchmarks/data/README.md).
+UNSEEN = tuple(DATA_DIR / f"brands-{name}.tsv" for name in ("x", "reddit", "fediverse"))
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # read reply by reply while writing
 HELD_OUT_SECTORS = ("software", "rail", "hotel")  # only their totals were looked at
 
@@ -131,26 +135,29 @@ def brands():
     """Our themes of each sector's negative replies against the annotated topics."""
     from sklearn.metrics import adjusted_rand_score as ari
     from sklearn.metrics import normalized_mutual_info_score as nmi
-    rows = []
-    for path in (BRANDS, BLIND):
+    found = {}  # (file, sector): (topics, keys, labels)
+    for path in (BRANDS,) + UNSEEN_SINCE_LEXICON_5 + UNSEEN:
         with open(path, newline="", encoding="utf-8") as f:
-            rows += [r for r in csv.DictReader(f, delimiter="\t") if r["label"] == "negative" and r["topic"] != "other"]
-    blind_sectors = tuple(sorted({r["sector"] for r in rows} - set(READ_SECTORS + HELD_OUT_SECTORS)))
-    found = {}  # sector: (topics, keys, labels)
-    for sector in READ_SECTORS + HELD_OUT_SECTORS + blind_sectors:
-        group = [r for r in rows if r["sector"] == sector]
-        keys, labels = our_themes([r["text"] for r in group])
-        found[sector] = ([r["topic"] for r in group], keys, labels)
+            rows = [r for r in csv.DictReader(f, delimiter="\t") if r["label"] == "negative" and r["topic"] != "other"]
+        for sector in dict.fromkeys(r["sector"] for r in rows):
+            group = [r for r in rows if r["sector"] == sector]
+            keys, labels = our_themes([r["text"] for r in group])
+            found[path.stem, sector] = ([r["topic"] for r in group], keys, labels)
     print("\n## other brands (negative replies, topic \"other\" left out; a question per sector)")
-    print(f"{'sector':<22} {'n':>5} {'NMI':>6} {'ARI':>6} {'named':>6} {'other':>6}")
-    pools = [(s, [s]) for s in READ_SECTORS + HELD_OUT_SECTORS + blind_sectors]
-    pools += [("read (6 sectors)", READ_SECTORS), ("held out (3 sectors)", HELD_OUT_SECTORS),
-              (f"blind ({len(blind_sectors)} sectors)", blind_sectors)]
-    for name, sectors in pools:
-        topics, keys, labels = ([x for s in sectors for x in found[s][i]] for i in range(3))
+    print(f"{'file / sector':<34} {'n':>5} {'NMI':>6} {'ARI':>6} {'named':>6} {'other':>6}")
+
+    def pool(name, paths, sectors=None):
+        return name, [k for k in found if k[0] in {p.stem for p in paths} and (sectors is None or k[1] in sectors)]
+
+    pools = [(f"{stem} / {sector}", [(stem, sector)]) for stem, sector in found]
+    pools += [pool("read (6 sectors)", (BRANDS,), READ_SECTORS), pool("held out (3 sectors)", (BRANDS,), HELD_OUT_SECTORS),
+              pool("blind until lexicon-5 (6 sectors)", UNSEEN_SINCE_LEXICON_5)]
+    pools += [pool(f"unseen: {p.stem}", (p,)) for p in UNSEEN] + [pool("unseen: all three", UNSEEN)]
+    for name, keys_of_pool in pools:
+        topics, keys, labels = ([x for k in keys_of_pool for x in found[k][i]] for i in range(3))
         named = sum(label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)
         other = sum(k == "other" for k in keys) / len(topics)
-        print(f"{name:<22} {len(topics):>5} {nmi(topics, keys):6.3f} {ari(topics, keys):6.3f} {named:6.1%} {other:6.1%}")
+        print(f"{name:<34} {len(topics):>5} {nmi(topics, keys):6.3f} {ari(topics, keys):6.3f} {named:6.1%} {other:6.1%}")
 
 
 def synthetic(rows, n, rng):
