@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 
 from .theme_lexicon import CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-6+context-2+phrases-1+propagation-1"
+METHOD_VERSION = "lexicon-6+choice-1+context-2+phrases-1+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it

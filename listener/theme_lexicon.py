@@ -11,7 +11,7 @@ more specific ones are listed first). Some aspects are shown as one theme (FAMIL
 aspects (bags, aircraft, crew, seats and comfort) read only words that are about them; a general
 aspect takes an airline one's sense only where that is the question's subject (CONTEXT), and
 where a question's replies are not about flying (FLYING_WORDS) the airline aspects' general words
-take the sense other trades give them (GROUND).
+take the sense other trades give them (GROUND); where they are, money counts half (AIRBORNE).
 
 English only: replies in other languages are grouped by their own words (see theme_groups).
 """
@@ -29,7 +29,9 @@ _MISSING_SENSES = (r"(?! (?:a |my |our |the |out |another )?(?:day|days|connect\
 # (key, label, weight per match, patterns). Patterns are regular expressions over lower-cased
 # text with URLs and @handles removed (\b marks word edges), or (pattern, own weight).
 ASPECTS = [
-    ("damage", "damaged or broken items", 1.5, [
+    # an event that broke the thing or ended the plan is what the reply is about, even where it names customer
+    # service (3) too: damage and cancellations weigh 3 and 4 (choice-1)
+    ("damage", "damaged or broken items", 3.0, [
         r"\bdamag(?!e\b)\w*", r"\bdamage\b(?! (?:has been|is|was) done| control)", r"\bbroken (?:bag|suitcase|luggage|handle|wheel|item|parcel|box)",
         r"\b(?:smashed|crushed|ripped|torn|dented|cracked|shattered|squashed)\b",
         r"\bbroke (?:my |our |the |a )?(?:\w+ )?(?:bag|suitcase|luggage|handle|wheel|stroller|car ?seat)",
@@ -63,7 +65,7 @@ ASPECTS = [
         r"\bsign(?:ed)? up\b", r"\bswitch(?:ed|ing)? (?:supplier|provider|network|bank|tariff)s?\b",
         r"\bswitch(?:ed|ing)? (?:to|from) (?:you|them|another (?:supplier|provider|network|bank))\b",
     ]),
-    ("cancellation", "cancellations", 2.0, [
+    ("cancellation", "cancellations", 4.0, [
         r"\bcancel(?<!\bi cancel)(?<!\bwe cancel)\w*",  # what the customer cancelled is context
         r"\bcanx\b", r"\bc(?<!\bi c)(?<!\bwe c)a?ncle?d\b", r"\bcxl\w*", r"\bcnx?ld\b", r"\bvoided\b",
         r"\bcalled off\b", r"\bscrapped\b",
@@ -430,6 +432,12 @@ OTHER_TRADES = {
 }
 
 
+# Where people fly, what was paid, charged or refunded is the price of a trip that went wrong: "a refund
+# for my cancelled flight" and "$200 to change my flight" are about the cancellation and the booking.
+# There the money aspects count half (choice-1); elsewhere a bill or a price rise is the complaint.
+AIRBORNE = {"billing": 0.5, "refund": 0.5, "price": 0.5}
+
+
 def about_flying(texts):
     """True when FLYING_SHARE of `texts` (normalised replies to one question) use words only air travel uses."""
     texts = list(texts)
@@ -576,7 +584,17 @@ def _tables(aspects):
     return ({regex: (i, key, w) for i, (key, w, regex) in enumerate(in_order)},) + _index(compiled)
 
 
-FLYING, GROUND_TABLES = _tables(ASPECTS), _tables(_on_the_ground())
+def _in_the_air():
+    """ASPECTS where the replies are about flying: the money aspects' weights times AIRBORNE."""
+    def scaled(key, pattern):
+        if key not in AIRBORNE:
+            return pattern
+        return (pattern[0], pattern[1] * AIRBORNE[key]) if isinstance(pattern, tuple) else pattern
+    return [(key, label, weight * AIRBORNE.get(key, 1.0), [scaled(key, p) for p in patterns])
+            for key, label, weight, patterns in ASPECTS]
+
+
+FLYING, GROUND_TABLES = _tables(_in_the_air()), _tables(_on_the_ground())
 _WORD = re.compile(r"[a-z]+")
 _NONE = frozenset()
 

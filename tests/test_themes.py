@@ -155,10 +155,12 @@ def test_never_mixes_languages():
     ("Cancelled my flight, now I need a new booking", "cancellation"),
     ("Flight canx again, now I need a new booking", "cancellation"),  # abbreviations count too
     ("On hold for two hours trying to change my booking", "support"),  # on hold is in the customer service family
-    ("Got billed for a subscription I cancelled", "billing"),  # the customer cancelled: the bill is the problem
-    ("Got billed for a subscription I canceled", "billing"),
-    ("Got billed for a subscription I cancled", "billing"),  # misspelt, still what the customer cancelled
     ("They broke my suitcase and my bag came back soaked", "damage"),
+    # the event that ended the plan or broke the thing, even where customer service is named too (choice-1)
+    ("Flight cancelled, CS useless", "cancellation"),
+    ("They damaged my stroller, CS shrugged", "damage"),
+    # where people fly, money is the price of the trip: what it was paid for is the complaint
+    ("Overcharged for my ticket", "booking"),
     # the people: crew on board, agents on the ground
     ("The flight attendant was so rude to my mother", "crew"),
     ("The gate agent was rude and unprofessional", "staff"),
@@ -191,6 +193,20 @@ def test_aspect_rules(text, key):
     from listener.theme_lexicon import aspect_scores, dominant
 
     assert dominant(aspect_scores(normalise(text)))[0] == key
+
+
+@pytest.mark.parametrize("text, key", [
+    ("Got billed for a subscription I cancelled", "billing"),  # the customer cancelled: the bill is the problem
+    ("Got billed for a subscription I canceled", "billing"),
+    ("Got billed for a subscription I cancled", "billing"),  # misspelt, still what the customer cancelled
+    ("Overcharged for my ticket", "billing"),  # a concert's ticket: where no one flies, money counts in full
+    ("Flight cancelled, CS useless", "cancellation"),  # the events weigh the same on the ground
+])
+def test_aspect_rules_on_the_ground(text, key):
+    from listener.theme_groups import normalise
+    from listener.theme_lexicon import aspect_scores, dominant
+
+    assert dominant(aspect_scores(normalise(text), flying=False))[0] == key
 
 
 @pytest.mark.parametrize("text, key", [
@@ -594,7 +610,8 @@ def test_other_trades_words_leave_the_airline_reading_alone():
 
     charged = normalise("You charged me $50 for it")
     assert aspect_scores(charged, flying=False)["billing"] == 2.0  # a charge names billing where no one flies
-    assert aspect_scores(charged, flying=True) == {"billing": 1.0}  # "charged $50 for my bag" is about the bag
+    # "charged $50 for my bag" is about the bag: a charge weighs 1, and money counts half where people fly
+    assert aspect_scores(charged, flying=True) == {"billing": 0.5}
     firmware = normalise("The firmware broke it")
     assert "app" in aspect_scores(firmware, flying=False) and "app" not in aspect_scores(firmware, flying=True)
 
