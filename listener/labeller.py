@@ -43,7 +43,7 @@ COMPLAINT_CUES = [
           r"|ignor(?:e|ed|ing)|excuses?|lied|lying|liars?|ruin(?:ed|s)?|screwed|hanging up|paid for|cost me"
           r"|(?:never|won'?t|not) (?:fly(?:ing)?|use|book(?:ing)?|recommend)(?: with)? (?:you|again|u)"
           r"|switch(?:ing)? to|last time|what a joke|no excuse)\b"),
-    (1.5, r"\b(?:(?:doesn'?t|does not|didn'?t|won'?t|isn'?t|not|wasn'?t|can'?t) (?:work(?:ing)?|load(?:ing)?|let me"
+    (1.5, r"\b(?:(?:doesn'?t|does not|didn'?t|won'?t|isn'?t|not|wasn'?t|can'?t|couldn'?t|could not) (?:work(?:ing)?|load(?:ing)?|let me"
           r"|help(?:ing)?|get|find|log|check|book|change|reach|call|understand|believe)|error|crash(?:es|ed|ing)?"
           r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi) down|glitch|bug(?:gy)?|keeps? (?:crashing"
           r"|failing|telling|saying|getting))\b"),
@@ -102,7 +102,7 @@ COMPLAINT_CUES = [
           r"|outta)|outta here|(?:do not|don'?t|never) (?:fly|buy|shop|order|bank) (?:with|from|at)|(?:calls?|chat)"
           r" (?:drop(?:s|ped)?|disconnects?|cuts? out)|takes? me back to|(?:go|gone|went|goes) (?:quiet|silent)"
           r"|forgot(?:ten)? (?:to|my|our)|(?:been|keep|kept) trying|given up|whereabouts unknown|anti-?consumer"
-          r"|low standards?|tone deaf|sub-?standard|sub-?par|(?:not|isn'?t|wasn'?t|hardly) (?:\w+ )?acceptable"
+          r"|low standards?|tone deaf|sub-?standard|sub-?par|(?:not|isn'?t|wasn'?t|hardly) (?:\w+ )?(?:acceptable|ok|okay)"
           r"|as (?:per )?usual|until now|however|just wow|sheesh|see ya|screw you|ticks? me off|pissed|heads? out of|bs"
           r"|crap|damn|hell|f[u*]ck\w*|sh[i*]t\w*|atrocious|lacking|sarcastic(?:ally)?|how you treat|owe (?:me|us)"
           r"|not happening|by no means)\b"),
@@ -193,7 +193,7 @@ COMPLAINT_CUES = [
 
 SARCASM_CUES = [
     r"\b(?:great|awesome|perfect|wonderful|fantastic|love|lovely|nice|super|yay),? (?:another|again|more)\b",
-    r"\b(?:thanks|thank you) (?:a lot|for nothing|for not|for never|for (?:ruining|losing|cancel+ing|delaying"
+    r"\b(?:thanks|thank you) (?:a lot|for nothing|for not|for never|for (?:ruining|losing|cancel+ing|delaying|(?:messing|screwing|effing|mucking|fouling|stuffing) (?:\w+ )?up"
     r"|leaving|forcing|making me wait|wasting|nothing)|for (?:the|your) (?:canned|automated|generic|scripted|robotic"
     r"|copy|useless|unhelpful|non[- ]?helpful|standard))\b",
     r"\b(?:way to go|nice job|good job|great job|well done|bravo|nice work)\b.*\b(?:not|no|never|lost|delay"
@@ -310,6 +310,8 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 # listener.matching compiles the cue lists to the same matches as re.compile, in fewer steps.
 _POLITE = compile_fast(POLITE_WORDS)
 _COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
+_QUESTION_MARKS = [p for _, p in COMPLAINT_CUES].index(r"\?{2,}|\?!|!\?")
+_REQUEST_WORDS = compile_fast(REQUEST_CUES.replace(r"\?|", "", 1))
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
 _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
@@ -365,7 +367,7 @@ def _without_brand_names(text, words):
 def features(text):
     """The labeller's inputs for `text`."""
     text = _as_text(text)
-    plain = body(text).lower()
+    plain = body(text).lower().replace("’", "'")  # (phones type ’: the cues spell it ')
     has_emoji = not plain.isascii()  # (no emoji is ASCII)
     neg_emoji = has_emoji and not _NEGATIVE_EMOJI.isdisjoint(plain)
     pos_emoji = has_emoji and not _POSITIVE_EMOJI.isdisjoint(plain)
@@ -381,6 +383,11 @@ def features(text):
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
     sarcasm = sarcasm or love_how and bool(complaint or scores["neg"] or negations or neg_emoji)
+    # Clearly glad words: "??" and "?!" are excitement, not a complaint; a bare question half a request.
+    if scores["compound"] >= 0.5:
+        complaint -= _COMPLAINT_WEIGHTS[_QUESTION_MARKS] * complaints[_QUESTION_MARKS]
+        if request and not _REQUEST_WORDS.search(plain):
+            request = 0.5
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],
@@ -391,7 +398,7 @@ def features(text):
         "praise": math.log1p(praise),
         "neg_emoji": float(neg_emoji),
         "pos_emoji": float(pos_emoji),
-        "request": 1.0 if request else 0.0,
+        "request": float(request),
         "exclaim": 1.0 if "!" in plain else 0.0,
         "short": 1.0 if len(plain.split(None, 3)) <= 3 else 0.0,  # (a fourth word makes a fourth piece)
         "negation": math.log1p(negations),
