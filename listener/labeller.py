@@ -30,7 +30,7 @@ COMPLAINT_CUES = [
     (2.0, r"\b(?:on hold|hold times?|been holding|hung up|disconnect(?:ed)?|no (?:one|body) (?:answers?|picks?|is)"
           r"|no (?:answer|response|reply|help|update|info(?:rmation)?|call ?back)|never (?:got|received|heard|answered"
           r"|responded|arrived|showed)|still (?:waiting|no|not|haven'?t|hasn'?t|nothing|on hold|stuck|sitting)"
-          r"|(?:waiting|waited|sitting|sat) (?:for|on|in|at|here|over|almost|nearly|more)|wait(?:ing)? times?)\b"),
+          r"|(?:waiting|waited|sitting|sat) (?:for|on|in|at|here|over|almost|nearly|more|a|an|all|since)|wait(?:ing)? times?)\b"),
     (2.0, r"\b(?:lost|missing|misplaced|damaged|broken|destroyed|ripped|torn|delayed) (?:bags?|luggage|baggage|"
           r"suitcases?|items?|package|order|parcel|stroller|car ?seat)\b|\b(?:bags?|luggage|baggage|suitcases?|package"
           r"|order|parcel) (?:is |was |are |were |has been |got |still )?(?:lost|missing|damaged|broken|delayed"
@@ -77,7 +77,7 @@ COMPLAINT_CUES = [
           r"|deserve(?:s|d)? better|learn from|is this how you|if you can call it that|unreal|unbelievable|poorly"
           r"|hangs? up|hanging up on|dead air|unreachable|understaffed|too busy|screw(?:ed)? up|locked (?:me|myself|us) out"
           r"|queu(?:e|ing)|over an? (?:hour|hr)|(?:that|which|one that) actually works|getting my business"
-          r"|(?:my|our) business elsewhere|despise|hate)\b"),
+          r"|(?:my|our) business elsewhere|despise|hate[sd]?)\b"),
     (1.5, r"\?{2,}|\?!|!\?"),
     # Losing patience or trust, asking to be heard by a person.
     (1.5, r"\b(?:losing (?:trust|faith|patience)|lost (?:all )?(?:trust|faith|patience)|no (?:more )?faith"
@@ -186,7 +186,7 @@ COMPLAINT_CUES = [
     (1.0, r"\b(?:you (?:should|need to|ought to|might want to|could at least|could (?:train|hire|fix|try|add|get"
           r"|have))|how about (?:some|a|more|hiring|training|you)|maybe (?:find|try|hire|train|fix|get))\b"),
     # Praise denied or wished for: outweighs the praise word it contains.
-    (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
+    (3.0, r"\b(?:(?:less than |not (?:a |an )?(?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good"
           r"|better))\b"),
 ]
@@ -310,8 +310,6 @@ READ_EMOJI = set(NEGATIVE_EMOJI + POSITIVE_EMOJI)
 # listener.matching compiles the cue lists to the same matches as re.compile, in fewer steps.
 _POLITE = compile_fast(POLITE_WORDS)
 _COMPLAINT_WEIGHTS = [w for w, _ in COMPLAINT_CUES]
-_QUESTION_MARKS = [p for _, p in COMPLAINT_CUES].index(r"\?{2,}|\?!|!\?")
-_REQUEST_WORDS = compile_fast(REQUEST_CUES.replace(r"\?|", "", 1))
 # In a reply to a brand, "not", "can't", "never" mostly report that something did not happen.
 _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither|nor|cannot|unable|without|(?:ca|do|wo|did|is|does|was"
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
@@ -383,11 +381,6 @@ def features(text):
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
     sarcasm = sarcasm or love_how and bool(complaint or scores["neg"] or negations or neg_emoji)
-    # Clearly glad words: "??" and "?!" are excitement, not a complaint; a bare question half a request.
-    if scores["compound"] >= 0.5:
-        complaint -= _COMPLAINT_WEIGHTS[_QUESTION_MARKS] * complaints[_QUESTION_MARKS]
-        if request and not _REQUEST_WORDS.search(plain):
-            request = 0.5
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],
@@ -398,7 +391,7 @@ def features(text):
         "praise": math.log1p(praise),
         "neg_emoji": float(neg_emoji),
         "pos_emoji": float(pos_emoji),
-        "request": float(request),
+        "request": 1.0 if request else 0.0,
         "exclaim": 1.0 if "!" in plain else 0.0,
         "short": 1.0 if len(plain.split(None, 3)) <= 3 else 0.0,  # (a fourth word makes a fourth piece)
         "negation": math.log1p(negations),
