@@ -319,8 +319,8 @@ INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|wil
 # Counts of each complaint cue, of thanks and of praise, then whether any sarcasm, gratitude,
 # request and inquiry cue occurs: one pass over the text for the cues that start a word.
 _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
-                ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES,
-                 LOVE_HOW_CUES])
+                ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
+_LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
@@ -373,14 +373,15 @@ def features(text):
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     words_only = _without_brand_names(text, words_only)
     scores = polarity_scores(words_only)
-    *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry, love_how = _SCAN(plain)
+    *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
     negations = len(_NEGATION.findall(plain))
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
-    sarcasm = sarcasm or love_how and bool(complaint or scores["neg"] or negations or neg_emoji)
+    if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
+        sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],

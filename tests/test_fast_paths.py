@@ -128,11 +128,11 @@ def reference_cues(monkeypatch):
     counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES,
                                                                                  labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS]]
     searched = [re.compile("|".join(f"(?:{p})" for p in patterns)) for patterns in (
-        labeller.SARCASM_CUES, [labeller.GRATITUDE_CUES], [labeller.REQUEST_CUES], [labeller.INQUIRY_CUES],
-        [labeller.LOVE_HOW_CUES])]
+        labeller.SARCASM_CUES, [labeller.GRATITUDE_CUES], [labeller.REQUEST_CUES], [labeller.INQUIRY_CUES])]
     monkeypatch.setattr(labeller, "_SCAN", lambda text: [len(rx.findall(text)) for rx in counted] + [
         rx.search(text) is not None for rx in searched])
     monkeypatch.setattr(labeller, "_POLITE", re.compile(labeller.POLITE_WORDS))
+    monkeypatch.setattr(labeller, "_LOVE_HOW", re.compile(labeller.LOVE_HOW_CUES))
 
 
 def reference_detect(text):
