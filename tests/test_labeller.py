@@ -199,8 +199,8 @@ STILL_COMPLAINTS = [
     "still waiting for my refund",
     "can't wait any longer for my refund",
     "can't wait to get off this plane, 4 hours on the tarmac",
-    "I’ve been waiting a week and nobody has called",
-    "Couldn’t get through to anyone on the phone",
+    "I’ve been waiting ages and nobody has called",
+    "This app doesn’t make any sense",
     "thanks for messing up my order",
     "not a happy customer",
 ]
