@@ -399,11 +399,11 @@ def features(text):
         "negation": math.log1p(negations),
         "inquiry": 1.0 if inquiry else 0.0,
         "gratitude": 1.0 if gratitude else 0.0,
-        # A glad statement with no complaint cue that asks nothing reads as VADER reads it (cs-5): in
-        # a reply to a brand it is mostly a comment, in an ordinary tweet how someone feels. (Not a
-        # reply with no sentiment at all: it stays neutral at 0.54, sure enough to anchor.)
-        "plain": 1.0 if scores["compound"] > 0 and not (complaint or request or inquiry)
-        else 0.0,
+        # A statement VADER reads as glad, with no complaint cue, that asks nothing, reads as VADER reads
+        # it (cs-5): in a reply to a brand mostly a comment, in an ordinary tweet how someone feels.
+        # (VADER's words, not our praise cues: a praise-only reply would sit in a three-way tie, below
+        # the confidence the workspace model anchors on.)
+        "plain": 1.0 if scores["compound"] > 0 and not (complaint or request or inquiry) else 0.0,
     }
 
 
