@@ -219,9 +219,15 @@ def load(db):
     from .scoring import BASE_VERSION
 
     row = latest(db)
+    if row is not None and not _built_on(row["version"], BASE_VERSION):
+        return BASE_VERSION, None  # its columns are an older labeller's features: the labeller alone until retrained
     if row is None or row["model"] is None:
         return (row["version"] if row else BASE_VERSION), None
     return row["version"], Model.from_bytes(row["model"])
+
+
+def _built_on(version, base_version):
+    return version == base_version or version.startswith(base_version + "+")
 
 
 def needs_training(db):
@@ -232,7 +238,7 @@ def needs_training(db):
     mark = corrections_mark(db)
     if row is None:
         return mark[0] > 0
-    if row["version"] != BASE_VERSION and not row["version"].startswith(BASE_VERSION + "+"):
+    if not _built_on(row["version"], BASE_VERSION):
         return True  # its weights are over the old labeller's features: learn again on the new one
     return (row["corrections"], row["last_correction_at"]) != mark
 

@@ -132,6 +132,7 @@ def reference_cues(monkeypatch):
     monkeypatch.setattr(labeller, "_SCAN", lambda text: [len(rx.findall(text)) for rx in counted] + [
         rx.search(text) is not None for rx in searched])
     monkeypatch.setattr(labeller, "_POLITE", re.compile(labeller.POLITE_WORDS))
+    monkeypatch.setattr(labeller, "_LOVE_HOW", re.compile(labeller.LOVE_HOW_CUES))
 
 
 def reference_detect(text):

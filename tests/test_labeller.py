@@ -183,6 +183,54 @@ def test_look_alikes_that_are_not_complaints_are_not_negative(text):
     assert labeller.label(text)[0] != "negative"
 
 
+# cs-5: ordinary happy tweets are not complaints. "Can't wait to" is eagerness, "love how" is sarcasm only
+# when something went wrong, and a statement with no complaint that asks nothing reads as VADER reads it.
+ORDINARY_POSITIVE = [
+    "can't wait for the weekend, finally some sleep",
+    "Can’t wait to see you all at the reunion, so excited",
+    "I love how the light comes through the trees in the morning",
+    "love how quiet the new carriages are",
+    "Band practice went well tonight",
+]
+STILL_COMPLAINTS = [
+    "love how you charged me twice",
+    "gotta love how the app logs me out every time",
+    "still waiting for my refund",
+    "can't wait any longer for my refund",
+    "can't wait to get off this plane, 4 hours on the tarmac",
+    "I’ve been waiting ages and nobody has called",
+    "This app doesn’t make any sense",
+    "thanks for messing up my order",
+    "not a happy customer",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_POSITIVE)
+def test_ordinary_happy_tweets_are_positive(text):
+    assert labeller.label(text)[0] == "positive"
+
+
+@pytest.mark.parametrize("text", STILL_COMPLAINTS)
+def test_complaints_near_those_cues_stay_negative(text):
+    assert labeller.label(text)[0] == "negative"
+
+
+@pytest.mark.parametrize("text", ["Sunday roast with the family", "Just booked a trip to see my sister in June",
+                                  "Is the store open on Sunday?"])
+def test_a_plain_statement_without_sentiment_stays_neutral(text):
+    assert labeller.label(text)[0] == "neutral"
+
+
+def test_eagerness_is_not_a_complaint():
+    assert labeller.label("Can’t wait to see you all at the reunion")[0] != "negative"
+
+
+def test_eagerness_is_neither_a_wait_nor_a_negation():
+    eager, plain = labeller.features("I can't wait to try it"), labeller.features("I want to try it")
+    assert (eager["complaint"], eager["negation"]) == (plain["complaint"], plain["negation"]) == (0.0, 0.0)
+    assert eager["praise"] > plain["praise"]
+
+
 @pytest.mark.parametrize("text, language", [
     ("Ich warte seit drei Stunden auf meinen Koffer, das ist unglaublich.", "de"),
     ("Mein Paket ist immer noch nicht angekommen.", "de"),

@@ -216,6 +216,20 @@ def test_one_correction_moves_little(workspace):
     assert review.stats(db)["agreement"] is None  # too few corrections to cross-validate
 
 
+def test_a_model_built_on_an_older_labeller_is_not_used_until_retrained(workspace, monkeypatch):
+    db, texts = workspace
+    correct_some(db, texts)
+    trained, _ = scoring.refresh(db, NOW)
+    assert workspace_model.load(db)[1] is not None
+    newer = scoring.BASE_VERSION.replace(f"+{labeller.VERSION}", "+cs-next")
+    monkeypatch.setattr(scoring, "BASE_VERSION", newer)  # as after an upgrade whose features differ
+    assert workspace_model.load(db) == (newer, None)  # its columns would be read as the new features
+    assert workspace_model.needs_training(db)
+    retrained, relabelled = scoring.refresh(db, NOW)
+    assert retrained["version"].startswith(newer + "+") and relabelled == len(texts)
+    assert workspace_model.load(db)[1] is not None
+
+
 def test_least_certain_is_lowest_confidence_first_ties_in_order():
     assert review.least_certain([0.9, 0.4, 0.7, 0.4, 0.5], 3) == [1, 3, 4]
     assert review.least_certain([0.9], 5) == [0]
