@@ -189,6 +189,17 @@ COMPLAINT_CUES = [
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good"
           r"|better))\b"),
+    # cs-5: fed up, a verdict that politeness around it does not soften,
+    # a rival preferred: complaints in any sector that VADER reads as mild or kind.
+    (1.5, r"\b(?:(?:sick|tired|weary) (?:and tired )?of|fed up|had enough|fuming|livid|seething|irate|outraged|heated"
+          r"|gutted|bummed|peeved|miffed|let alone|(?:can'?t|couldn'?t|didn'?t|won'?t) even"
+          r"|ever again|nothing (?:done|fixed|resolved|sorted|changed|happened)|(?:your|their) loss|time for a change"
+          r"|(?:so much |way |far |much |a lot |lots )?better than (?:you|u|ur|yours|this|that)\b(?! (?:expected|thought"
+          r"|hoped|ever|before))|(?:sour|bad|bitter|nasty) taste|the fun out of|turn(?:ed|ing|s)? (?:\w+ )?(?:customers"
+          r"|people|passengers|us|me) away)\b"),
+    # cs-5: "not a happy customer" is praise denied.
+    (3.0, r"\bnot (?:a|one) (?:very )?(?:happy|satisfied|pleased|impressed|loyal) (?:customer|camper|client|passenger"
+          r"|user|guest|member|traveller|traveler|shopper)\b"),
 ]
 
 SARCASM_CUES = [
@@ -217,6 +228,11 @@ SARCASM_CUES = [
     r"|didn'?t|won'?t|isn'?t|wasn'?t|never|can'?t|don'?t)\b",
     r"\b(?:(?:doing|does|did) (?:a lot of|some) heavy lifting|narrows it down|at least (?:it'?s|its|they'?re|you'?re|ur"
     r"|you are) consistent|good luck with that|(?:what a|big) surprise|surprise,? surprise|who (?:knew|would have thought))\b",
+    # cs-5: thanks for a harm done, or for a lesson the customer did not want.
+    r"\b(?:thanks|thank you|thx|ty|cheers) (?:so much |again |guys |a lot )?for (?:(?:reminding|showing|teaching|letting)"
+    r" (?:me|us) (?:how|that|why|what)|(?:charging|overcharging|ignoring|stranding|bumping|downgrading|misplacing"
+    r"|breaking|damaging|dishonou?ring|messing|screwing|hanging up|lying|wasting|losing|ruining|keeping (?:me|us)"
+    r" (?:waiting|on hold)|the (?:runaround|run around|delay|wait)))\b",
 ]
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
@@ -320,6 +336,13 @@ _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAI
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
+# cs-5: names of a brand's departments, programs and products, which VADER reads as praise ("customer
+# care" +2.2, "credit card" +1.6, "rewards number" +2.1); like a brand's name, they say nothing of
+# how the customer feels.
+_SERVICE_NAMES = compile_fast(r"\b(?:customer (?:care|support)|(?:tech|technical) support|(?:care|support) (?:team|line|desk"
+                              r"|center|centre|department|agents?|staff)|credit cards?|(?:flight|travel|trip|store|account"
+                              r"|future|airline|\d+) credits?|rewards? (?:program|points|card|number|account|member(?:ship)?)"
+                              r"|honou?r(?:ed|ing)? (?:my|our|the|your|a|their|it|this|that))\b")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -365,7 +388,7 @@ def features(text):
     pos_emoji = has_emoji and not _POSITIVE_EMOJI.isdisjoint(plain)
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
-    words_only = _without_brand_names(text, words_only)
+    words_only = _SERVICE_NAMES.sub(" ", _without_brand_names(text, words_only))
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
