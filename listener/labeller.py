@@ -336,13 +336,19 @@ _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAI
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
-# cs-5: names of a brand's departments, programs and products, which VADER reads as praise ("customer
-# care" +2.2, "credit card" +1.6, "rewards number" +2.1); like a brand's name, they say nothing of
-# how the customer feels.
-_SERVICE_NAMES = compile_fast(r"\b(?:customer (?:care|support)|(?:tech|technical) support|(?:care|support) (?:team|line|desk"
-                              r"|center|centre|department|agents?|staff)|credit cards?|(?:flight|travel|trip|store|account"
-                              r"|future|airline|\d+) credits?|rewards? (?:program|points|card|number|account|member(?:ship)?)"
-                              r"|honou?r(?:ed|ing)? (?:my|our|the|your|a|their|it|this|that))\b")
+# cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
+# department, program or product ("customer care" +2.2, "credit card" +1.6, "rewards number" +2.1,
+# "entertainment"), what was booked ("my original flight"), an improvement asked for ("you need to
+# be better", "could be better"), "resolve" asked for, "super" as an intensifier ("super
+# frustrated"). Like a brand's name, they say nothing of how the customer feels.
+_NOT_SENTIMENT = compile_fast(
+    r"\b(?:customer (?:care|support)|(?:tech|technical) support|(?:care|support) (?:team|line|desk|center|centre"
+    r"|department|agents?|staff)|credit cards?|(?:flight|travel|trip|store|account|future|airline|\d+) credits?"
+    r"|rewards? (?:program|points|card|number|account|member(?:ship)?)|honou?r(?:ed|ing)? (?:my|our|the|your|a|their"
+    r"|it|this|that)|numbers?|entertainment|(?:my|our|the|its|their|his|her|your) original"
+    r"|(?:be|do|get|need|needs|want|deserve|deserves|expect|should|could|would|must|something|someone|anything"
+    r"|make it|find a|need a|have a|no|not|any) (?:\w+ )?better|(?:to|please|pls|can you|could you|will you|help|and"
+    r"|you) resolve)\b|\bsuper(?= \w)")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -388,7 +394,7 @@ def features(text):
     pos_emoji = has_emoji and not _POSITIVE_EMOJI.isdisjoint(plain)
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
-    words_only = _SERVICE_NAMES.sub(" ", _without_brand_names(text, words_only))
+    words_only = _NOT_SENTIMENT.sub(" ", _without_brand_names(text, words_only))
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
