@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-4"
+VERSION = "cs-5"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -194,9 +194,14 @@ COMPLAINT_CUES = [
     (1.5, r"\b(?:(?:sick|tired|weary) (?:and tired )?of|fed up|had enough|fuming|livid|seething|irate|outraged|heated"
           r"|gutted|bummed|peeved|miffed|let alone|(?:can'?t|couldn'?t|didn'?t|won'?t) even"
           r"|ever again|nothing (?:done|fixed|resolved|sorted|changed|happened)|(?:your|their) loss|time for a change"
-          r"|(?:so much |way |far |much |a lot |lots )?better than (?:you|u|ur|yours|this|that)\b(?! (?:expected|thought"
+          r"|(?:so much better|way better|far better|much better|a lot better|lots better|better) than (?:you|u|ur|yours|this|that)\b(?! (?:expected|thought"
           r"|hoped|ever|before))|(?:sour|bad|bitter|nasty) taste|the fun out of|turn(?:ed|ing|s)? (?:\w+ )?(?:customers"
-          r"|people|passengers|us|me) away)\b"),
+          r"|people|passengers|us|me) away"
+          # a product or place found wanting, and improvement asked for
+          r"|clunky|confusing|unclear|outdated|pointless|glitchy|laggy|snags?|hiccups?|hassle|headaches?|pain in the"
+          r"|not (?:digging|a fan|loving|liking)|cramped|uncomfortable|dirty|filthy|smelly|freezing|overpriced"
+          r"|needs? (?:to )?work(?: on)?|work on your|needs? improvement|room for improvement|at the very least|the very least"
+          r"|bait and switch)\b"),
     # cs-5: "not a happy customer" is praise denied.
     (3.0, r"\bnot (?:a|one) (?:very )?(?:happy|satisfied|pleased|impressed|loyal) (?:customer|camper|client|passenger"
           r"|user|guest|member|traveller|traveler|shopper)\b"),
