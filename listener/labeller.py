@@ -189,22 +189,20 @@ COMPLAINT_CUES = [
     (3.0, r"\b(?:(?:less than |not (?:very |that |so |too |at all |exactly |particularly )?)(?:helpful|friendly|happy"
           r"|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good"
           r"|better))\b"),
-    # cs-5: fed up, a verdict that politeness around it does not soften,
-    # a rival preferred: complaints in any sector that VADER reads as mild or kind.
+    # cs-5: fed up, "can't even", "ever again", "not a happy customer", a rival preferred: complaints in
+    # any sector that the politeness or praise words around them make VADER read as mild or kind.
     (1.5, r"\b(?:(?:sick|tired|weary) (?:and tired )?of|fed up|had enough|fuming|livid|seething|irate|outraged|heated"
           r"|gutted|bummed|peeved|miffed|let alone|(?:can'?t|couldn'?t|didn'?t|won'?t) even"
           r"|ever again|nothing (?:done|fixed|resolved|sorted|changed|happened)|(?:your|their) loss|time for a change"
-          r"|(?:so much better|way better|far better|much better|a lot better|lots better|better) than (?:you|u|ur|yours|this|that)\b(?! (?:expected|thought"
-          r"|hoped|ever|before))|(?:sour|bad|bitter|nasty) taste|the fun out of|turn(?:ed|ing|s)? (?:\w+ )?(?:customers"
-          r"|people|passengers|us|me) away"
+          r"|(?:so much better|way better|far better|much better|a lot better|lots better|better)"
+          r" than (?:you|u|ur|yours|this|that)\b(?! (?:expected|thought|hoped|ever|before))|(?:sour|bad|bitter"
+          r"|nasty) taste|the fun out of|turn(?:ed|ing|s)? (?:\w+ )?(?:customers|people|passengers|us|me) away"
           # a product or place found wanting, and improvement asked for
           r"|clunky|confusing|unclear|outdated|pointless|glitchy|laggy|snags?|hiccups?|hassle|headaches?|pain in the"
           r"|not (?:digging|a fan|loving|liking)|cramped|uncomfortable|dirty|filthy|smelly|freezing|overpriced"
-          r"|needs? (?:to )?work(?: on)?|work on your|needs? improvement|room for improvement|at the very least|the very least"
-          r"|bait and switch)\b"),
-    # cs-5: "not a happy customer" is praise denied.
-    (3.0, r"\bnot (?:a|one) (?:very )?(?:happy|satisfied|pleased|impressed|loyal) (?:customer|camper|client|passenger"
-          r"|user|guest|member|traveller|traveler|shopper)\b"),
+          r"|needs? (?:to )?work(?: on)?|work on your|needs? improvement|room for improvement|at the very least"
+          r"|the very least|bait and switch|not (?:a|one) (?:very )?(?:happy|satisfied|pleased|impressed|loyal)"
+          r" (?:customer|camper|client|passenger|user|guest|member|traveller|traveler|shopper))\b"),
 ]
 
 SARCASM_CUES = [
@@ -354,6 +352,9 @@ _NOT_SENTIMENT = compile_fast(
     r"|(?:be|do|get|need|needs|want|deserve|deserves|expect|should|could|would|must|something|someone|anything"
     r"|make it|find a|need a|have a|no|not|any) (?:\w+ )?better|(?:to|please|pls|can you|could you|will you|help|and"
     r"|you) resolve)\b|\bsuper(?= \w)")
+# Every match of _NOT_SENTIMENT holds one of these words: most replies hold none and skip the rewrite.
+_NOT_SENTIMENT_WORDS = compile_fast(r"\b(?:care|support|credits?|rewards?|honou?r\w*|numbers?|entertainment|original"
+                                    r"|better|resolve|super)\b")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -399,7 +400,9 @@ def features(text):
     pos_emoji = has_emoji and not _POSITIVE_EMOJI.isdisjoint(plain)
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
-    words_only = _NOT_SENTIMENT.sub(" ", _without_brand_names(text, words_only))
+    words_only = _without_brand_names(text, words_only)
+    if _NOT_SENTIMENT_WORDS.search(words_only):
+        words_only = _NOT_SENTIMENT.sub(" ", words_only)
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
