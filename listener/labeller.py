@@ -189,6 +189,20 @@ COMPLAINT_CUES = [
     (3.0, r"\b(?:(?:less than |not (?:a |an )?(?:very |that |so |too |at all |exactly |particularly )?)(?:helpful"
           r"|friendly|happy|impressed|pleased|satisfied|professional|good|great|nice|fun)|would (?:be|have been) (?:nice|great|good"
           r"|better))\b"),
+    # cs-5: fed up, "can't even", "ever again", "not a happy customer", a rival preferred: complaints in
+    # any sector that the politeness or praise words around them make VADER read as mild or kind.
+    (1.5, r"\b(?:(?:sick|tired|weary) (?:and tired )?of|fed up|had enough|fuming|livid|seething|irate|outraged|heated"
+          r"|gutted|bummed|peeved|miffed|let alone|(?:can'?t|couldn'?t|didn'?t|won'?t) even"
+          r"|ever again|nothing (?:done|fixed|resolved|sorted|changed|happened)|(?:your|their) loss|time for a change"
+          r"|(?:so much better|way better|far better|much better|a lot better|lots better|better)"
+          r" than (?:you|u|ur|yours|this|that)\b(?! (?:expected|thought|hoped|ever|before))|(?:sour|bad|bitter"
+          r"|nasty) taste|the fun out of|turn(?:ed|ing|s)? (?:\w+ )?(?:customers|people|passengers|us|me) away"
+          # a product or place found wanting, and improvement asked for
+          r"|clunky|confusing|unclear|outdated|pointless|glitchy|laggy|snags?|hiccups?|hassle|headaches?|pain in the"
+          r"|not (?:digging|a fan|loving|liking)|cramped|uncomfortable|dirty|filthy|smelly|freezing|overpriced"
+          r"|needs? (?:to )?work(?: on)?|work on your|needs? improvement|room for improvement|at the very least"
+          r"|the very least|bait and switch|not (?:a|one) (?:very )?(?:happy|satisfied|pleased|impressed|loyal)"
+          r" (?:customer|camper|client|passenger|user|guest|member|traveller|traveler|shopper))\b"),
 ]
 
 SARCASM_CUES = [
@@ -216,6 +230,11 @@ SARCASM_CUES = [
     r"|didn'?t|won'?t|isn'?t|wasn'?t|never|can'?t|don'?t)\b",
     r"\b(?:(?:doing|does|did) (?:a lot of|some) heavy lifting|narrows it down|at least (?:it'?s|its|they'?re|you'?re|ur"
     r"|you are) consistent|good luck with that|(?:what a|big) surprise|surprise,? surprise|who (?:knew|would have thought))\b",
+    # cs-5: thanks for a harm done, or for a lesson the customer did not want.
+    r"\b(?:thanks|thank you|thx|ty|cheers) (?:so much |again |guys |a lot )?for (?:(?:reminding|showing|teaching|letting)"
+    r" (?:me|us) (?:how|that|why|what)|(?:charging|overcharging|ignoring|stranding|bumping|downgrading|misplacing"
+    r"|breaking|damaging|dishonou?ring|messing|screwing|hanging up|lying|wasting|losing|ruining|keeping (?:me|us)"
+    r" (?:waiting|on hold)|the (?:runaround|run around|delay|wait)))\b",
 ]
 
 # "Love how …" is sarcasm only when something went wrong (a complaint cue, a negative word or emoji,
@@ -326,6 +345,22 @@ _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
+# cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
+# department, program or product ("customer care" +2.2, "credit card" +1.6, "rewards number" +2.1,
+# "entertainment"), what was booked ("my original flight"), an improvement asked for ("you need to
+# be better", "could be better"), "resolve" asked for, "super" as an intensifier ("super
+# frustrated"). Like a brand's name, they say nothing of how the customer feels.
+_NOT_SENTIMENT = compile_fast(
+    r"\b(?:customer (?:care|support)|(?:tech|technical) support|(?:care|support) (?:team|line|desk|center|centre"
+    r"|department|agents?|staff)|credit cards?|(?:flight|travel|trip|store|account|future|airline|\d+) credits?"
+    r"|rewards? (?:program|points|card|number|account|member(?:ship)?)|honou?r(?:ed|ing)? (?:my|our|the|your|a|their"
+    r"|it|this|that)|numbers?|entertainment|(?:my|our|the|its|their|his|her|your) original"
+    r"|(?:be|do|get|need|needs|want|deserve|deserves|expect|should|could|would|must|something|someone|anything"
+    r"|make it|find a|need a|have a|no|not|any) (?:\w+ )?better|(?:to|please|pls|can you|could you|will you|help|and"
+    r"|you) resolve)\b|\bsuper(?= \w)")
+# Every match of _NOT_SENTIMENT holds one of these words: most replies hold none and skip the rewrite.
+_NOT_SENTIMENT_WORDS = compile_fast(r"\b(?:care|support|credits?|rewards?|honou?r\w*|numbers?|entertainment|original"
+                                    r"|better|resolve|super)\b")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -373,6 +408,8 @@ def features(text):
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     words_only = _without_brand_names(text, words_only)
+    if _NOT_SENTIMENT_WORDS.search(words_only):
+        words_only = _NOT_SENTIMENT.sub(" ", words_only)
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons

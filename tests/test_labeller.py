@@ -231,6 +231,46 @@ def test_eagerness_is_neither_a_wait_nor_a_negation():
     assert eager["praise"] > plain["praise"]
 
 
+# cs-5: complaints that politeness or a praise word around them does not soften (fed up, "can't
+# even", "ever again", "not a happy customer", thanks for a harm, a product found clunky) ...
+CS5_COMPLAINTS = [
+    "Thanks for the reply, but honestly not a happy customer",
+    "Lovely staff, shame I can't even get a table booked online",
+    "Great, I'll make sure never to order from you ever again",
+    "Thanks for reminding me how easy it is to switch banks",
+    "Great service, thanks for keeping me on hold",
+    "The app looks nice but the checkout is clunky",
+    "Sorry but your website is outdated and confusing",
+    "Hopefully someone there can explain it, I'm sick of waiting",
+]
+# ... and words VADER reads as praise that only name a thing or ask for one ("customer care",
+# "credit card", "my original order", "be better", "super" as an intensifier).
+CS5_NAMES_NOT_PRAISE = [
+    "Your customer care team were meant to call me",
+    "Good morning! Fed up with this now, please sort it",
+    "Can I pay with a credit card at the counter?",
+    "Is my original order still going ahead?",
+    "What's the number for customer support?",
+    "Please be better than this",
+]
+
+
+@pytest.mark.parametrize("text", CS5_COMPLAINTS)
+def test_complaints_politeness_does_not_soften_are_negative(text):
+    assert labeller.label(text)[0] == "negative"
+
+
+@pytest.mark.parametrize("text", CS5_NAMES_NOT_PRAISE)
+def test_names_and_requests_are_not_read_as_praise(text):
+    assert labeller.label(text)[0] != "positive"
+
+
+@pytest.mark.parametrize("text", ["Super quick delivery, thanks", "Much better since the update, thanks",
+                                  "Customer care were lovely, thank you"])
+def test_praise_next_to_those_words_still_reads_positive(text):
+    assert labeller.label(text)[0] == "positive"
+
+
 @pytest.mark.parametrize("text, language", [
     ("Ich warte seit drei Stunden auf meinen Koffer, das ist unglaublich.", "de"),
     ("Mein Paket ist immer noch nicht angekommen.", "de"),
