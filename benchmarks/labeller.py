@@ -8,9 +8,12 @@
    1b. Hand-written replies to other brands (benchmarks/data/brand-replies.tsv, ours, Apache-2.0).
    1c. Replies to invented brands, per sector (written for this project, Apache-2.0): 1,350 in nine
        sectors (benchmarks/data/other-brands.tsv; cs-4's cues were read on six, three held out) and
-       900 in six more (other-brands-blind.tsv: written apart, read by no one choosing cues).
+       900 in six more (other-brands-blind.tsv: written apart, read by no one choosing cues until cs-4).
+   1d. Replies nobody choosing cues has read (benchmarks/data/brands-{x,reddit,fediverse}.tsv, written
+       2026-11-27): tweets to support accounts, Reddit comments, Mastodon/Bluesky replies.
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
+   2b. Ordinary tweets nobody choosing cues has read (benchmarks/data/general-tweets.tsv): three classes.
 3. Learning, per airline: a person answers `review --suggest` (listener.review.least_certain, the
    choice `review --suggest` makes) with the true label, the model retrains on all
    corrections and relabels; measured on that airline's tweets nobody corrected. Ten rounds of 20
@@ -43,6 +46,9 @@ DATA = REPO.parent / "shared" / "data"
 BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
 BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # read by no one choosing cues
+# Written 2026-11-27, read by no one choosing cues (benchmarks/data/README.md): X, Reddit, Mastodon/Bluesky.
+UNSEEN_BRANDS = tuple(REPO / "benchmarks" / "data" / f"brands-{name}.tsv" for name in ("x", "reddit", "fediverse"))
+UNSEEN_GENERAL = REPO / "benchmarks" / "data" / "general-tweets.tsv"
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # misses read while writing cues
 TUNED_ON = ("United", "American")
 LABELS = labeller.LABELS
@@ -137,6 +143,37 @@ def other_sectors():
         for name, group in sorted(by_sector.items()) + totals:
             note = "" if " " in name else "cues read on" if name in READ_SECTORS else "held out"
             print(sector_line(name, group, note, stock))
+
+
+def unseen_brands():
+    """Replies nobody choosing cues has read, per platform and sector."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    stock = SentimentIntensityAnalyzer()
+    print("1d. replies nobody choosing cues has read: X, Reddit, Mastodon/Bluesky (benchmarks/data/brands-*.tsv)")
+    print(f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  F1 neg/neu/pos")
+    everything = []
+    for path in UNSEEN_BRANDS:
+        with path.open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        everything += rows
+        by_sector = defaultdict(list)
+        for r in rows:
+            by_sector[r["sector"]].append(r)
+        print(f"   {path.name}")
+        for name, group in list(by_sector.items()) + [(f"all {path.stem[7:]}", rows)]:
+            print(sector_line(name, group, "", stock))
+    print(sector_line("all three", everything, "", stock))
+
+
+def unseen_general():
+    """Ordinary tweets nobody choosing cues has read: three classes, as their authors meant them."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    with UNSEEN_GENERAL.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    print(f"2b. ordinary tweets nobody choosing cues has read ({UNSEEN_GENERAL.name}, three classes)")
+    print(sector_line("general tweets", rows, "", SentimentIntensityAnalyzer()))
 
 
 def sector_line(name, rows, note, stock):
@@ -337,7 +374,9 @@ def main():
     zero_corrections(airlines)
     other_brands()
     other_sectors()
+    unseen_brands()
     general_tweets()
+    unseen_general()
     learning({k: v for k, v in airlines.items() if not args.quick or k == "Southwest"}, args.png)
     speed(airlines, speed_replies)
 
