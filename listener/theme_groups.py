@@ -24,18 +24,21 @@ from collections import Counter, defaultdict
 
 from .theme_lexicon import CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-6+choice-1+context-2+phrases-1+propagation-1"
+METHOD_VERSION = "lexicon-7+choice-1+context-2+phrases-1+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
 MIN_LIFT = 1.5  # a phrase as common among the lexicon's replies as in the pool is the question's topic
 MIN_TRAINING = 20  # fewer clearly matched replies teach a classifier nothing it can be trusted with
+LONG_REPLY = 200  # characters: a long reply (Reddit, Mastodon, a 280-character tweet) leads with its complaint
 PROPAGATED = 0.25  # the weight of a reply placed by the classifier: quoted after the lexicon's matches
 
 URL = re.compile(r"https?://\S+|www\.\S+")
-HANDLE = re.compile(r"(?<!\w)@\w+")
+# a Mastodon handle is @user@instance.tld and a Bluesky one @name.bsky.social: the domain goes with it
+HANDLE = re.compile(r"(?<!\w)@\w+(?:@[\w-]+(?:\.[\w-]+)+|(?:\.[a-z0-9-]+){2,})?")
 HASHTAG = re.compile(r"#(\w+)")
 CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 STOPWORDS = {
@@ -186,7 +189,7 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
             by_language[language][reply_id] = found
     flying = about_flying(clean for clean, _ in english_texts.values())
     for reply_id, (clean, found) in english_texts.items():
-        scores = aspect_scores(clean, flying)
+        scores = reply_scores(clean, flying)
         if scores:
             english_scores[reply_id] = scores
         else:
@@ -223,6 +226,20 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
     for reply_id, key in propagate(training, left, english_words).items():
         out[reply_id] = (key, labels[key], "en", PROPAGATED)
     return out
+
+
+def reply_scores(clean, flying):
+    """aspect_scores() of a normalised reply; where nobody flies, a long reply's opening sentence counts
+    twice (lexicon-7): a Reddit comment or a Mastodon post says what is wrong first, then tells the
+    story of chasing it (the calls, the emails, the ticket), which must not outweigh the complaint."""
+    scores = aspect_scores(clean, flying)
+    if flying or len(clean) < LONG_REPLY:
+        return scores
+    opening = SENTENCE_END.split(clean.strip(), maxsplit=1)
+    if len(opening) < 2:
+        return scores
+    lead = aspect_scores(opening[0], flying)
+    return {key: scores.get(key, 0.0) + lead.get(key, 0.0) for key in sorted(scores.keys() | lead.keys())}
 
 
 def second_choices(assigned, scores, min_size=MIN_SIZE):

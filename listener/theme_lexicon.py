@@ -352,6 +352,8 @@ OTHER_TRADES = {
     "missing": [
         r"\b(?:gave|sent|got) (?:me |us |my \w+ )?the wrong\b", r"\bwrong (?:strength|dose|medication|medicine|prescription|model|version)\b",
         r"\bno (?:cutlery|napkins|sauce|straws?|receipt|instructions|pedals|charger|cable|remote)\b", r"\bcan'?t find (?:it|my|them)\b",
+        # lexicon-7: what the box or the order came without
+        r"\b(?:arrived|came|turned up) (?:with )?(?:no|without)\b", r"\bnone of (?:them|it|the)\b", r"\bonly (?:the|half) (?:\w+ )?(?:case|box|order)\b",
     ],
     "contract": [
         (r"\b(?:hard|impossible|difficult|easy) to cancel\b", 2.0), (r"\b(?:can'?t|cannot|won'?t let me) cancel\b", 2.0),
@@ -367,10 +369,17 @@ OTHER_TRADES = {
         r"\b(?:meant|supposed|due|promised) to (?:arrive|come|leave|start|open|be ready|be here|be delivered)\b", r"\bdue (?:on|by)\b",
         (r"\bwaited\b", 0.75), r"\bkeeps? (?:moving|changing|slipping|getting pushed)\b", r"\bstill not (?:ready|done|fixed|open)\b",
         r"\b(?:ready|done|fixed|open) (?:till|until) \d", r"\bturned up (?:together|late)\b",
+        # lexicon-7: a wait counted in days ("day 11", "still waiting"), an awaited part or update
+        (r"\bday \d+\b", 0.75), (r"\bstill waiting\b(?! (?:for|on) (?:a |an |that |the |my |your )?(?:call ?back|reply|response|call|answer|email))", 1.25), (r"\bawaiting\b", 1.25),
+        r"\bsupposed to (?:drop|ship|be out|release|launch)\b", r"\b(?:still|never) (?:came|come) back\b",
     ],
     "outage": [
         r"\bservers?\b", r"\b(?:site|website|app|service|system|portal|chargers?|machines?|readers?)(?:'s| is| was| has been| been| are| were)? (?:\w+ )?(?:down|offline|out of service)\b",
         r"\boffline\b(?! (?:mode|viewing|downloads?|access|maps?|play))", r"\bout of service\b",
+        # lexicon-7: "down" said alone ("is it down?", "down again", "down for 2 hrs"), status pages
+        r"\b(?:is (?:it|\w+)|all|everything|it'?s|its|still|went|goes|gone|it|site|app|service) down\b", r"\bdown ?\?",
+        r"\bdown (?:for|since|again|in|everywhere|all)\b", r"\bstatus page\b",
+        r"\b(?:stream|connection|server|service|call)s? (?:keeps |kept )?(?:died|dies|dropp(?:ed|ing)|cuts? out|cut out|went down|goes down)\b",
     ],
     "app": [
         r"\bupdates?\b(?<=the update)", r"\bupdate (?:broke|removed|moved|replaced|changed|deleted|wiped|killed)\b", r"\bfirmware\b",
@@ -410,6 +419,9 @@ OTHER_TRADES = {
         r"\bwarning light\b", r"\bbroke (?:down|again|after)\b", r"\bfell (?:out|off|apart)\b", r"\bpeeling\b",
         r"\bpoor\b", r"\ba mess\b", r"\bnot fit for purpose\b", r"\bun(?:usable|watchable|playable|wearable)\b", r"\brubbish\b",
         r"\bleaking\b",
+        # lexicon-7: a thing that misbehaves on its own, got worse, runs hot, came loose
+        r"\b(?:on (?:its|their) own|by (?:itself|themselves))\b", r"\b(?:got|gets|sounds?|looks?) worse\b", r"\bworse (?:than|since)\b",
+        r"\bloose\b", r"\b(?:gets?|runs?|getting) (?:so |really |very )?hot\b", r"\bgarbage\b", r"\bbuilt to break\b",
     ],
     "delivery": [
         r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
@@ -428,6 +440,8 @@ OTHER_TRADES = {
         r"\bvoicemail\b", r"\bghosted\b", r"\bqueue position\b", r"\bposition \d+", r"\bnumber \d+ in the queue\b",
         r"\bget back to (?:me|us)\b", r"\bchatbot\b", r"\bcase (?:number |ref\w* |#)?#?[a-z]*-?\d{3,}",
         r"\bticket (?:#|no\.? )?\d{3,}", r"\bstill nothing\b", r"\bplease advise\b", r"\bis (?:there )?(?:a human|anyone)\b",
+        # lexicon-7: a support ticket raised, and the answer that never came
+        r"\b(?:opened|raised|submitted|logged|support|open) (?:a |the )?tickets?\b", r"\bthanks for nothing\b", r"\bcanned (?:reply|response|answer)\b",
     ],
 }
 
