@@ -592,7 +592,45 @@ OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their c
                                     "Can't cancel without ringing them", "Locked in until March apparently"],
     "staff and agents": ["The receptionist rolled her eyes at me", "Your salesman promised free mats",
                          "The usher did nothing about the talking", "Guy came, looked for 5 minutes and left"],
+    # lexicon-7: short support replies (X, Mastodon)
+    "outages and service down": ["Is it down?", "Down for 2 hrs now", "Everything down at once, impressive",
+                                 "The stream keeps dropping every match"],
+    "delays": ["Still waiting. Day 6", "Repair says awaiting parts", "Day 11 and nothing",
+               "The new version was supposed to drop in spring"],
+    "faulty or poor quality": ["Keeps restarting on its own", "The picture looks worse than before",
+                               "Charging port already loose", "The base gets really hot after an hour"],
+    "missing or wrong items": ["Box arrived with no charger inside", "Came without the cable",
+                               "Only the case in the box, no buds", "None of the sauces were there"],
+    "customer service and getting through": ["Opened a ticket a week ago", "Thanks for nothing", "Got a canned reply again",
+                                             "Raised a ticket twice now"],
 }
+
+
+def test_fediverse_handles_are_dropped_whole():
+    from listener.theme_groups import normalise
+
+    assert normalise("@Shop@mastodon.social order late").split() == ["order", "late"]
+    assert normalise("@shop.bsky.social order late").split() == ["order", "late"]
+    assert normalise("mail a@b.com or @united. thanks").split() == ["mail", "a@b.com", "or", ".", "thanks"]
+    # the instance is no theme: replies the lexicon misses do not gather under "bsky social"
+    texts = [f"@shop{i}.bsky.social {t}" for i, t in enumerate(["meh", "hmm", "ugh", "sigh"])]
+    assert {key for key, *_ in group_replies([(i, t, "en") for i, t in enumerate(texts)]).values()} == {"other"}
+
+
+def test_a_long_replys_opening_sentence_counts_twice_where_no_one_flies():
+    from listener.theme_groups import LONG_REPLY, normalise, reply_scores
+    from listener.theme_lexicon import aspect_scores, dominant
+
+    story = ("The latest update wiped my saved notes and sync has not worked since, on two phones and a laptop. "
+             "I emailed twice, called once, and after a week the answer was a link to an article about clearing "
+             "the cache, which I had already said I did.")
+    clean = normalise(story)
+    assert len(clean) >= LONG_REPLY
+    assert dominant(aspect_scores(clean, flying=False))[0] == "support"  # the chasing outweighs the complaint
+    assert dominant(reply_scores(clean, flying=False))[0] == "app"  # the opening says what is wrong
+    assert reply_scores(clean, flying=True) == aspect_scores(clean, flying=True)  # the airline reading is unchanged
+    short = normalise("The update wiped my notes. I emailed support.")
+    assert reply_scores(short, flying=False) == aspect_scores(short, flying=False)
 
 
 def test_other_trades_wording_where_no_one_flies():
@@ -627,7 +665,8 @@ def test_a_reply_whose_aspect_is_too_rare_goes_to_another_theme_it_names():
 
 
 @pytest.mark.parametrize("text", ["£4.80 for a cup of hot water", "order CN-552019 still not here", "position 38 in the queue",
-                                  "error 404 on every page", "premium up 30% at renewal", "case #771-0942, please advise"])
+                                  "error 404 on every page", "premium up 30% at renewal", "case #771-0942, please advise",
+                                  "is it down?", "day 11, still waiting"])
 def test_the_prefilter_runs_every_other_trades_pattern_that_matches(text):
     from listener.theme_lexicon import GROUND_TABLES, candidates
 
