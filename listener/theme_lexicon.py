@@ -354,6 +354,8 @@ OTHER_TRADES = {
         r"\bno (?:cutlery|napkins|sauce|straws?|receipt|instructions|pedals|charger|cable|remote)\b", r"\bcan'?t find (?:it|my|them)\b",
         # lexicon-7: what the box or the order came without
         r"\b(?:arrived|came|turned up) (?:with )?(?:no|without)\b", r"\bnone of (?:them|it|the)\b", r"\bonly (?:the|half) (?:\w+ )?(?:case|box|order)\b",
+        (r"\bordered\b[^.!?]{0,40}\bgot\b", 2.0),  # "ordered the 45mm and got a 41mm", "ordered 3, got 1"
+        (r"\bonly (?:one|two|three|four|half|\d+)\b(?: \w+){0,2} (?:arrived|turned up|came|inside|in the box)\b", 2.0),
     ],
     "contract": [
         (r"\b(?:hard|impossible|difficult|easy) to cancel\b", 2.0), (r"\b(?:can'?t|cannot|won'?t let me) cancel\b", 2.0),

@@ -600,7 +600,8 @@ OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their c
     "faulty or poor quality": ["Keeps restarting on its own", "The picture looks worse than before",
                                "Charging port already loose", "The base gets really hot after an hour"],
     "missing or wrong items": ["Box arrived with no charger inside", "Came without the cable",
-                               "Only the case in the box, no buds", "None of the sauces were there"],
+                               "Only the case in the box, no buds", "None of the sauces were there",
+                               "Ordered 3 cases, got 1", "Only two of them arrived"],
     "customer service and getting through": ["Opened a ticket a week ago", "Thanks for nothing", "Got a canned reply again",
                                              "Raised a ticket twice now"],
 }
