@@ -374,6 +374,9 @@ OTHER_TRADES = {
         # lexicon-7: a wait counted in days ("day 11", "still waiting"), an awaited part or update
         (r"\bday \d+\b", 0.75), (r"\bstill waiting\b(?! (?:for|on) (?:a |an |that |the |my |your )?(?:call ?back|reply|response|call|answer|email))", 1.25), (r"\bawaiting\b", 1.25),
         r"\bsupposed to (?:drop|ship|be out|release|launch)\b", r"\b(?:still|never) (?:came|come) back\b",
+        # a promised date long gone: "promised for spring. its november", "its now Q4", "it's the 27th"
+        r"\bpromised (?:for|by|in|on|within)\b",
+        r"\b(?:it'?s|its) (?:now |nearly |already )?(?:january|february|march|april|june|july|august|september|october|november|december|q[1-4]|the \d+(?:st|nd|rd|th)\b(?! \w))\b",
     ],
     "outage": [
         r"\bservers?\b", r"\b(?:site|website|app|service|system|portal|chargers?|machines?|readers?)(?:'s| is| was| has been| been| are| were)? (?:\w+ )?(?:down|offline|out of service)\b",

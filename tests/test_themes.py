@@ -596,7 +596,7 @@ OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their c
     "outages and service down": ["Is it down?", "Down for 2 hrs now", "Everything down at once, impressive",
                                  "The stream keeps dropping every match"],
     "delays": ["Still waiting. Day 6", "Repair says awaiting parts", "Day 11 and nothing",
-               "The new version was supposed to drop in spring"],
+               "The new version was supposed to drop in spring", "The port promised for spring? its November"],
     "faulty or poor quality": ["Keeps restarting on its own", "The picture looks worse than before",
                                "Charging port already loose", "The base gets really hot after an hour"],
     "missing or wrong items": ["Box arrived with no charger inside", "Came without the cable",
