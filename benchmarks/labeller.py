@@ -9,11 +9,11 @@
    1c. Replies to invented brands, per sector (written for this project, Apache-2.0): 1,350 in nine
        sectors (benchmarks/data/other-brands.tsv; cs-4's cues were read on six, three held out) and
        900 in six more (other-brands-blind.tsv: written apart, read by no one choosing cues until cs-4).
-   1d. Replies nobody choosing cues has read (benchmarks/data/brands-{x,reddit,fediverse}.tsv, written
-       2026-11-27): tweets to support accounts, Reddit comments, Mastodon/Bluesky replies.
+   1d. Replies to brands on X, Reddit and Mastodon/Bluesky (benchmarks/data/brands-*.tsv, written for the
+       project; the -2 and reddit-fediverse sets read by no one choosing cues).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
-   2b. Ordinary tweets nobody choosing cues has read (benchmarks/data/general-tweets.tsv): three classes.
+   2b. Ordinary tweets written for the project (benchmarks/data/general-tweets*.tsv): three classes.
 3. Learning, per airline: a person answers `review --suggest` (listener.review.least_certain, the
    choice `review --suggest` makes) with the true label, the model retrains on all
    corrections and relabels; measured on that airline's tweets nobody corrected. Ten rounds of 20
@@ -46,9 +46,11 @@ DATA = REPO.parent / "shared" / "data"
 BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
 BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # read by no one choosing cues
-# Written 2026-11-27, read by no one choosing cues (benchmarks/data/README.md): X, Reddit, Mastodon/Bluesky.
-UNSEEN_BRANDS = tuple(REPO / "benchmarks" / "data" / f"brands-{name}.tsv" for name in ("x", "reddit", "fediverse"))
-UNSEEN_GENERAL = REPO / "benchmarks" / "data" / "general-tweets.tsv"
+# Written for this project on 2026-11-27 (read for cs-6) and 2026-11-28 (read by no one choosing cues);
+# who read what: benchmarks/data/README.md.
+UNSEEN_BRANDS = tuple(REPO / "benchmarks" / "data" / f"brands-{name}.tsv"
+                      for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse"))
+UNSEEN_GENERAL = tuple(REPO / "benchmarks" / "data" / f"{name}.tsv" for name in ("general-tweets", "general-tweets-2"))
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # misses read while writing cues
 TUNED_ON = ("United", "American")
 LABELS = labeller.LABELS
@@ -150,10 +152,16 @@ def unseen_brands():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     stock = SentimentIntensityAnalyzer()
-    print("1d. replies nobody choosing cues has read: X, Reddit, Mastodon/Bluesky (benchmarks/data/brands-*.tsv)")
+    print("1d. replies to brands on X, Reddit, Mastodon/Bluesky (benchmarks/data/brands-*.tsv; the -2 and "
+          "reddit-fediverse sets read by no one choosing cues)")
     print(f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  F1 neg/neu/pos")
+    for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:]):
+        brand_files(paths, stock)
+
+
+def brand_files(paths, stock):
     everything = []
-    for path in UNSEEN_BRANDS:
+    for path in paths:
         with path.open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
         everything += rows
@@ -163,17 +171,19 @@ def unseen_brands():
         print(f"   {path.name}")
         for name, group in list(by_sector.items()) + [(f"all {path.stem[7:]}", rows)]:
             print(sector_line(name, group, "", stock))
-    print(sector_line("all three", everything, "", stock))
+    print(sector_line(f"all {len(paths)} files", everything, "", stock))
 
 
 def unseen_general():
-    """Ordinary tweets nobody choosing cues has read: three classes, as their authors meant them."""
+    """Ordinary tweets written for the project: three classes, as their authors meant them."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    with UNSEEN_GENERAL.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    print(f"2b. ordinary tweets nobody choosing cues has read ({UNSEEN_GENERAL.name}, three classes)")
-    print(sector_line("general tweets", rows, "", SentimentIntensityAnalyzer()))
+    stock = SentimentIntensityAnalyzer()
+    print("2b. ordinary tweets, three classes (general-tweets-2.tsv read by no one choosing cues)")
+    for path in UNSEEN_GENERAL:
+        with path.open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        print(sector_line(path.stem, rows, "", stock))
 
 
 def sector_line(name, rows, note, stock):
