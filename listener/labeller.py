@@ -287,7 +287,22 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good)"
                r"|couldn'?t be happier|can'?t thank you enough|can'?t complain|nailed it|smashed it|killing it|on point"
                r"|top tier|blown away|exceeded (?:my |all )?expectations|a breeze|easy peasy|back in business|well impressed"
-               r"|hidden gem|can'?t beat|unbeatable|lush|ace|a (?:joy|treat))\b")
+               r"|hidden gem|can'?t beat|unbeatable|lush|ace|a (?:joy|treat)"
+               # cs-6: slang and idiom praise (often in words VADER reads as harm: "criminally good",
+               # "sick"), praise by what someone would do again, and a verdict after a story
+               r"|goes hard|went hard|hits different|banger|bangers|no skips|masterpiece|iconic|immaculate"
+               r"|(?:such|a|what a|big|good|great) vibes?|worth it|(?:no|zero|not a single) regrets?"
+               r"|(?:stupid|criminally|ridiculously|insanely|unreasonably|dangerously|scary|sinfully|obscenely"
+               r"|unfairly|disgustingly) (?:good|tasty|delicious|catchy|fun)|a keeper|(?:i'?m|im|we'?re|so|totally) hooked"
+               r"|let'?s go+|lets go+|get in|(?:massive|huge|big|much|mad|full) respect|give (?:him|her|them|that \w+) a raise"
+               r"|big improvement|(?:a )?huge improvement|life[- ]?changing|fair'?s fair|(?:keep|kept) doing what"
+               r"|happy to stay|(?:i'?m|we'?re|i am|we are) staying|saved (?:me|my|us|our) (?:\w+ )?(?:trip|day|week|life"
+               r"|bacon|skin)|made (?:my|his|her|our|their) (?:whole )?(?:week|day|night|year|month)|(?:positive|good news) for once"
+               r"|would (?:100 ?% |totally |definitely |happily )?(?:do it|go|buy|order|use|stay) again|(?:10|ten)/10"
+               r"|(?:couldn'?t|could not|can'?t) ask for (?:more|better|anything more)|(?:wouldn'?t|would not) (?:change|swap|trade)"
+               r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)|pays? off"
+               r"|hats off|respect to|shout ?out to|all (?:the )?credit|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
+               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|a win|small win|big win|w\b)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -343,6 +358,26 @@ _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAI
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
+# cs-6: a negation inside a praise idiom ("no regrets", "not bad", "wouldn't change a thing", "no
+# complaints") is no report that something failed.
+_NEGATED_PRAISE = compile_fast(
+    r"\b(?:(?:no|zero|not a single) (?:regrets?|complaints?|notes|skips|issues|problems|fuss|hassle|quibbles?)"
+    r"|(?:not|isn'?t|wasn'?t|ain'?t) (?:too |half |that |so )?bad|(?:wouldn'?t|would not) (?:change|swap|trade)"
+    r"|(?:couldn'?t|could not|can'?t) (?:ask for (?:more|better|anything)|fault|complain|beat|recommend (?:\w+ )?enough"
+    r"|thank (?:you|u|them|him|her) enough|be happier)|never been (?:prouder|happier|better)"
+    r"|never (?:had|once had) (?:a|an|any) (?:single )?(?:problem|issue|complaint)|without (?:me |us )?(?:even )?asking"
+    r"|didn'?t (?:even )?have to|no (?:business|right) being)\b")
+# cs-6: a story told before a verdict of praise ("expected a nightmare ... sorted in 10 minutes",
+# "came here to complain but it just landed"): its complaint words are the backstory.
+_TURNAROUND = compile_fast(
+    r"\b(?:expect(?:ed|ing) (?:the worst|a nightmare|the usual|a fight|a battle|hassle|to (?:wait|be|have|fight))"
+    r"|(?:was|were|i'?d been) (?:dreading|bracing|nervous|sceptical|skeptical|worried)|braced (?:myself|ourselves)"
+    r"|(?:was|were) (?:ready|about|going) to (?:write|post|complain|cancel|leave|switch|rant)"
+    r"|came (?:here|on here) to (?:complain|rant|moan)|fair'?s fair|credit where|to be fair|in fairness"
+    r"|(?:something|post(?:ing)?) (?:positive|nice|good) for once|(?:one of the|been (?:pretty |very |quite )?)"
+    r"(?:loudest |harshest |biggest )?critic(?:s|al)|only (?:right|fair) (?:i|to)|the opposite|turned (?:it|things)"
+    r" (?:around|round)|(?:but|and) (?:it|they|you|she|he) (?:just )?(?:landed|sorted|fixed|came through|delivered)"
+    r"|(?:happy|quiet|satisfied) customers)\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
@@ -418,6 +453,10 @@ def features(text):
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
+    if praise and negations:
+        negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
+    if praise and complaint and not sarcasm and _TURNAROUND.search(plain):
+        complaint /= 2
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
     return {
