@@ -295,14 +295,14 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:stupid|criminally|ridiculously|insanely|unreasonably|dangerously|scary|sinfully|obscenely"
                r"|unfairly|disgustingly) (?:good|tasty|delicious|catchy|fun)|a keeper|(?:i'?m|im|we'?re|so|totally) hooked"
                r"|let'?s go+|lets go+|get in|(?:massive|huge|big|much|mad|full) respect|give (?:him|her|them|that \w+) a raise"
-               r"|big improvement|(?:a )?huge improvement|life[- ]?changing|fair'?s fair|(?:keep|kept) doing what"
+               r"|big improvement|huge improvement|life[- ]?changing|fair'?s fair|(?:keep|kept) doing what"
                r"|happy to stay|(?:i'?m|we'?re|i am|we are) staying|saved (?:me|my|us|our) (?:\w+ )?(?:trip|day|week|life"
                r"|bacon|skin)|made (?:my|his|her|our|their) (?:whole )?(?:week|day|night|year|month)|(?:positive|good news) for once"
                r"|would (?:100 ?% |totally |definitely |happily )?(?:do it|go|buy|order|use|stay) again|(?:10|ten)/10"
                r"|(?:couldn'?t|could not|can'?t) ask for (?:more|better|anything more)|(?:wouldn'?t|would not) (?:change|swap|trade)"
                r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)|pays? off"
                r"|hats off|respect to|shout ?out to|all (?:the )?credit|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
-               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|a win|small win|big win|w\b)\b")
+               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
