@@ -356,6 +356,7 @@ INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|wil
 _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
+_PRAISE = compile_fast(PRAISE_CUES)
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
 # cs-6: a negation inside a praise idiom ("no regrets", "not bad", "wouldn't change a thing", "no
@@ -459,6 +460,9 @@ def features(text):
         complaint /= 2
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
+    if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
+        without = polarity_scores(_PRAISE.sub(" ", words_only))
+        scores = without if without["compound"] > scores["compound"] else scores
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],
