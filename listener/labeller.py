@@ -378,7 +378,11 @@ _TURNAROUND = compile_fast(
     r"|(?:something|post(?:ing)?) (?:positive|nice|good) for once|(?:one of the|been (?:pretty |very |quite )?)"
     r"(?:loudest |harshest |biggest )?critic(?:s|al)|only (?:right|fair) (?:i|to)|the opposite|turned (?:it|things)"
     r" (?:around|round)|(?:but|and) (?:it|they|you|she|he) (?:just )?(?:landed|sorted|fixed|came through|delivered)"
-    r"|(?:happy|quiet|satisfied) customers)\b")
+    r"|(?:happy|quiet|satisfied) customers|night and day|take (?:it all|everything(?: i said)?) back|(?:was|been) a hater"
+    # the problem, solved: "fixed the lock screen bug", "refund came through"
+    r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved|restored|rerouted|tracked (?:it )?down"
+    r"|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
+    r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
@@ -456,8 +460,8 @@ def features(text):
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
     if praise and negations:
         negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
-    if praise and complaint and not sarcasm and _TURNAROUND.search(plain):
-        complaint /= 2
+    if (praise or thanks) and complaint and not sarcasm and _TURNAROUND.search(plain):
+        complaint /= 4
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
     if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
