@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-5"
+VERSION = "cs-6"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -398,9 +398,10 @@ _NOT_SENTIMENT = compile_fast(
     r"|(?:be|do|get|need|needs|want|deserve|deserves|expect|should|could|would|must|something|someone|anything"
     r"|make it|find a|need a|have a|no|not|any) (?:\w+ )?better|(?:to|please|pls|can you|could you|will you|help|and"
     r"|you) resolve)\b|\bsuper(?= \w)")
-# Every match of _NOT_SENTIMENT holds one of these words: most replies hold none and skip the rewrite.
-_NOT_SENTIMENT_WORDS = compile_fast(r"\b(?:care|support|credits?|rewards?|honou?r\w*|numbers?|entertainment|original"
-                                    r"|better|resolve|super)\b")
+# Every match of _NOT_SENTIMENT holds one of these strings: most replies hold none and skip the rewrite
+# (a substring test: a string inside another word only costs a rewrite that changes nothing).
+_NOT_SENTIMENT_WORDS = ("care", "support", "credit", "reward", "hono", "number", "entertainment", "original",
+                        "better", "resolve", "super")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -448,7 +449,7 @@ def features(text):
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     words_only = _without_brand_names(text, words_only)
-    if _NOT_SENTIMENT_WORDS.search(words_only):
+    if any([w in words_only for w in _NOT_SENTIMENT_WORDS]):
         words_only = _NOT_SENTIMENT.sub(" ", words_only)
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
