@@ -294,14 +294,14 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:such|a|what a|big|good|great) vibes?|worth it|(?:no|zero|not a single) regrets?"
                r"|(?:stupid|criminally|ridiculously|insanely|unreasonably|dangerously|scary|sinfully|obscenely"
                r"|unfairly|disgustingly) (?:good|tasty|delicious|catchy|fun)|a keeper|(?:i'?m|im|we'?re|so|totally) hooked"
-               r"|let'?s go+|lets go+|get in|(?:massive|huge|big|much|mad|full) respect|give (?:him|her|them|that \w+) a raise"
+               r"|let'?s goo+|(?:massive|huge|big|much|mad|full) respect|give (?:him|her|them|that \w+) a raise"
                r"|big improvement|huge improvement|life[- ]?changing|fair'?s fair|(?:keep|kept) doing what"
                r"|happy to stay|(?:i'?m|we'?re|i am|we are) staying|saved (?:me|my|us|our) (?:\w+ )?(?:trip|day|week|life"
                r"|bacon|skin)|made (?:my|his|her|our|their) (?:whole )?(?:week|day|night|year|month)|(?:positive|good news) for once"
                r"|would (?:100 ?% |totally |definitely |happily )?(?:do it|go|buy|order|use|stay) again|(?:10|ten)/10"
                r"|(?:couldn'?t|could not|can'?t) ask for (?:more|better|anything more)|(?:wouldn'?t|would not) (?:change|swap|trade)"
-               r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)|pays? off"
-               r"|hats off|respect to|shout ?out to|all (?:the )?credit|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
+               r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)"
+               r"|(?:work|it all) (?:pays|paid) off|hats off|respect to|shout ?out to|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
                r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
@@ -380,8 +380,8 @@ _TURNAROUND = compile_fast(
     r" (?:around|round)|(?:but|and) (?:it|they|you|she|he) (?:just )?(?:landed|sorted|fixed|came through|delivered)"
     r"|(?:happy|quiet|satisfied) customers|night and day|take (?:it all|everything(?: i said)?) back|(?:was|been) a hater"
     # the problem, solved: "fixed the lock screen bug", "refund came through"
-    r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved|restored|rerouted|tracked (?:it )?down"
-    r"|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
+    r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved"
+    r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
     r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
