@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-5"
+VERSION = "cs-6"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -287,7 +287,22 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|genuinely (?:grateful|impressed|helpful|lovely|brilliant|great|good)"
                r"|couldn'?t be happier|can'?t thank you enough|can'?t complain|nailed it|smashed it|killing it|on point"
                r"|top tier|blown away|exceeded (?:my |all )?expectations|a breeze|easy peasy|back in business|well impressed"
-               r"|hidden gem|can'?t beat|unbeatable|lush|ace|a (?:joy|treat))\b")
+               r"|hidden gem|can'?t beat|unbeatable|lush|ace|a (?:joy|treat)"
+               # cs-6: slang and idiom praise (often in words VADER reads as harm: "criminally good",
+               # "sick"), praise by what someone would do again, and a verdict after a story
+               r"|goes hard|went hard|hits different|banger|bangers|no skips|masterpiece|iconic|immaculate"
+               r"|(?:such|a|what a|big|good|great) vibes?|worth it|(?:no|zero|not a single) regrets?"
+               r"|(?:stupid|criminally|ridiculously|insanely|unreasonably|dangerously|scary|sinfully|obscenely"
+               r"|unfairly|disgustingly) (?:good|tasty|delicious|catchy|fun)|a keeper|(?:i'?m|im|we'?re|so|totally) hooked"
+               r"|let'?s goo+|(?:massive|huge|big|much|mad|full) respect|give (?:him|her|them|that \w+) a raise"
+               r"|big improvement|huge improvement|life[- ]?changing|fair'?s fair|(?:keep|kept) doing what"
+               r"|happy to stay|(?:i'?m|we'?re|i am|we are) staying|saved (?:me|my|us|our) (?:\w+ )?(?:trip|day|week|life"
+               r"|bacon|skin)|made (?:my|his|her|our|their) (?:whole )?(?:week|day|night|year|month)|(?:positive|good news) for once"
+               r"|would (?:100 ?% |totally |definitely |happily )?(?:do it|go|buy|order|use|stay) again|(?:10|ten)/10"
+               r"|(?:couldn'?t|could not|can'?t) ask for (?:more|better|anything more)|(?:wouldn'?t|would not) (?:change|swap|trade)"
+               r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)"
+               r"|(?:work|it all) (?:pays|paid) off|hats off|respect to|shout ?out to|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
+               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -341,8 +356,33 @@ INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|wil
 _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
+_PRAISE = compile_fast(PRAISE_CUES)
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
+# cs-6: a negation inside a praise idiom ("no regrets", "not bad", "wouldn't change a thing", "no
+# complaints") is no report that something failed.
+_NEGATED_PRAISE = compile_fast(
+    r"\b(?:(?:no|zero|not a single) (?:regrets?|complaints?|notes|skips|issues|problems|fuss|hassle|quibbles?)"
+    r"|(?:not|isn'?t|wasn'?t|ain'?t) (?:too |half |that |so )?bad|(?:wouldn'?t|would not) (?:change|swap|trade)"
+    r"|(?:couldn'?t|could not|can'?t) (?:ask for (?:more|better|anything)|fault|complain|beat|recommend (?:\w+ )?enough"
+    r"|thank (?:you|u|them|him|her) enough|be happier)|never been (?:prouder|happier|better)"
+    r"|never (?:had|once had) (?:a|an|any) (?:single )?(?:problem|issue|complaint)|without (?:me |us )?(?:even )?asking"
+    r"|didn'?t (?:even )?have to|no (?:business|right) being)\b")
+# cs-6: a story told before a verdict of praise ("expected a nightmare ... sorted in 10 minutes",
+# "came here to complain but it just landed"): its complaint words are the backstory.
+_TURNAROUND = compile_fast(
+    r"\b(?:expect(?:ed|ing) (?:the worst|a nightmare|the usual|a fight|a battle|hassle|to (?:wait|be|have|fight))"
+    r"|(?:was|were|i'?d been) (?:dreading|bracing|nervous|sceptical|skeptical|worried)|braced (?:myself|ourselves)"
+    r"|(?:was|were) (?:ready|about|going) to (?:write|post|complain|cancel|leave|switch|rant)"
+    r"|came (?:here|on here) to (?:complain|rant|moan)|fair'?s fair|credit where|to be fair|in fairness"
+    r"|(?:something|post(?:ing)?) (?:positive|nice|good) for once|(?:one of the|been (?:pretty |very |quite )?)"
+    r"(?:loudest |harshest |biggest )?critic(?:s|al)|only (?:right|fair) (?:i|to)|the opposite|turned (?:it|things)"
+    r" (?:around|round)|(?:but|and) (?:it|they|you|she|he) (?:just )?(?:landed|sorted|fixed|came through|delivered)"
+    r"|(?:happy|quiet|satisfied) customers|night and day|take (?:it all|everything(?: i said)?) back|(?:was|been) a hater"
+    # the problem, solved: "fixed the lock screen bug", "refund came through"
+    r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved"
+    r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
+    r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
@@ -358,9 +398,10 @@ _NOT_SENTIMENT = compile_fast(
     r"|(?:be|do|get|need|needs|want|deserve|deserves|expect|should|could|would|must|something|someone|anything"
     r"|make it|find a|need a|have a|no|not|any) (?:\w+ )?better|(?:to|please|pls|can you|could you|will you|help|and"
     r"|you) resolve)\b|\bsuper(?= \w)")
-# Every match of _NOT_SENTIMENT holds one of these words: most replies hold none and skip the rewrite.
-_NOT_SENTIMENT_WORDS = compile_fast(r"\b(?:care|support|credits?|rewards?|honou?r\w*|numbers?|entertainment|original"
-                                    r"|better|resolve|super)\b")
+# Every match of _NOT_SENTIMENT holds one of these strings: most replies hold none and skip the rewrite
+# (a substring test: a string inside another word only costs a rewrite that changes nothing).
+_NOT_SENTIMENT_WORDS = ("care", "support", "credit", "reward", "hono", "number", "entertainment", "original",
+                        "better", "resolve", "super")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
@@ -408,7 +449,7 @@ def features(text):
     # VADER on the words only: a brand's handle can be a lexicon word (@united, @delta? +1.8 for "united").
     words_only = _POLITE.sub(" ", plain.translate(_EMOJI_STRIP) if neg_emoji or pos_emoji else plain)
     words_only = _without_brand_names(text, words_only)
-    if _NOT_SENTIMENT_WORDS.search(words_only):
+    if any([w in words_only for w in _NOT_SENTIMENT_WORDS]):
         words_only = _NOT_SENTIMENT.sub(" ", words_only)
     scores = polarity_scores(words_only)
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
@@ -418,8 +459,15 @@ def features(text):
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
+    if praise and negations:
+        negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
+    if (praise or thanks) and complaint and not sarcasm and _TURNAROUND.search(plain):
+        complaint /= 4
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
+    if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
+        without = polarity_scores(_PRAISE.sub(" ", words_only))
+        scores = without if without["compound"] > scores["compound"] else scores
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],

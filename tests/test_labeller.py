@@ -170,6 +170,9 @@ CS4_NOT_COMPLAINTS = [
     "Oh cool, I'll check it out",
     "Is the washing machine covered by the warranty?",
     "Thanks for the quick reply, that sorted it",
+    # cs-6: praise alone (no word VADER reads as glad) is not a complaint
+    "bought the boots, zero regrets",
+    "my refund just landed after a long wait, thanks for sorting it",
 ]
 
 
@@ -186,6 +189,12 @@ ORDINARY_POSITIVE = [
     "I love how the light comes through the trees in the morning",
     "love how quiet the new carriages are",
     "Band practice went well tonight",
+    # cs-6: slang praise in words VADER reads as harm, negations inside praise, a problem solved told
+    # before the thanks
+    "the concert was sick, 10/10",
+    "new trainers are fire, no regrets",
+    "the update fixed the login bug, thanks team",
+    "parcel went missing but it got tracked down and rerouted, thanks so much",
 ]
 STILL_COMPLAINTS = [
     "love how you charged me twice",
@@ -197,6 +206,9 @@ STILL_COMPLAINTS = [
     "This app doesn’t make any sense",
     "thanks for messing up my order",
     "not a happy customer",
+    # cs-6: a solution reported, then denied, or not done, stays a complaint
+    "you told me it was sorted last week and it still doesn't work",
+    "the bug is not fixed, thanks for nothing",
 ]
 
 
