@@ -110,12 +110,29 @@ def zero_corrections(airlines):
     return everything
 
 
+SECTOR_HEADER = (f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  "
+                 "F1 neg/neu/pos")
+
+
+def read_tsv(path):
+    """The rows of one of benchmarks/data's files, text byte-exact (a quote mark is text, not quoting)."""
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def by_sector(rows):
+    """{sector: its rows}, sectors in the file's order."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["sector"]].append(r)
+    return groups
+
+
 def other_brands():
     """Hand-written replies to telecoms, retailers, banks, couriers and software firms (benchmarks/data)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    with BRAND_REPLIES.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    rows = read_tsv(BRAND_REPLIES)
     stock = SentimentIntensityAnalyzer()
     gold = [r["label"] for r in rows]
     vader = [vader_label(stock.polarity_scores(r["text"])["compound"]) for r in rows]
@@ -131,18 +148,14 @@ def other_sectors():
 
     stock = SentimentIntensityAnalyzer()
     print("1c. replies to other brands by sector (cues read on six sectors of other-brands.tsv; "
-          "other-brands-blind.tsv was read by no one choosing cues)")
-    print(f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  F1 neg/neu/pos")
+          "other-brands-blind.tsv was read by no one choosing cues until cs-4)")
+    print(SECTOR_HEADER)
     for path in (OTHER_BRANDS, BLIND_BRANDS):
-        with path.open(encoding="utf-8") as f:
-            rows = list(csv.DictReader(f, delimiter="\t"))
-        by_sector = defaultdict(list)
-        for r in rows:
-            by_sector[r["sector"]].append(r)
+        rows = read_tsv(path)
         held_out = [r for r in rows if r["sector"] not in READ_SECTORS]
         totals = [("held-out sectors", held_out), ("all sectors", rows)] if path == OTHER_BRANDS else [("blind sectors", rows)]
         print(f"   {path.name}")
-        for name, group in sorted(by_sector.items()) + totals:
+        for name, group in sorted(by_sector(rows).items()) + totals:
             note = "" if " " in name else "cues read on" if name in READ_SECTORS else "held out"
             print(sector_line(name, group, note, stock))
 
@@ -154,7 +167,7 @@ def unseen_brands():
     stock = SentimentIntensityAnalyzer()
     print("1d. replies to brands on X, Reddit, Mastodon/Bluesky (benchmarks/data/brands-*.tsv; the -2 and "
           "reddit-fediverse sets read by no one choosing cues)")
-    print(f"   {'sector':<18} {'n':>5}  {'VADER F1':>8} {'neg rec':>7}  {'labeller F1':>11} {'neg rec':>7}  F1 neg/neu/pos")
+    print(SECTOR_HEADER)
     for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:]):
         brand_files(paths, stock)
 
@@ -162,14 +175,10 @@ def unseen_brands():
 def brand_files(paths, stock):
     everything = []
     for path in paths:
-        with path.open(encoding="utf-8") as f:
-            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        rows = read_tsv(path)
         everything += rows
-        by_sector = defaultdict(list)
-        for r in rows:
-            by_sector[r["sector"]].append(r)
         print(f"   {path.name}")
-        for name, group in list(by_sector.items()) + [(f"all {path.stem[7:]}", rows)]:
+        for name, group in list(by_sector(rows).items()) + [(f"all {path.stem[7:]}", rows)]:
             print(sector_line(name, group, "", stock))
     print(sector_line(f"all {len(paths)} files", everything, "", stock))
 
@@ -181,9 +190,7 @@ def unseen_general():
     stock = SentimentIntensityAnalyzer()
     print("2b. ordinary tweets, three classes (general-tweets-2.tsv read by no one choosing cues)")
     for path in UNSEEN_GENERAL:
-        with path.open(encoding="utf-8") as f:
-            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-        print(sector_line(path.stem, rows, "", stock))
+        print(sector_line(path.stem, read_tsv(path), "", stock))
 
 
 def sector_line(name, rows, note, stock):

@@ -140,7 +140,7 @@ def brands():
     found = {}  # (file, sector): (topics, keys, labels)
     for path in (BRANDS,) + UNSEEN_SINCE_LEXICON_5 + UNSEEN:
         with open(path, newline="", encoding="utf-8") as f:
-            rows = [r for r in csv.DictReader(f, delimiter="\t") if r["label"] == "negative" and r["topic"] != "other"]
+            rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["label"] == "negative" and r["topic"] != "other"]
         for sector in dict.fromkeys(r["sector"] for r in rows):
             group = [r for r in rows if r["sector"] == sector]
             keys, labels = our_themes([r["text"] for r in group])
