@@ -21,10 +21,13 @@ import html
 import math
 import re
 from collections import Counter, defaultdict
+from functools import cache
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from .theme_lexicon import CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-7+choice-1+context-2+phrases-1+propagation-1"
+METHOD_VERSION = "lexicon-7+choice-1+context-2+phrases-2+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
@@ -69,6 +72,19 @@ STOPWORDS = {
     "it": set("di e il la che è per un in non una sono mi ho lo ma ci si con del della le da al "
               "molto ottimo".split()),
 }
+# Not what people complain about (phrases-2): a keyphrase of English replies is a theme only when its last
+# word is none of these nor a word of VADER's sentiment lexicon ("sucks", "poor", "stop"). Time units say
+# how long, not what; the generic words below say nothing about any trade's product.
+TIME_WORDS = set("""second seconds sec secs minute minutes min mins hour hours hr hrs day days week weeks wk wks
+    month months year years yr yrs monday mondays tuesday tuesdays wednesday wednesdays thursday thursdays
+    friday fridays saturday saturdays sunday sundays weekend weekends january february april june july
+    august september october november december""".split())
+GENERIC_WORDS = set("""people person guy guys place places part kind sort lot lots bit stuff extra issue issues
+    problem problems situation reason point fact idea case end start thought thinking needs needed sent
+    right complete yall
+    put seem seems seemed yet already next last first soon instead literally actually absolutely totally
+    honestly seriously basically another else new old whole every ones use used using fly flying flew
+    travel traveling travelling hope wait happen happened happens""".split())
 LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")  # letters of Latin script
 LETTER = re.compile(r"[^\W\d_]")
 
@@ -112,6 +128,19 @@ def language_of(text, stored, clean=None):
     return guess_language(text, clean)
 
 
+@cache
+def _sentiment_words():
+    return frozenset(SentimentIntensityAnalyzer().lexicon)
+
+
+def names_a_thing(phrase):
+    """True when an English keyphrase can be a theme: its last word (the head of an English noun phrase:
+    "late fee", "broken link") is no sentiment word (VADER's lexicon), time unit or generic word.
+    "sucks", "mins", "people" and "scanner sucks" are not themes; "scanner" and "free shipping" are."""
+    head = phrase.rsplit(" ", 1)[-1]
+    return head not in _sentiment_words() and head not in TIME_WORDS and head not in GENERIC_WORDS
+
+
 def phrases(tokens, stop):
     """Candidate keyphrases of one reply: content words and bigrams of content words."""
     content = [t for t in tokens if t not in stop and len(t) > 2]
@@ -123,19 +152,21 @@ def phrases(tokens, stop):
 
 
 def phrase_groups(docs, stop, preferred=(), min_size=MIN_SIZE, max_groups=MAX_PHRASE_THEMES,
-                  background=None, background_size=0):
+                  background=None, background_size=0, keyable=None):
     """Greedy keyphrase grouping of {id: phrases}: returns {id: phrase} for the grouped ones.
 
     Bigrams count 1.5 times a word (they name things better). Phrases in `preferred` (earlier
     periods' keys) are taken first when they still have `min_size` replies. With `background`
     (phrase counts over all `background_size` replies of the language), a phrase must be
     MIN_LIFT times more frequent in the pool than overall: "flight" in an airline's replies is
-    the question's subject, not a theme.
+    the question's subject, not a theme. With `keyable`, only phrases it accepts are candidates.
     """
     postings = defaultdict(set)
     for doc_id, found in docs.items():
         for phrase in found:
             postings[phrase].add(doc_id)
+    if keyable:
+        postings = {p: ids for p, ids in postings.items() if keyable(p)}
     if background and len(docs) < background_size:
         postings = {p: ids for p, ids in postings.items()
                     if len(ids) / len(docs) >= MIN_LIFT * background[p] / background_size}
@@ -209,7 +240,8 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
         preferred = [k[len(prefix):] for k in previous_keys if k.startswith(prefix) and ":" not in k[len(prefix):]]
         stop = STOPWORDS.get(language, STOPWORDS["en"])
         chosen = phrase_groups(docs, stop, preferred, min_size,
-                               background=background[language], background_size=sizes[language])
+                               background=background[language], background_size=sizes[language],
+                               keyable=names_a_thing if language == "en" else None)
         for reply_id in docs:
             phrase = chosen.get(reply_id)
             if phrase:

@@ -695,3 +695,12 @@ def test_short_brands_benchmark_beats_the_baseline():
     named = sum(bench.label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)
     ours, baseline = nmi(topics, keys), nmi(topics, bench.baseline([r["text"] for r in rows], len(set(topics))))
     assert ours > baseline + 0.2 and named > 0.5, (ours, baseline, named)
+
+
+@pytest.mark.parametrize("filler", ["sucks", "mins", "people", "thought"])
+def test_keyphrase_themes_are_named_by_a_thing_not_a_feeling_a_time_or_a_filler(filler):
+    texts = [f"the scanner {filler}", f"{filler}: scanner jams", f"scanner {filler} again", f"new scanner, {filler}",
+             f"{filler} {filler} honestly", f"{filler} at the weekend", "zebra stripes", "pink zebra"]
+    out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
+    assert {out[i][0] for i in range(4)} == {"scanner"}  # the thing, though the filler is in more replies
+    assert {out[i][0] for i in range(4, 8)} == {"other"}
