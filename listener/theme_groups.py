@@ -25,7 +25,7 @@ from functools import cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from .theme_lexicon import CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
+from .theme_lexicon import BROADER, CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
 METHOD_VERSION = "lexicon-7+choice-1+context-2+phrases-2+propagation-1"
 MIN_SIZE = 3
@@ -235,6 +235,9 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
             clear.add(reply_id)
     for reply_id, (key, weight) in second_choices(out, english_scores, min_size).items():
         out[reply_id] = (key, labels[key], "en", weight)
+    for reply_id, key in broader_themes(out, min_size).items():
+        out[reply_id] = (key, labels[key], "en", out[reply_id][3])
+        clear.discard(reply_id)  # a theme it joined for want of its own teaches the classifier nothing
     for language, docs in sorted(by_language.items()):
         prefix = "" if language == "en" else f"{language}:"
         preferred = [k[len(prefix):] for k in previous_keys if k.startswith(prefix) and ":" not in k[len(prefix):]]
@@ -287,6 +290,25 @@ def second_choices(assigned, scores, min_size=MIN_SIZE):
         key, weight = dominant(standing)
         if key:
             moved[reply_id] = (key, weight)
+    return moved
+
+
+def broader_themes(assigned, min_size=MIN_SIZE):
+    """{reply id: key} for the replies of aspects too small to be a theme, moved up BROADER until their
+    theme has `min_size` replies or there is nothing broader (then they go to "other" as before)."""
+    keys = {reply_id: key for reply_id, (key, *_) in assigned.items() if key in LABELS}
+    sizes = Counter(keys.values())
+    moved = {}
+    changed = True
+    while changed:
+        changed = False
+        for key in sorted(sizes):
+            if 0 < sizes[key] < min_size and key in BROADER:
+                up = BROADER[key]
+                for reply_id in sorted(r for r, k in keys.items() if k == key):
+                    keys[reply_id] = moved[reply_id] = up
+                sizes[up] += sizes.pop(key)
+                changed = True
     return moved
 
 

@@ -291,6 +291,14 @@ FAMILY = {"hold": "support"}
 CONTEXT = {"missing": "bags", "claim": "bags", "food": "comfort", "quality": "comfort", "outage": "comfort", "app": "booking",
            "account": "booking"}
 
+# Where an aspect has too few replies to be a theme of its own, its replies join the broader theme it is
+# part of (lexicon-8): a login is part of the website and app; a payment, a price, a contract or a refund
+# part of what people are billed; a damaged item part of what arrived wrong; and so on up the chain until
+# a theme is big enough. Small questions (a Reddit thread of 40 comments) need it most.
+BROADER = {"account": "app", "payment": "billing", "price": "billing", "contract": "billing", "refund": "billing",
+           "claim": "refund", "damage": "missing", "missing": "delivery", "facilities": "quality", "food": "quality",
+           "queues": "delay", "staff": "support"}
+
 # The label of a specific aspect that general ones joined, where it differs: an airline's website
 # and app are part of booking.
 JOINED_LABELS = {"booking": "booking, website and app"}
