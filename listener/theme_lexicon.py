@@ -385,6 +385,10 @@ OTHER_TRADES = {
         # a promised date long gone: "promised for spring. its november", "its now Q4", "it's the 27th"
         r"\bpromised (?:for|by|in|on|within)\b",
         r"\b(?:it'?s|its) (?:now |nearly |already )?(?:january|february|march|april|june|july|august|september|october|november|december|q[1-4]|the \d+(?:st|nd|rd|th)\b(?! \w))\b",
+        # lexicon-8: how long ago it started ("10 days ago", "3 weeks now"), a circumstance that tips the balance;
+        # "is it ever going to leave"
+        (r"\b(?:\d+|two|three|four|five|six|several) (?:days|weeks|months) (?:ago|now)\b", 0.75),
+        r"\bever going to (?:leave|arrive|come|turn up|ship|open|be (?:ready|here|done|fixed))\b",
     ],
     "outage": [
         r"\bservers?\b", r"\b(?:site|website|app|service|system|portal|chargers?|machines?|readers?)(?:'s| is| was| has been| been| are| were)? (?:\w+ )?(?:down|offline|out of service)\b",
@@ -402,6 +406,9 @@ OTHER_TRADES = {
         r"\bprogress\b", r"\boffline mode\b",
         r"\bmarks? (?:me |my \w+ |the (?:correct |right )?answer )?(?:as )?(?:wrong|incorrect)\b",
         r"\be-?sim\b", r"\bbanned\b", r"\bsuspended\b", r"\bcard (?:details|reader)\b",
+        # lexicon-8: what an update broke ("since the v14.2 update"), data gone from the app
+        (r"\b(?:since|after) (?:the |your |this |that |every |each )?(?:[\w.]+ )?update\b", 1.5), (r"\bevery update\b", 1.5),
+        r"\b(?:files?|photos?|pictures?|data|folders?|notes?|history|playlists?|progress|saves?|settings|messages) (?:\w+ ){0,3}(?:are |is |were |was )?(?:just |all )?(?:gone|empty|missing|lost)\b",
     ],
     "billing": [
         # a charge or a fee names billing where no one is flying ("charged $50 for my bag" is an airline's)
@@ -420,6 +427,7 @@ OTHER_TRADES = {
         r"\bpaying (?:£|\$|more|less|extra)\b", r"\bnot paying\b", r"\bworth (?:it|the money)\b",
         r"\b(?:pricing|prices?) (?:changed|went up)\b", r"\bvaluation\b",
         (r"\b(?:raised|raising|hiked|hiking|increased|put up) (?:the |your |their |its |our |my )?(?:prices?|rates?|fees?|subscriptions?|premiums?)\b", 2.0),
+        (r"\bwent (?:up )?from [£$€]?\d[\d,.]* to [£$€]?\d", 2.0),  # lexicon-8: "went from 950 to 1200"
     ],
     "quality": [
         r"\bbatter(?:y|ies)\b", r"\bmelted\b", r"\bstick drift\b", r"\bdrift\b", r"\boverheat\w*", r"\bsplit\b",
@@ -435,6 +443,9 @@ OTHER_TRADES = {
         # lexicon-7: a thing that misbehaves on its own, got worse, runs hot, came loose
         r"\b(?:on (?:its|their) own|by (?:itself|themselves))\b", r"\b(?:got|gets|sounds?|looks?) worse\b", r"\bworse (?:than|since)\b",
         r"\bloose\b", r"\b(?:gets?|runs?|getting) (?:so |really |very )?hot\b", r"\bgarbage\b", r"\bbuilt to break\b",
+        # lexicon-8: a device that does not recognise, connect or hold a charge; the third one in a year
+        r"\b(?:doesn\x27?t|does not|won\x27?t|can\x27?t) (?:recogni[sz]e|detect|connect|pair|hold a charge)\b",
+        r"\b(?:2nd|second|3rd|third|4th|fourth|5th|fifth) (?:\w+ )?(?:in|this) (?:\d+|a|one|two|three|six) ?(?:days?|weeks?|months?|years?)\b",
     ],
     "delivery": [
         r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
@@ -455,6 +466,14 @@ OTHER_TRADES = {
         r"\bticket (?:#|no\.? )?\d{3,}", r"\bstill nothing\b", r"\bplease advise\b", r"\bis (?:there )?(?:a human|anyone)\b",
         # lexicon-7: a support ticket raised, and the answer that never came
         r"\b(?:opened|raised|submitted|logged|support|open) (?:a |the )?tickets?\b", r"\bthanks for nothing\b", r"\bcanned (?:reply|response|answer)\b",
+        # lexicon-8: calling out into silence ("hello?? anyone??"), an answer pasted again and again
+        r"\bhello\?+", r"\banyone\?{2,}", r"\bcopy[- ]?(?:and[- ])?paste\w*",
+    ],
+    "support": [
+        # lexicon-8: where nobody flies, "fix", "help", "update" and "service" alone ask for the product to work
+        # (the service is the thing sold: a stream, a bus); they tip the balance, they do not name customer service
+        (r"\bfix(?:ed)?\b", 0.5), (r"\bhelp(?:ful|less|line)?\b", 0.5), (r"\bupdates?\b", 0.5), (r"\bservice\b", 0.5),
+        r"\bhelpline\b",
     ],
 }
 

@@ -586,9 +586,11 @@ def test_previous_periods():
 
 OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their customers word them
     "prices": ["£7.80 for a small popcorn, come on", "£9 for a pint now?", "You raised the prices again",
-               "Greedy. Up 30% in a year"],
+               "Greedy. Up 30% in a year", "The pass went from 950 to 1200 coins"],
     "website and app": ["Since the update the search button is gone", "The app won't load after the firmware update",
-                        "Error 500 every time I open it", "Black screen and then it closes"],
+                        "Error 500 every time I open it", "Black screen and then it closes",
+                        "Restarts each time I open the camera since the v14.2 update, please fix",
+                        "My photos from 2019 are just gone"],
     "contracts and subscriptions": ["Why is it so hard to cancel?", "The free trial turned into an annual plan",
                                     "Can't cancel without ringing them", "Locked in until March apparently"],
     "staff and agents": ["The receptionist rolled her eyes at me", "Your salesman promised free mats",
@@ -597,14 +599,16 @@ OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their c
     "outages and service down": ["Is it down?", "Down for 2 hrs now", "Everything down at once, impressive",
                                  "The stream keeps dropping every match"],
     "delays": ["Still waiting. Day 6", "Repair says awaiting parts", "Day 11 and nothing",
-               "The new version was supposed to drop in spring", "The port promised for spring? its November"],
+               "The new version was supposed to drop in spring", "The port promised for spring? its November",
+               "Placed 10 days ago and says preparing", "Is the 17:05 ever going to leave?"],
     "faulty or poor quality": ["Keeps restarting on its own", "The picture looks worse than before",
-                               "Charging port already loose", "The base gets really hot after an hour"],
+                               "Charging port already loose", "The base gets really hot after an hour",
+                               "The sensor doesn't recognise my finger", "2nd controller in 6 months"],
     "missing or wrong items": ["Box arrived with no charger inside", "Came without the cable",
                                "Only the case in the box, no buds", "None of the sauces were there",
                                "Ordered 3 cases, got 1", "Only two of them arrived"],
     "customer service and getting through": ["Opened a ticket a week ago", "Thanks for nothing", "Got a canned reply again",
-                                             "Raised a ticket twice now"],
+                                             "Raised a ticket twice now", "hello?? anyone??", "Same copy paste answer x4"],
 }
 
 
@@ -624,7 +628,7 @@ def test_a_long_replys_opening_sentence_counts_twice_where_no_one_flies():
     from listener.theme_lexicon import aspect_scores, dominant
 
     story = ("The latest update wiped my saved notes and sync has not worked since, on two phones and a laptop. "
-             "I emailed twice, called once, and after a week the answer was a link to an article about clearing "
+             "I emailed support twice, called once, and after a week the answer was a link to an article about clearing "
              "the cache, which I had already said I did.")
     clean = normalise(story)
     assert len(clean) >= LONG_REPLY
