@@ -225,15 +225,15 @@ def group_replies(replies, previous_keys=(), min_size=MIN_SIZE, moves=None):
             english_scores[reply_id] = scores
         else:
             by_language["en"][reply_id] = found
-    joins = context_joins(Counter(dominant(scores)[0] for scores in english_scores.values()), min_size)
+    joins = context_joins(Counter(dominant(scores, flying)[0] for scores in english_scores.values()), min_size)
     labels = LABELS | {key: JOINED_LABELS.get(key, LABELS[key]) for key in joins.values()}
     for reply_id, scores in english_scores.items():
         scores = english_scores[reply_id] = in_context(scores, joins)
-        key, weight = dominant(scores)
+        key, weight = dominant(scores, flying)
         out[reply_id] = (key, labels[key], "en", weight)
         if clear_winner(scores, key):
             clear.add(reply_id)
-    for reply_id, (key, weight) in second_choices(out, english_scores, min_size).items():
+    for reply_id, (key, weight) in second_choices(out, english_scores, min_size, flying).items():
         out[reply_id] = (key, labels[key], "en", weight)
     for reply_id, key in broader_themes(out, min_size).items():
         out[reply_id] = (key, labels[key], "en", out[reply_id][3])
@@ -277,7 +277,7 @@ def reply_scores(clean, flying):
     return {key: scores.get(key, 0.0) + lead.get(key, 0.0) for key in sorted(scores.keys() | lead.keys())}
 
 
-def second_choices(assigned, scores, min_size=MIN_SIZE):
+def second_choices(assigned, scores, min_size=MIN_SIZE, flying=True):
     """{reply id: (key, weight)} for the replies whose aspect has too few replies to be a theme: the
     aspect among the others they name that has enough ("the parcel came smashed" goes to deliveries
     when smashed things are too rare this week to stand on their own), chosen as dominant() chooses."""
@@ -287,7 +287,7 @@ def second_choices(assigned, scores, min_size=MIN_SIZE):
         if sizes[assigned[reply_id][0]] >= min_size:
             continue
         standing = {key: w for key, w in weights.items() if sizes[FAMILY.get(key, key)] >= min_size}
-        key, weight = dominant(standing)
+        key, weight = dominant(standing, flying)
         if key:
             moved[reply_id] = (key, weight)
     return moved

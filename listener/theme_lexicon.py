@@ -279,6 +279,12 @@ OUTRANKS = {
     "crew": {"staff"},  # "a rude flight attendant" is about the crew
 }
 
+# Where nobody flies, money owed back is what the customer chases (lexicon-8): "the refund for the cancelled
+# show" is about the refund, not the cancellation it is for, and "refund request sent 3 weeks ago, no
+# reply" is weighed, not given to the silence around it. Where people fly, the crowd gives a refund for a
+# cancelled flight to the cancellation (choice-1), and that reading stays.
+GROUND_OUTRANKS = {key: (beaten - {"refund"}) for key, beaten in OUTRANKS.items()} | {"refund": {"cancellation"}}
+
 # Aspects scored apart (their phrases and precedence differ) but one theme for the people who read
 # them: a customer on hold is complaining about customer service, and the human reasons we measure
 # against do not separate them either.
@@ -671,13 +677,15 @@ def aspect_scores(text, flying=True):
     return scores
 
 
-def dominant(scores):
+def dominant(scores, flying=True):
     """(key, weight) of the theme that wins among {aspect: weight}, or (None, 0).
 
-    An aspect that another matched aspect outranks (OUTRANKS) is out of the running; of the rest
-    the one with the most weight wins, a tie going to the one listed first.
+    An aspect that another matched aspect outranks (OUTRANKS, or GROUND_OUTRANKS where `flying` is
+    False) is out of the running; of the rest the one with the most weight wins, a tie going to the
+    one listed first.
     """
-    beaten = set().union(*(OUTRANKS.get(key, ()) for key in scores)) if scores else set()
+    outranks = OUTRANKS if flying else GROUND_OUTRANKS
+    beaten = set().union(*(outranks.get(key, ()) for key in scores)) if scores else set()
     best_key, best = None, 0.0
     for key, _, _, _ in ASPECTS:
         score = scores.get(key, 0.0)
