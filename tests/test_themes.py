@@ -606,7 +606,7 @@ OTHER_TRADES_REPLIES = {  # replies to brands that do not fly, worded as their c
                "Placed 10 days ago and says preparing", "Is the 17:05 ever going to leave?"],
     "faulty or poor quality": ["Keeps restarting on its own", "The picture looks worse than before",
                                "Charging port already loose", "The base gets really hot after an hour",
-                               "The sensor doesn't recognise my finger", "2nd controller in 6 months"],
+                               "The sensor doesn't recognise my finger", "Third controller in six months"],
     "missing or wrong items": ["Box arrived with no charger inside", "Came without the cable",
                                "Only the case in the box, no buds", "None of the sauces were there",
                                "Ordered 3 cases, got 1", "Only two of them arrived"],
