@@ -27,7 +27,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from .theme_lexicon import BROADER, CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-7+choice-1+context-2+phrases-2+propagation-1"
+METHOD_VERSION = "lexicon-8+choice-1+context-2+phrases-2+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it
@@ -165,8 +165,6 @@ def phrase_groups(docs, stop, preferred=(), min_size=MIN_SIZE, max_groups=MAX_PH
     for doc_id, found in docs.items():
         for phrase in found:
             postings[phrase].add(doc_id)
-    if keyable:
-        postings = {p: ids for p, ids in postings.items() if keyable(p)}
     if background and len(docs) < background_size:
         postings = {p: ids for p, ids in postings.items()
                     if len(ids) / len(docs) >= MIN_LIFT * background[p] / background_size}
@@ -180,7 +178,7 @@ def phrase_groups(docs, stop, preferred=(), min_size=MIN_SIZE, max_groups=MAX_PH
         return (phrase in preferred, n * (1.5 if " " in phrase else 1.0), phrase)
 
     groups = 0
-    candidates = [p for p, ids in postings.items() if min_size <= len(ids) <= ceiling]
+    candidates = [p for p, ids in postings.items() if min_size <= len(ids) <= ceiling and (keyable is None or keyable(p))]
     while candidates and groups < max_groups:
         best = max(candidates, key=score)
         members = postings[best] & left
