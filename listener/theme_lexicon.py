@@ -279,11 +279,12 @@ OUTRANKS = {
     "crew": {"staff"},  # "a rude flight attendant" is about the crew
 }
 
-# Where nobody flies, money owed back is what the customer chases (lexicon-8): "the refund for the cancelled
-# show" is about the refund, not the cancellation it is for, and "refund request sent 3 weeks ago, no
-# reply" is weighed, not given to the silence around it. Where people fly, the crowd gives a refund for a
-# cancelled flight to the cancellation (choice-1), and that reading stays.
-GROUND_OUTRANKS = {key: (beaten - {"refund"}) for key, beaten in OUTRANKS.items()} | {"refund": {"cancellation"}}
+# Where nobody flies, the money is what the customer chases (lexicon-8): "the refund for the cancelled show"
+# is about the refund, not the cancellation it is for; "refund request sent 3 weeks ago, no reply" and
+# "charged twice and no answer" are weighed against the silence around them, not given to it. Where people
+# fly, the crowd gives a refund for a cancelled flight to the cancellation and a fee to the trip
+# (choice-1), and that reading stays.
+GROUND_OUTRANKS = OUTRANKS | {"hold": {"booking"}, "refund": {"cancellation"}}
 
 # Aspects scored apart (their phrases and precedence differ) but one theme for the people who read
 # them: a customer on hold is complaining about customer service, and the human reasons we measure

@@ -204,6 +204,7 @@ def test_aspect_rules(text, key):
     ("Flight cancelled, CS useless", "cancellation"),  # the events weigh the same on the ground
     ("Still no refund for the cancelled show", "refund"),  # lexicon-8: the money owed back, not what it is for
     ("Refund request sent 3 weeks ago. No reply", "refund"),
+    ("Charged twice this month and no answer from anyone", "billing"),  # the money is weighed against the silence
 ])
 def test_aspect_rules_on_the_ground(text, key):
     from listener.theme_groups import normalise
