@@ -81,8 +81,7 @@ TIME_WORDS = set("""second seconds sec secs minute minutes min mins hour hours h
     august september october november december""".split())
 GENERIC_WORDS = set("""people person guy guys place places part kind sort lot lots bit stuff extra issue issues
     problem problems situation reason point fact idea case end start thought thinking needs needed sent
-    right complete yall
-    put seem seems seemed yet already next last first soon instead literally actually absolutely totally
+    right complete yall put seem seems seemed yet already next last first soon instead literally actually absolutely totally
     honestly seriously basically another else new old whole every ones use used using fly flying flew
     travel traveling travelling hope wait happen happened happens""".split())
 LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")  # letters of Latin script

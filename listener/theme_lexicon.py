@@ -451,7 +451,7 @@ OTHER_TRADES = {
         r"\b(?:on (?:its|their) own|by (?:itself|themselves))\b", r"\b(?:got|gets|sounds?|looks?) worse\b", r"\bworse (?:than|since)\b",
         r"\bloose\b", r"\b(?:gets?|runs?|getting) (?:so |really |very )?hot\b", r"\bgarbage\b", r"\bbuilt to break\b",
         # lexicon-8: a device that does not recognise, connect or hold a charge; the third one in a year
-        r"\b(?:doesn\x27?t|does not|won\x27?t|can\x27?t) (?:recogni[sz]e|detect|connect|pair|hold a charge)\b",
+        r"\b(?:doesn'?t|does not|won'?t|can'?t) (?:recogni[sz]e|detect|connect|pair|hold a charge)\b",
         r"\b(?:second|third|fourth|fifth) (?:\w+ )?(?:in|this) (?:\d+|a|one|two|three|six) ?(?:days?|weeks?|months?|years?)\b",
     ],
     "delivery": [

@@ -687,7 +687,8 @@ def test_aspects_too_small_for_a_theme_join_the_broader_theme_they_are_part_of()
 
 @pytest.mark.parametrize("text", ["£4.80 for a cup of hot water", "order CN-552019 still not here", "position 38 in the queue",
                                   "error 404 on every page", "premium up 30% at renewal", "case #771-0942, please advise",
-                                  "is it down?", "day 11, still waiting"])
+                                  "is it down?", "day 11, still waiting", "hello?? anyone??", "since the v14.2 update",
+                                  "photos from 2019 are just gone", "went from 950 to 1200 coins", "3 weeks now"])
 def test_the_prefilter_runs_every_other_trades_pattern_that_matches(text):
     from listener.theme_lexicon import GROUND_TABLES, candidates
 
