@@ -304,7 +304,8 @@ def _lookahead_first(state, alternatives):
 
 
 def _flattened(state, alternatives):
-    r"""``\b(?:a|b)c|d`` as ``\bac|\bbc|d``: the same matches tried in the same order."""
+    r"""``\b(?:a|b)c|d`` as ``\bac|\bbc|d`` and ``\b(?:the )?status`` as ``\bthe status|\bstatus``
+    (greedy: with it first): the same matches tried in the same order."""
     out = []
     for alt in alternatives:
         lead = alt.data[:1] if alt.data[:1] == [_BOUNDARY] else []
@@ -314,6 +315,9 @@ def _flattened(state, alternatives):
         if rest and rest[0][0] is sre.BRANCH:
             out += _flattened(state, [_parser.SubPattern(state, lead + list(sub.data) + rest[1:])
                                       for sub in rest[0][1][1]])
+        elif rest and rest[0][0] is sre.MAX_REPEAT and rest[0][1][:2] == (0, 1):
+            out += _flattened(state, [_parser.SubPattern(state, lead + list(rest[0][1][2].data) + rest[1:]),
+                                      _parser.SubPattern(state, lead + rest[1:])])
         else:
             out.append(_parser.SubPattern(state, lead + rest))
     return out

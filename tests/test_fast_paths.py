@@ -88,12 +88,14 @@ def test_counter_searches_like_re_search(texts):
     r"\b(?:(?:don'?t|not) (?:a|ab)|abc?)\b", r"\b(?:_x|1a|a_)", r"\b(?:ab|(?:a|b)x|b)y?", r"\b(?:a|b|c|d|e|f|g|h|i|j|k|q|r)b",
     r"\b(?:ab|cd?)\b|:'?-?\(", r"\b(?:a|b)c|d\b|\bx|q", r"(?:\bab|a)c?|\b(?:\d+|two) h", r"\b(?:(?:a|b)|c)(?:\b|x)|-",
     # first characters the shared pass cannot list (\w, [^\W\d], an optional word, a lookbehind, a non-ASCII digit)
-    r"\b(?:(?:a )?b|\w c|ab)", r"\b(?:[a-c]+d|\d x|[^\W\d]q|é)", r"\b(?:(?<!x )ab|(?<!a)c|a)", r"\b(?:٣|\d+) h"])
+    r"\b(?:(?:a )?b|\w c|ab)", r"\b(?:[a-c]+d|\d x|[^\W\d]q|é)", r"\b(?:(?<!x )ab|(?<!a)c|a)", r"\b(?:٣|\d+) h",
+    # a leading optional word, tried with it first (greedy) and not (lazy)
+    r"\b(?:a )?(?:b )?c|\bab", r"\b(?:a )?a(?:b|\b)", r"\b(?:ab )??(?:a|b)c?|d"])
 def test_rewrites_keep_leftmost_first_matches(pattern):
     fast, plain = compile_fast(pattern), re.compile(pattern)
     rng = random.Random(pattern)
     alphabet = ["a", "b", "c", "d", "ab", "abc", "on", "one", "o", "2 h", "two", "3 hours", "x", "q", " ", "-", "é",
-                "ß", "ǆ", "ﬁ", "ABC", "Ab", "y", "r", "rude", "refund", "rebooked", "\n", "_", "1", "'", "don't", "not ", ":(", ":'-(", "cd", "-(", "٣", "Ǆ"]
+                "ß", "ǆ", "ﬁ", "ABC", "Ab", "y", "r", "rude", "refund", "rebooked", "\n", "_", "1", "'", "don't", "not ", ":(", ":'-(", "cd", "-(", "٣", "Ǆ", "a ab"]
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert fast.findall(text) == plain.findall(text), text
