@@ -41,11 +41,13 @@ def counter(patterns, searched=()):
     [re.search(q, text) is not None for q in searched], in one pass where it can.
 
     Patterns whose every match starts at the beginning of a word share the pass: at each word
-    start where any of them matches, a lookahead per pattern captures the match each would find
-    there, and findall's rule (the next match starts where the last one ended) is applied per
+    start where any of them matches, a group per pattern captures the match each would find there
+    (tried only for the patterns with an alternative that can start with the word's first
+    character), and findall's rule (the next match starts where the last one ended) is applied per
     pattern. The others are counted alone. A searched pattern's alternatives that start a word
     join the pass as one more capture (any match of them is a match of the pattern); its other
-    alternatives (``\\?``, ``#fail``, ``^...``) are searched alone, which is fast for a literal.
+    alternatives (``\\?``, ``#fail``, ``^...``) are searched alone, which is fast for a literal. What
+    runs alone is skipped for a text without any character its matches can start with.
     """
     trees = [_parse(p) for p in patterns]
     shared = [i for i, tree in enumerate(trees) if tree is not None and _starts_words(tree)]
@@ -59,14 +61,14 @@ def counter(patterns, searched=()):
         alternatives = _flattened(tree.state, _alternatives(tree))
         starting = [alt for alt in alternatives if _starts_word(alt)]
         words.append(_parser.SubPattern(tree.state, [(sre.BRANCH, (None, starting))]) if starting else None)
-        others.append([_compile(alt).search for alt in alternatives if not _starts_word(alt)])
+        others.append([_skipping(_compile(alt).search, alt) for alt in alternatives if not _starts_word(alt)])
     # each capture of the pass counts into a slot: a counted pattern's, or a searched pattern's
     captures = [trees[i] for i in shared] + [tree for tree in words if tree is not None]
     slots = shared + [len(patterns) + j for j, tree in enumerate(words) if tree is not None]
     if len(captures) < 2:  # (one pattern alone is faster without the captures)
         captures, shared = [], []
-        others = [[compile_fast(q).search] for q in searched]
-    alone = [(i, compile_fast(p).findall) for i, p in enumerate(patterns) if i not in shared]
+        others = [[_skipping(compile_fast(q).search, _parse(q))] for q in searched]
+    alone = [(i, _skipping(compile_fast(p).findall, trees[i], [])) for i, p in enumerate(patterns) if i not in shared]
     finditer = _compiler.compile(_word_start_captures(captures), 0).finditer if captures else None
     first = len(patterns)  # (where the searched patterns' answers start)
     searches = [(first + j, search) for j, alone_searches in enumerate(others) for search in alone_searches]
@@ -101,6 +103,17 @@ def counter(patterns, searched=()):
         return counts
 
     return count
+
+
+def _skipping(find, tree, nothing=None):
+    """`find` (a search or findall), answering `nothing` without a search when the text holds none of
+    the characters every match starts with: ``\\?{2,}|\\?!|!\\?`` needs a ``?`` or ``!``, and most replies
+    have neither (a test per character runs at memchr speed, a search steps through the text)."""
+    chars = _first_chars(tree.data) if tree is not None else None
+    if not chars or len(chars) > 8:  # (each character is a scan of the text)
+        return find
+    chars = [chr(ch) for ch in sorted(chars)]
+    return lambda text: find(text) if any(map(text.__contains__, chars)) else nothing
 
 
 def _word_start_captures(trees):
