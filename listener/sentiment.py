@@ -405,9 +405,10 @@ def _but_check(sentiments: list, bi: int) -> None:
     answers ``index`` exactly. Zeros are skipped: scaling a zero changes nothing.
     """
     where: dict[float, list[int]] = {}
-    # (the non-zero positions, listed before the loop: a position's value changes only once it is visited)
-    for k in [k for k, x in enumerate(sentiments) if x]:
+    for k in range(len(sentiments)):
         x = sentiments[k]
+        if x == 0:
+            continue
         heap = where.get(x)
         j = heap[0] if heap else k
         if j < bi:
