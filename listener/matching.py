@@ -41,11 +41,13 @@ def counter(patterns, searched=()):
     [re.search(q, text) is not None for q in searched], in one pass where it can.
 
     Patterns whose every match starts at the beginning of a word share the pass: at each word
-    start where any of them matches, a lookahead per pattern captures the match each would find
-    there, and findall's rule (the next match starts where the last one ended) is applied per
+    start where any of them matches, a group per pattern captures the match each would find there
+    (tried only for the patterns with an alternative that can start with the word's first
+    character), and findall's rule (the next match starts where the last one ended) is applied per
     pattern. The others are counted alone. A searched pattern's alternatives that start a word
     join the pass as one more capture (any match of them is a match of the pattern); its other
-    alternatives (``\\?``, ``#fail``, ``^...``) are searched alone, which is fast for a literal.
+    alternatives (``\\?``, ``#fail``, ``^...``) are searched alone, which is fast for a literal. What
+    runs alone is skipped for a text without any character its matches can start with.
     """
     trees = [_parse(p) for p in patterns]
     shared = [i for i, tree in enumerate(trees) if tree is not None and _starts_words(tree)]
@@ -59,14 +61,14 @@ def counter(patterns, searched=()):
         alternatives = _flattened(tree.state, _alternatives(tree))
         starting = [alt for alt in alternatives if _starts_word(alt)]
         words.append(_parser.SubPattern(tree.state, [(sre.BRANCH, (None, starting))]) if starting else None)
-        others.append([_compile(alt).search for alt in alternatives if not _starts_word(alt)])
+        others.append([_skipping(_compile(alt).search, alt) for alt in alternatives if not _starts_word(alt)])
     # each capture of the pass counts into a slot: a counted pattern's, or a searched pattern's
     captures = [trees[i] for i in shared] + [tree for tree in words if tree is not None]
     slots = shared + [len(patterns) + j for j, tree in enumerate(words) if tree is not None]
     if len(captures) < 2:  # (one pattern alone is faster without the captures)
         captures, shared = [], []
-        others = [[compile_fast(q).search] for q in searched]
-    alone = [(i, compile_fast(p).findall) for i, p in enumerate(patterns) if i not in shared]
+        others = [[_skipping(compile_fast(q).search, _parse(q))] for q in searched]
+    alone = [(i, _skipping(compile_fast(p).findall, trees[i], [])) for i, p in enumerate(patterns) if i not in shared]
     finditer = _compiler.compile(_word_start_captures(captures), 0).finditer if captures else None
     first = len(patterns)  # (where the searched patterns' answers start)
     searches = [(first + j, search) for j, alone_searches in enumerate(others) for search in alone_searches]
@@ -103,23 +105,100 @@ def counter(patterns, searched=()):
     return count
 
 
+def _skipping(find, tree, nothing=None):
+    """`find` (a search or findall), answering `nothing` without a search when the text holds none of
+    the characters every match starts with: ``\\?{2,}|\\?!|!\\?`` needs a ``?`` or ``!``, and most replies
+    have neither (a test per character runs at memchr speed, a search steps through the text)."""
+    chars = _first_chars(tree.data) if tree is not None else None
+    if not chars or len(chars) > 8:  # (each character is a scan of the text)
+        return find
+    chars = [chr(ch) for ch in sorted(chars)]
+    return lambda text: find(text) if any(map(text.__contains__, chars)) else nothing
+
+
 def _word_start_captures(trees):
-    r"""``\b(?=\w)(?=P0|P1|...)(?:(?=(P0)))?(?:(?=(P1)))?...`` with each P's alternatives grouped by
-    first letter and its leading ``\b`` (already checked) left out."""
+    r"""One pattern that matches, at each word start where any of `trees` matches, the word's first
+    character, with group k + 1 capturing from there the match trees[k] finds there (their leading
+    ``\b`` is already checked there). It branches on that character, so at a word start only the
+    alternatives that can start with it are tried:
+
+    ``\b(?=\w)(?:t(?<=(?=G_t).)(?:(?<=(?=(P0_t)).)|)(?:(?<=(?=(P2_t)).)|)|a(?<=(?=(P1_a)).)|...|[^ta...]...)``
+
+    Pk_c is trees[k]'s alternatives that can start with c, in their order (the same match), G_c all
+    of them in one trie (does any match at all?); with one pattern for c its capture is the gate. The
+    last branch, for characters no alternative names (``\d``, ``\w``, é), holds the alternatives that
+    can start with those.
+    """
     state = _parser.parse("", 0).state  # (str flags; groups are numbered from 1 below)
-    every, captures = [], []
+    patterns = []  # per tree: its group, and its alternatives with the items their first character is one of
     for tree in trees:
+        group = state.opengroup()
+        state.closegroup(group, tree)
         alternatives = [_grouped(_parser.SubPattern(state, alt.data[1:]))
                         for alt in _flattened(tree.state, _alternatives(tree))]
-        every += alternatives
-        group = state.opengroup()
-        body = _parser.SubPattern(state, [(sre.BRANCH, (None, _group_alternatives(state, alternatives)))])
-        state.closegroup(group, body)
-        capture = _parser.SubPattern(state, [(sre.SUBPATTERN, (group, 0, 0, body))])
-        captures.append((sre.MAX_REPEAT, (0, 1, _parser.SubPattern(state, [(sre.ASSERT, (1, capture))]))))
+        patterns.append((group, [(alt, _first_items(alt.data)) for alt in alternatives]))
+    items = [item for _, alts in patterns for _, first in alts for item in first]
+    keys = _named_chars(items)
+    if any(value == sre.CATEGORY_DIGIT for op, av in items if op is sre.IN for _, value in av):
+        keys |= set(map(ord, "0123456789"))  # (\d+ hours: ASCII digits get branches of their own)
+    keys = sorted(keys)
+    any_char = _parser.parse(r"[\s\S]", 0).data
+
+    def look_back(body):
+        r"""``(?<=(?=body)[\s\S])``: `body` matched from the character just read."""
+        return (sre.ASSERT, (-1, _parser.SubPattern(state, [(sre.ASSERT, (1, body))] + any_char)))
+
+    def branch(lead, can_start):
+        """`lead` (one character), then the captures of the alternatives for which can_start(first items)."""
+        chosen = [(group, alts) for group, all_alts in patterns
+                  if (alts := [alt for alt, first in all_alts if can_start(first)])]
+        if not chosen:
+            return None
+        captures = [look_back(_parser.SubPattern(state, [(sre.SUBPATTERN, (group, 0, 0, _parser.SubPattern(
+            state, [(sre.BRANCH, (None, _group_alternatives(state, alts)))])))])) for group, alts in chosen]
+        if len(captures) == 1:
+            return _parser.SubPattern(state, [lead] + captures)
+        every = sorted((alt for _, alts in chosen for alt in alts), key=lambda alt: alt.data[0][0] is not sre.LITERAL)
+        gate = _parser.SubPattern(state, [(sre.BRANCH, (None, _group_alternatives(state, every)))])  # (any order)
+        optional = [(sre.BRANCH, (None, [_parser.SubPattern(state, [capture]), _parser.SubPattern(state, [])]))
+                    for capture in captures]  # ((?:X|) is cheaper than (?:X)?, which sets up a repeat)
+        return _parser.SubPattern(state, [lead, look_back(gate)] + optional)
+
+    matchers = {}
+
+    def tester(ch):
+        def can_start(first):
+            for item in first:
+                if repr(item) not in matchers:
+                    matchers[repr(item)] = _compiler.compile(_parser.SubPattern(state, [item]), 0).match
+                if matchers[repr(item)](chr(ch)):
+                    return True
+            return False
+        return can_start
+
+    branches = [branch((sre.LITERAL, ch), tester(ch)) for ch in keys]
+    others = (sre.IN, [(sre.NEGATE, None)] + [(sre.LITERAL, ch) for ch in keys])
+    branches.append(branch(others, lambda first: any(not _names_all(av) for op, av in first if op is sre.IN)))
     word = _parser.SubPattern(state, [(sre.IN, [(sre.CATEGORY, sre.CATEGORY_WORD)])])
-    gate = _parser.SubPattern(state, [(sre.BRANCH, (None, _group_alternatives(state, every)))])
-    return _parser.SubPattern(state, [_BOUNDARY, (sre.ASSERT, (1, word)), (sre.ASSERT, (1, gate))] + captures)
+    return _parser.SubPattern(state, [_BOUNDARY, (sre.ASSERT, (1, word)),
+                                      (sre.BRANCH, (None, [b for b in branches if b is not None]))])
+
+
+def _named_chars(items):
+    """The code points that LITERAL and IN items name one by one (not through a category or negation)."""
+    chars = set()
+    for op, av in items:
+        for kind, value in [(op, av)] if op is sre.LITERAL else av:
+            if kind is sre.LITERAL:
+                chars.add(value)
+            elif kind is sre.RANGE and value[1] - value[0] < 256:
+                chars.update(range(value[0], value[1] + 1))
+    return chars
+
+
+def _names_all(set_items):
+    """Does an IN item match only characters it names one by one?"""
+    return all(kind is sre.LITERAL or kind is sre.RANGE and value[1] - value[0] < 256 for kind, value in set_items)
 
 
 def _starts_words(tree):
@@ -238,7 +317,8 @@ def _lookahead_first(state, alternatives):
 
 
 def _flattened(state, alternatives):
-    r"""``\b(?:a|b)c|d`` as ``\bac|\bbc|d``: the same matches tried in the same order."""
+    r"""``\b(?:a|b)c|d`` as ``\bac|\bbc|d`` and ``\b(?:the )?status`` as ``\bthe status|\bstatus``
+    (greedy: with it first): the same matches tried in the same order."""
     out = []
     for alt in alternatives:
         lead = alt.data[:1] if alt.data[:1] == [_BOUNDARY] else []
@@ -248,6 +328,9 @@ def _flattened(state, alternatives):
         if rest and rest[0][0] is sre.BRANCH:
             out += _flattened(state, [_parser.SubPattern(state, lead + list(sub.data) + rest[1:])
                                       for sub in rest[0][1][1]])
+        elif rest and rest[0][0] is sre.MAX_REPEAT and rest[0][1][:2] == (0, 1):
+            out += _flattened(state, [_parser.SubPattern(state, lead + list(rest[0][1][2].data) + rest[1:]),
+                                      _parser.SubPattern(state, lead + rest[1:])])
         else:
             out.append(_parser.SubPattern(state, lead + rest))
     return out
@@ -304,32 +387,31 @@ def _group_alternatives(state, alternatives):
 
 def _first_chars(items):
     """The code points a match of the sequence `items` can start with, or None when unknown."""
+    first = _first_items(items)
+    if first is None or not all(_names_all(av) for op, av in first if op is sre.IN):
+        return None  # (a category like \d, or a negated set)
+    return _named_chars(first)
+
+
+def _first_items(items):
+    """One-character items (LITERAL or IN), one of which every match of the sequence `items` starts
+    with, or None when unknown (never for a word-led sequence, see _word_led)."""
     for op, av in items:
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero-width: the next item consumes the first character
-        if op is sre.LITERAL:
-            return {av}
-        if op is sre.IN:
-            chars = set()
-            for kind, value in av:
-                if kind is sre.LITERAL:
-                    chars.add(value)
-                elif kind is sre.RANGE and value[1] - value[0] < 256:
-                    chars.update(range(value[0], value[1] + 1))
-                else:
-                    return None  # a negated set or a category like \d
-            return chars
+        if op in (sre.LITERAL, sre.IN):
+            return [(op, av)]
         if op is sre.SUBPATTERN:
-            return _first_chars(av[3].data)
+            return _first_items(av[3].data)
         if op is sre.BRANCH:
-            chars = set()
+            out = []
             for alt in av[1]:
-                first = _first_chars(alt.data)
+                first = _first_items(alt.data)
                 if first is None:
                     return None
-                chars |= first
-            return chars
+                out += first
+            return out
         if op in _REPEATS and av[0] >= 1:
-            return _first_chars(av[2].data)
+            return _first_items(av[2].data)
         return None
     return None

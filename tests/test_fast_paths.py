@@ -86,12 +86,16 @@ def test_counter_searches_like_re_search(texts):
     r"x\b(?:a|b)|\b(?:c|cd)", r"(?:\b(?:on|one|o)\b)+", r"\b(?:a(?:b|bc)|ab|a)c", r"\b[a-c](?:x|y)|\bq",
     r"\b(?i:abc)|\bAB", r"\b(ab|a)b", r"\b(?:é|ß|ǆ|ﬁ)x?", r"\bnot!", r"\b(?:(?:a|b)c|d|ab)(?:x|\b)",
     r"\b(?:(?:don'?t|not) (?:a|ab)|abc?)\b", r"\b(?:_x|1a|a_)", r"\b(?:ab|(?:a|b)x|b)y?", r"\b(?:a|b|c|d|e|f|g|h|i|j|k|q|r)b",
-    r"\b(?:ab|cd?)\b|:'?-?\(", r"\b(?:a|b)c|d\b|\bx|q", r"(?:\bab|a)c?|\b(?:\d+|two) h", r"\b(?:(?:a|b)|c)(?:\b|x)|-"])
+    r"\b(?:ab|cd?)\b|:'?-?\(", r"\b(?:a|b)c|d\b|\bx|q", r"(?:\bab|a)c?|\b(?:\d+|two) h", r"\b(?:(?:a|b)|c)(?:\b|x)|-",
+    # first characters the shared pass cannot list (\w, [^\W\d], an optional word, a lookbehind, a non-ASCII digit)
+    r"\b(?:(?:a )?b|\w c|ab)", r"\b(?:[a-c]+d|\d x|[^\W\d]q|é)", r"\b(?:(?<!x )ab|(?<!a)c|a)", r"\b(?:٣|\d+) h",
+    # a leading optional word, tried with it first (greedy) and not (lazy)
+    r"\b(?:a )?(?:b )?c|\bab", r"\b(?:a )?a(?:b|\b)", r"\b(?:ab )??(?:a|b)c?|d"])
 def test_rewrites_keep_leftmost_first_matches(pattern):
     fast, plain = compile_fast(pattern), re.compile(pattern)
     rng = random.Random(pattern)
     alphabet = ["a", "b", "c", "d", "ab", "abc", "on", "one", "o", "2 h", "two", "3 hours", "x", "q", " ", "-", "é",
-                "ß", "ǆ", "ﬁ", "ABC", "Ab", "y", "r", "rude", "refund", "rebooked", "\n", "_", "1", "'", "don't", "not ", ":(", ":'-(", "cd", "-("]
+                "ß", "ǆ", "ﬁ", "ABC", "Ab", "y", "r", "rude", "refund", "rebooked", "\n", "_", "1", "'", "don't", "not ", ":(", ":'-(", "cd", "-(", "٣", "Ǆ", "a ab"]
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert fast.findall(text) == plain.findall(text), text
@@ -112,11 +116,11 @@ def test_counter_keeps_each_patterns_own_overlaps():
     # Matches of different patterns overlap and nest; each pattern still resumes after its own match.
     patterns = [r"\b(?:ab|a)\b", r"\bab c", r"\b(?:c|cd)", r"\bb", r"x\b|\by", r"\b(?:\d+|two) h",
                 r"\ba(?:b|bc)?", r"\b(?:a b|b) (?:c|a)", r"\bé", r"\b(?:ab|a)(?:x|\b)", r"\bab|:-?\)|\?{2,}|\?!",
-                r"(?<=a)b|^c", r"\b\w+ a\b"]
+                r"(?<=a)b|^c", r"\b\w+ a\b", r"\b(?:(?:a )?b c|\d+ h|a\b)", r"\b(?:[^\W\d]b|(?<!x )a)"]
     count, plain = counter(patterns), [re.compile(p) for p in patterns]
     rng = random.Random(1)
     pieces = ["a", "b", "c", "d", "ab", "abc", " ", " ", "x", "y", "2", "two", "h", "-", "é", "\n", ":)", ":-)", "??",
-              "?!", "?"]
+              "?!", "?", "٣"]
     texts = ["a b a", "a b a b c", "b a b a", "ab ab c"] + [
         "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16))) for _ in range(5000)]
     for text in texts:
