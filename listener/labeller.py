@@ -302,7 +302,18 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:couldn'?t|could not|can'?t) ask for (?:more|better|anything more)|(?:wouldn'?t|would not) (?:change|swap|trade)"
                r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)"
                r"|(?:work|it all) (?:pays|paid) off|hats off|respect to|shout ?out to|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
-               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win)\b")
+               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win"
+               # cs-7: joy with no praise word: news of an achievement or a win, a day off, laughter
+               r"|got (?:the|my|a|an|our) (?:job|offer|place|promotion|keys|visa)|got (?:into|in to) (?:my|the|uni"
+               r"|college|university)|(?:got|getting|just got|we'?re|i'?m) (?:engaged|married|promoted|hired)"
+               r"|passed (?:my|the|our|his|her|all|both|every) (?:\w+ )?(?:tests?|exams?|finals|interview|audition"
+               r"|probation|course|assessment|viva|defen[cs]e)|graduated|new (?:pb|personal best|record)|personal best"
+               r"|(?:we|we'?ve|they'?ve|you) (?:won|did it|made it)(?!')|won (?:the|it|again|our|my|\d)"
+               r"|what a (?:goal|save|finish|win|comeback|result|strike|catch|performance|game|match|innings|knock|race"
+               r"|gig|show)|first (?:steps|words|goal|win)|pay ?day|snow day|best (?:day|night"
+               r"|weekend|holiday|trip) (?:ever|of (?:my|our) li(?:fe|ves))|can'?t stop (?:smiling|grinning|laughing)"
+               r"|so (?:excited|proud)|bliss|needed this|nothing better|on repeat|(?:ha){2,}h*|aha(?:ha)+"
+               r"|i'?m (?:dead|deceased|crying|screaming|weak|shaking))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -384,6 +395,8 @@ _TURNAROUND = compile_fast(
     r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
     r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
+# A post that opens with a handle or speaks to "you" is addressed to someone: its "!!" urges, not celebrates.
+_ADDRESSED = re.compile(r"^\W*@|\b(?:you|your|u|ur|yours)\b", re.IGNORECASE)
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
 # department, program or product ("customer care" +2.2, "credit card" +1.6, "rewards number" +2.1,
@@ -404,6 +417,8 @@ _NOT_SENTIMENT_WORDS = ("care", "support", "credit", "reward", "hono", "number",
                         "better", "resolve", "super")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
+# Crying, skull, shock: in a happy post they mean overwhelmed or laughing (cs-7).
+_OVERJOYED = frozenset("😭💀😩🥺😱")
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
 
 FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise", "neg_emoji", "pos_emoji",
@@ -465,6 +480,11 @@ def features(text):
         complaint /= 4
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
+    if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
+        neg_emoji = False  # cs-7: 😭 💀 beside praise and no complaint are joy ("first steps today!! 😭😭")
+    if ("!!" in plain and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
+            and not _ADDRESSED.search(text)):
+        praise += 1  # cs-7: news told with excitement, to no one in particular ("GOT THE JOB!!!", "payday!!")
     if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
         without = polarity_scores(_PRAISE.sub(" ", words_only))
         scores = without if without["compound"] > scores["compound"] else scores
