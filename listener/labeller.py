@@ -394,6 +394,8 @@ _TURNAROUND = compile_fast(
     r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved"
     r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
     r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
+# One sentence, a question: nothing told before it.
+_PLAIN_QUESTION = re.compile(r"[^.!?]*[^.!?\s][^.!?]*\?\s*$")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
 # A post that opens with a handle or speaks to "you" is addressed to someone: its "!!" urges, not celebrates.
 _ADDRESSED = re.compile(r"^\W*@|\b(?:you|your|u|ur|yours)\b", re.IGNORECASE)
@@ -478,6 +480,8 @@ def features(text):
         negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
     if (praise or thanks) and complaint and not sarcasm and _TURNAROUND.search(plain):
         complaint /= 4
+    if inquiry and 0 < complaint <= 2.0 and not sarcasm and _PLAIN_QUESTION.match(plain):
+        complaint /= 2  # cs-7: one question naming one trouble asks about it ("is flight 12 delayed?")
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
     if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
