@@ -394,6 +394,10 @@ _TURNAROUND = compile_fast(
     r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved"
     r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
     r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
+# Words of harm said in awe, after a verb or an intensifier: "that goal was insane", "is unreal".
+_HYPE = compile_fast(r"\b(?:is|was|are|were|that'?s|it'?s|its|looks?|sounds?|gone)(?: (?:actually|absolutely"
+                     r"|literally|lowkey|honestly|just|genuinely))? (?:insane|unreal|crazy|wild|mental|mad|nuts|bonkers"
+                     r"|sick|filthy|nasty|disgusting|criminal|illegal|ridiculous|obscene|unbelievable)\b")
 # One sentence, a question: nothing told before it.
 _PLAIN_QUESTION = re.compile(r"[^.!?]*[^.!?\s][^.!?]*\?\s*$")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
@@ -484,6 +488,11 @@ def features(text):
         complaint /= 2  # cs-7: one question naming one trouble asks about it ("is flight 12 delayed?")
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
+    if complaint and (praise or pos_emoji) and not sarcasm and (hype := _HYPE.findall(plain)):
+        # cs-7: "was insane", "is unreal" beside praise is awe: not the complaint cue, not VADER's harm
+        complaint = max(complaint - 1.5 * len(hype), 0.0)
+        without = polarity_scores(_HYPE.sub(" ", words_only))
+        scores = without if without["compound"] > scores["compound"] else scores
     if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
         neg_emoji = False  # cs-7: 😭 💀 beside praise and no complaint are joy ("first steps today!! 😭😭")
     if ("!!" in plain and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
