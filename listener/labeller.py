@@ -495,9 +495,11 @@ def features(text):
         scores = without if without["compound"] > scores["compound"] else scores
     if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
         neg_emoji = False  # cs-7: 😭 💀 beside praise and no complaint are joy ("first steps today!! 😭😭")
-    if ("!!" in plain and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
+    if ((praise or "!!" in plain) and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
             and not _ADDRESSED.search(text)):
-        praise += 1  # cs-7: news told with excitement, to no one in particular ("GOT THE JOB!!!", "payday!!")
+        # cs-7: in a post to no one in particular, praise or "!!" with nothing wrong is how the writer feels
+        # ("my new headphones are fire", "GOT THE JOB!!!"); to a brand it is often politeness around a request.
+        praise += 1
     if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
         without = polarity_scores(_PRAISE.sub(" ", words_only))
         scores = without if without["compound"] > scores["compound"] else scores
