@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-6"
+VERSION = "cs-7"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
