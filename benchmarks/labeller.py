@@ -10,7 +10,7 @@
        sectors (benchmarks/data/other-brands.tsv; cs-4's cues were read on six, three held out) and
        900 in six more (other-brands-blind.tsv: written apart, read by no one choosing cues until cs-4).
    1d. Replies to brands on X, Reddit and Mastodon/Bluesky (benchmarks/data/brands-*.tsv, written for the
-       project; the -2 and reddit-fediverse sets read by no one choosing cues).
+       project; the -2 and reddit-fediverse sets read by no one choosing cues until cs-7).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
    2b. Ordinary tweets written for the project (benchmarks/data/general-tweets*.tsv): three classes.
@@ -46,7 +46,7 @@ DATA = REPO.parent / "shared" / "data"
 BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
 BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # read by no one choosing cues
-# Written for this project on 2026-11-27 (read for cs-6) and 2026-11-28 (read by no one choosing cues);
+# Written for this project on 2026-11-27 (read for cs-6) and 2026-11-28 (read for cs-7);
 # who read what: benchmarks/data/README.md.
 UNSEEN_BRANDS = tuple(REPO / "benchmarks" / "data" / f"brands-{name}.tsv"
                       for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse"))
@@ -166,7 +166,7 @@ def unseen_brands():
 
     stock = SentimentIntensityAnalyzer()
     print("1d. replies to brands on X, Reddit, Mastodon/Bluesky (benchmarks/data/brands-*.tsv; the -2 and "
-          "reddit-fediverse sets read by no one choosing cues)")
+          "reddit-fediverse sets read by no one choosing cues until cs-7)")
     print(SECTOR_HEADER)
     for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:]):
         brand_files(paths, stock)
@@ -188,7 +188,7 @@ def unseen_general():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     stock = SentimentIntensityAnalyzer()
-    print("2b. ordinary tweets, three classes (general-tweets-2.tsv read by no one choosing cues)")
+    print("2b. ordinary tweets, three classes (general-tweets-2.tsv read by no one choosing cues until cs-7)")
     for path in UNSEEN_GENERAL:
         print(sector_line(path.stem, read_tsv(path), "", stock))
 

@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-6"
+VERSION = "cs-7"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -302,7 +302,17 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|(?:couldn'?t|could not|can'?t) ask for (?:more|better|anything more)|(?:wouldn'?t|would not) (?:change|swap|trade)"
                r"|never been (?:prouder|happier|better)|(?:highly|totally|100 ?%) (?:worth|recommend)"
                r"|(?:work|it all) (?:pays|paid) off|hats off|respect to|shout ?out to|kudos to|(?:so|really|super|very) (?:wholesome|addictive"
-               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win)\b")
+               r"|satisfying)|wholesome|chills|goosebumps|glow[- ]?up|small win|big win"
+               # cs-7: joy with no praise word: news of an achievement or a win, a first, payday, laughter
+               r"|got (?:the|my|a|an|our) (?:job|offer|place|promotion|keys|visa)|got (?:into|in to) (?:my|the|uni"
+               r"|college|university)|(?:got|getting|just got|we'?re|i'?m) (?:engaged|married|promoted|hired)"
+               r"|passed (?:my|the|our|his|her|all|both|every) (?:\w+ )?(?:tests?|exams?|finals|interview|audition"
+               r"|probation|course|assessment|viva|defen[cs]e)|graduated|new (?:pb|personal best|record)|personal best"
+               r"|(?:we|we'?ve|they'?ve|you) (?:won|did it|made it)(?!')|won (?:the|it|again|our|my|\d)"
+               r"|what a (?:goal|save|finish|win|comeback|result|strike|catch|performance|game|match|innings|knock|race"
+               r"|gig|show)|first (?:steps|words|goal|win)|pay ?day|snow day|can'?t stop (?:smiling|grinning|laughing)"
+               r"|so (?:excited|proud)|bliss|needed this|nothing better|on repeat|haha(?:ha)*h*|aha(?:ha)+"
+               r"|i'?m (?:dead|deceased|crying|screaming|weak|shaking))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -383,7 +393,18 @@ _TURNAROUND = compile_fast(
     r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved"
     r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
     r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
+# Words of harm said in awe, after a verb or an intensifier: "that goal was insane", "is unreal".
+_HYPE = compile_fast(r"\b(?:is|was|are|were|that'?s|it'?s|its|looks?|sounds?|gone)(?: (?:actually|absolutely"
+                     r"|literally|lowkey|honestly|just|genuinely))? (?:insane|unreal|crazy|wild|mental|mad|nuts|bonkers"
+                     r"|sick|filthy|nasty|disgusting|criminal|illegal|ridiculous|obscene|unbelievable)\b")
+_HYPE_WORDS = ("insane", "unreal", "crazy", "wild", "mental", "mad", "nuts", "bonkers", "sick", "filthy", "nasty",
+               "disgusting", "criminal", "illegal", "ridiculous", "obscene", "unbelievable")  # (a substring test first)
+# One sentence, a question: nothing told before it.
+_PLAIN_QUESTION = re.compile(r"[^.!?]*[^.!?\s][^.!?]*\?\s*$")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
+# A post that opens with a handle or speaks to "you" is addressed to someone: its "!!" urges, not celebrates.
+_LEADING_HANDLE = re.compile(r"\W*@")
+_SECOND_PERSON = compile_fast(r"\b(?:you|your|yours|u|ur)\b")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
 # department, program or product ("customer care" +2.2, "credit card" +1.6, "rewards number" +2.1,
@@ -404,6 +425,8 @@ _NOT_SENTIMENT_WORDS = ("care", "support", "credit", "reward", "hono", "number",
                         "better", "resolve", "super")
 _EMOJI_STRIP = str.maketrans({ch: " " for ch in READ_EMOJI})
 _NEGATIVE_EMOJI = frozenset(NEGATIVE_EMOJI)
+# Crying, skull, shock: in a happy post they mean overwhelmed or laughing (cs-7).
+_OVERJOYED = frozenset("😭💀😩🥺😱")
 _POSITIVE_EMOJI = frozenset(POSITIVE_EMOJI)
 
 FEATURES = ("compound", "neg", "pos", "complaint", "sarcasm", "thanks", "praise", "neg_emoji", "pos_emoji",
@@ -463,8 +486,23 @@ def features(text):
         negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
     if (praise or thanks) and complaint and not sarcasm and _TURNAROUND.search(plain):
         complaint /= 4
+    if inquiry and 0 < complaint <= 2.0 and not sarcasm and _PLAIN_QUESTION.match(plain):
+        complaint /= 2  # cs-7: one question naming one trouble asks about it ("is flight 12 delayed?")
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
+    if (complaint and (praise or pos_emoji) and not sarcasm and any([w in plain for w in _HYPE_WORDS])
+            and (hype := _HYPE.findall(plain))):
+        # cs-7: "was insane", "is unreal" beside praise is awe: not the complaint cue, not VADER's harm
+        complaint = max(complaint - 1.5 * len(hype), 0.0)
+        without = polarity_scores(_HYPE.sub(" ", words_only))
+        scores = without if without["compound"] > scores["compound"] else scores
+    if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
+        neg_emoji = False  # cs-7: 😭 💀 beside praise and no complaint are joy ("first steps today!! 😭😭")
+    if ((praise or "!!" in plain) and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
+            and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain))):
+        # cs-7: in a post to no one in particular, praise or "!!" with nothing wrong is how the writer feels
+        # ("my new headphones are fire", "GOT THE JOB!!!"); to a brand it is often politeness around a request.
+        praise += 1
     if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
         without = polarity_scores(_PRAISE.sub(" ", words_only))
         scores = without if without["compound"] > scores["compound"] else scores

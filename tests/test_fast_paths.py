@@ -175,7 +175,9 @@ def assert_same_scoring(texts, monkeypatch):
         assert feats == ref_feats, text
         assert tuple(feats) == labeller.FEATURES
         assert labeller.logits(feats) == reference_logits(feats), text
-        assert (feats["neg_emoji"], feats["pos_emoji"]) == emoji_reference(text), text
+        has_negative, has_positive = emoji_reference(text)
+        # (cs-7: 😭 💀 beside praise with nothing wrong are joy, so neg_emoji may be off where one occurs)
+        assert feats["pos_emoji"] == has_positive and feats["neg_emoji"] <= has_negative, text
         assert language == reference_detect(text), text
         expected_label = ref_label if language in ("en", "und") else (None, None)
         assert (columns["label"], columns["label_confidence"]) == expected_label, text

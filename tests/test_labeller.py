@@ -20,7 +20,7 @@ PRAISE = ["The crew went above and beyond today 🔥🔥🔥", "🔥🔥🔥 bes
 SARCASM = ["Great, another outage. Thanks a lot.", "Thanks for nothing.", "Gotta love how my bag is lost again 🙄",
            "Wonderful, another delay. Yeah right, 'on time'."]
 NEUTRAL = ["What time does the store open on Sunday?", "Can you send me the link to the form?",
-           "Flying from Boston to Denver tomorrow."]
+           "Flying from Boston to Denver tomorrow.", "Are there any delays at the station this morning?"]
 
 # Replies to brands outside air travel (telecoms, retail, banks, delivery, software): the cues are
 # general customer-service language, so these must read as they would to a person.
@@ -195,6 +195,17 @@ ORDINARY_POSITIVE = [
     "new trainers are fire, no regrets",
     "the update fixed the login bug, thanks team",
     "parcel went missing but it got tracked down and rerouted, thanks so much",
+    # cs-7: joy with no praise word (an achievement, a win, laughter), excitement told to no one, 😭 as joy,
+    # words of harm said in awe
+    "passed my theory test this morning!!",
+    "my brother got the job!!",
+    "the little one said her first words today",
+    "hahahaha my nan has discovered voice notes",
+    "payday!!!",
+    "my cousin got engaged 😭😭",
+    "first steps today 😭😭 so proud",
+    "the fireworks last night were unreal 🔥",
+    "that save in the last minute was insane 🙌",
 ]
 STILL_COMPLAINTS = [
     "love how you charged me twice",
@@ -209,6 +220,12 @@ STILL_COMPLAINTS = [
     # cs-6: a solution reported, then denied, or not done, stays a complaint
     "you told me it was sorted last week and it still doesn't work",
     "the bug is not fixed, thanks for nothing",
+    # cs-7: awe words, 😭 and questions stay complaints when something went wrong
+    "the price is insane",
+    "@brand three hours on hold, this is insane",
+    "still waiting for my refund 😭",
+    "Why is my flight delayed again?",
+    "Is my order lost? It was due on Monday.",
 ]
 
 
