@@ -16,8 +16,9 @@ README there), the `topic` of each negative reply annotated by its author or by 
 saw our themes. Per file and sector (a question each) NMI, ARI, "named" (TOPIC_WORDS) and "other" of
 the negative replies against `topic`, and pooled: the sectors of other-brands.tsv read while writing
 the lexicon and the held-out ones, other-brands-blind.tsv (blind until lexicon-5), the X, Reddit
-and Mastodon/Bluesky sets (blind until lexicon-7), and the two sets nobody choosing lexicon words
-has read (brands-x-2, brands-reddit-fediverse).
+and Mastodon/Bluesky sets (blind until lexicon-7), the second wave (brands-x-2,
+brands-reddit-fediverse: blind until lexicon-8), and the third (brands-x-3,
+brands-reddit-fediverse-2: measured blind with lexicon-7 and lexicon-8, then added here).
 
     .venv/bin/python benchmarks/themes.py --ceiling
 
@@ -42,9 +43,10 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cs-twee
 BRANDS = Path(__file__).resolve().parent / "data" / "other-brands.tsv"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 UNSEEN_SINCE_LEXICON_5 = (DATA_DIR / "other-brands-blind.tsv",)  # six more sectors, blind until lexicon-5 was final
-# Written 2026-11-27 (read for lexicon-7) and 2026-11-28 (the last two: read by no one choosing lexicon words);
+# Three waves written while the lexicon changed, each measured before anyone choosing lexicon words read it;
 # who read what: benchmarks/data/README.md.
-UNSEEN = tuple(DATA_DIR / f"brands-{name}.tsv" for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse"))
+UNSEEN = tuple(DATA_DIR / f"brands-{name}.tsv"
+               for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse", "x-3", "reddit-fediverse-2"))
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # read reply by reply while writing
 HELD_OUT_SECTORS = ("software", "rail", "hotel")  # only their totals were looked at
 
@@ -155,7 +157,8 @@ def brands():
     pools += [pool("read (6 sectors)", (BRANDS,), READ_SECTORS), pool("held out (3 sectors)", (BRANDS,), HELD_OUT_SECTORS),
               pool("blind until lexicon-5 (6 sectors)", UNSEEN_SINCE_LEXICON_5)]
     pools += [pool(p.stem, (p,)) for p in UNSEEN] + [pool("brands-x, -reddit, -fediverse", UNSEEN[:3]),
-                                                     pool("brands-x-2, -reddit-fediverse", UNSEEN[3:])]
+                                                     pool("brands-x-2, -reddit-fediverse", UNSEEN[3:5]),
+                                                     pool("brands-x-3, -reddit-fediverse-2", UNSEEN[5:])]
     for name, keys_of_pool in pools:
         topics, keys, labels = ([x for k in keys_of_pool for x in found[k][i]] for i in range(3))
         named = sum(label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)

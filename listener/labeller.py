@@ -47,7 +47,8 @@ COMPLAINT_CUES = [
           r"|help(?:ing)?|get|find|log|check|book|change|reach|call|understand|believe)|error|crash(?:es|ed|ing)?"
           r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi) down|glitch|bug(?:gy)?|keeps? (?:crashing"
           r"|failing|telling|saying|getting))\b"),
-    # (Numbers are one alternative, \d+...: every alternative that starts with a digit splits matching.py's pass.)
+    # (Numbers are one alternative, \d+...: matching.py's pass tries alternatives that start with a class such as
+    # \d at every word start whose first character no alternative names.)
     (1.0, r"\b(?:still|again|(?:two|three|four|five|six|several|many) (?:hours?|hrs?|days?|weeks?|months|times"
           r"|calls|mins?|minutes)|\d+(?: (?:hours?|hrs?|days?|weeks?|months|times|calls|mins?|minutes)"
           r"|(?:st|nd|rd|th) time| different| ?x (?:higher|the price|as much))|why|seriously|really\?"
