@@ -10,7 +10,7 @@ import click
 from . import harvest as harvest_mod
 from . import publish as publish_mod
 from . import questions as questions_mod
-from . import scoring, status as status_mod
+from . import status as status_mod
 from .channels import channel_names
 from .config import load_config
 from .db import open_db, open_existing_db
@@ -188,7 +188,7 @@ def score(cfg, rescore):
 
     Example: listener score --rescore
     """
-    from . import workspace_model
+    from . import scoring, workspace_model
 
     db = open_configured_db(cfg)
     now = utcnow()

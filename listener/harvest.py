@@ -15,7 +15,6 @@ from .channels import channel_classes
 from .claims import process_gone
 from .db import transaction
 from .errors import ChannelError, NotFound, RateLimited, UsageCapReached
-from .scoring import score_columns
 from .times import iso, iso_epoch, parse_duration, parse_iso
 
 RETRY_AFTER_ERROR = timedelta(minutes=5)
@@ -276,6 +275,10 @@ def clean_record(record):
 
 
 def insert_reply(db, cfg, pub, record, text, stamp, placeholder=False):
+    # (imported here: the labeller compiles its cues on import, a quarter second that publish, status
+    # and every other command importing this module would pay for nothing)
+    from .scoring import score_columns
+
     scores = score_columns(text)
     db.execute(
         "INSERT INTO replies (publication_id, channel, remote_id, parent_remote_id, depth, author, text, url, "
@@ -299,6 +302,8 @@ def update_reply(db, cfg, existing, record, text, stamp):
                    [stamp, stamp, reply_id])
         return
     if text != old_text:  # edited on the platform: keep the new words, rescore them
+        from .scoring import score_columns
+
         scores = score_columns(text)
         db.execute(
             "UPDATE replies SET text = ?, edited_at = coalesce(?, ?), neg = ?, neu = ?, pos = ?, compound = ?, "

@@ -8,7 +8,6 @@ the inbox page (dashboards/plugins/inbox.py) call these same functions.
 
 import json
 
-from . import scoring
 from .db import transaction
 from .errors import ListenerError
 from .times import iso, parse_iso
@@ -84,6 +83,8 @@ def triage(db, reply_id):
 # -- the actions: each changes the state and returns the event's payload ---------------------------
 
 def do_label(db, reply_id, label, by, now):
+    from . import scoring  # (when needed: importing it compiles the labeller's cues, which status need not wait for)
+
     before = db.execute("SELECT label_override, label_override_by, label_override_at FROM replies WHERE id = ?",
                         [reply_id]).fetchone()
     scoring.set_label(db, reply_id, label, by, now)
@@ -91,6 +92,8 @@ def do_label(db, reply_id, label, by, now):
 
 
 def undo_label(db, event, by, now):
+    from . import scoring
+
     before = event["payload"]["before"]
     if before["label"] is None:
         scoring.set_label(db, event["reply_id"], "clear", by, now)
