@@ -395,11 +395,10 @@ _TURNAROUND = compile_fast(
     r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
     r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
 # Words of harm said in awe, after a verb or an intensifier: "that goal was insane", "is unreal".
-_HYPE = compile_fast(r"\b(?:is|was|are|were|that'?s|it'?s|its|looks?|sounds?|gone)(?: (?:actually|absolutely"
-                     r"|literally|lowkey|honestly|just|genuinely))? (?:insane|unreal|crazy|wild|mental|mad|nuts|bonkers"
-                     r"|sick|filthy|nasty|disgusting|criminal|illegal|ridiculous|obscene|unbelievable)\b")
 _HYPE_WORDS = ("insane", "unreal", "crazy", "wild", "mental", "mad", "nuts", "bonkers", "sick", "filthy", "nasty",
                "disgusting", "criminal", "illegal", "ridiculous", "obscene", "unbelievable")  # (a substring test first)
+_HYPE = compile_fast(r"\b(?:is|was|are|were|that'?s|it'?s|its|looks?|sounds?|gone)(?: (?:actually|absolutely"
+                     r"|literally|lowkey|honestly|just|genuinely))? (?:" + "|".join(_HYPE_WORDS) + r")\b")
 # One sentence, a question: nothing told before it.
 _PLAIN_QUESTION = re.compile(r"[^.!?]*[^.!?\s][^.!?]*\?\s*$")
 _MENTION_URL = re.compile(r"@\w+|https?://\S+")
@@ -463,6 +462,13 @@ def _without_brand_names(text, words):
     return words
 
 
+def _gladder_without(pattern, words, scores):
+    """VADER's scores of `words` without `pattern`'s matches when they read gladder, else `scores`: praise
+    or awe said in words VADER reads as harm ("criminally good", "was insane")."""
+    without = polarity_scores(pattern.sub(" ", words))
+    return without if without["compound"] > scores["compound"] else scores
+
+
 def features(text):
     """The labeller's inputs for `text`."""
     text = _as_text(text)
@@ -495,8 +501,7 @@ def features(text):
             and (hype := _HYPE.findall(plain))):
         # cs-7: "was insane", "is unreal" beside praise is awe: not the complaint cue, not VADER's harm
         complaint = max(complaint - 1.5 * len(hype), 0.0)
-        without = polarity_scores(_HYPE.sub(" ", words_only))
-        scores = without if without["compound"] > scores["compound"] else scores
+        scores = _gladder_without(_HYPE, words_only, scores)
     if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
         neg_emoji = False  # cs-7: 😭 💀 beside praise and no complaint are joy ("first steps today!! 😭😭")
     if ((praise or "!!" in plain) and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
@@ -505,8 +510,7 @@ def features(text):
         # ("my new headphones are fire", "GOT THE JOB!!!"); to a brand it is often politeness around a request.
         praise += 1
     if praise and scores["compound"] < 0 and not (sarcasm or complaint or neg_emoji or negations):
-        without = polarity_scores(_PRAISE.sub(" ", words_only))
-        scores = without if without["compound"] > scores["compound"] else scores
+        scores = _gladder_without(_PRAISE, words_only, scores)
     return {
         "compound": scores["compound"],
         "neg": scores["neg"],

@@ -522,6 +522,11 @@ def polarity_scores(text: str) -> dict[str, float]:
     return _scorer().polarity_scores(_coerce(text))
 
 
+def is_sentiment_word(word: str) -> bool:
+    """True for a word of VADER's lexicon (a word that carries a valence), as the scorer reads it."""
+    return word in _scorer().lexicon
+
+
 def score_many(texts: Iterable[str]) -> list[dict[str, float]]:
     """``[polarity_scores(t) for t in texts]``, sharing one scorer."""
     scorer = _scorer().polarity_scores

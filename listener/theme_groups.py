@@ -21,10 +21,8 @@ import html
 import math
 import re
 from collections import Counter, defaultdict
-from functools import cache
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
+from .sentiment import is_sentiment_word
 from .theme_lexicon import BROADER, CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
 METHOD_VERSION = "lexicon-8+choice-1+context-2+phrases-2+propagation-1"
@@ -127,17 +125,12 @@ def language_of(text, stored, clean=None):
     return guess_language(text, clean)
 
 
-@cache
-def _sentiment_words():
-    return frozenset(SentimentIntensityAnalyzer().lexicon)
-
-
 def names_a_thing(phrase):
     """True when an English keyphrase can be a theme: its last word (the head of an English noun phrase:
     "late fee", "broken link") is no sentiment word (VADER's lexicon), time unit or generic word.
     "sucks", "mins", "people" and "scanner sucks" are not themes; "scanner" and "free shipping" are."""
     head = phrase.rsplit(" ", 1)[-1]
-    return head not in _sentiment_words() and head not in TIME_WORDS and head not in GENERIC_WORDS
+    return not is_sentiment_word(head) and head not in TIME_WORDS and head not in GENERIC_WORDS
 
 
 def phrases(tokens, stop):
