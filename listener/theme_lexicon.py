@@ -19,6 +19,15 @@ English only: replies in other languages are grouped by their own words (see the
 import re
 from collections import Counter
 
+# lexicon-9: a bag that is lost, missing or awaited is the event, as a damaged one is (choice-1): "lost my bag, and
+# customer service is useless" is about the bag. Its handling is told around it; the loss is told of the bag itself.
+_BAG = r"(?:bags?|luggage|baggage|suitcases?|carry[- ]?ons?|stroller|car ?seat)"
+_LOSS = (r"(?:lost|missing|misplaced|mishandled|left behind|not (?:found|located)|find|found|locate|located|track(?:ed|ing)?|"
+         r"where(?:'s| is| are)|still (?:no|not|don'?t have|haven'?t)|haven'?t (?:got|gotten|received|seen)|"
+         r"never (?:got|received|arrived|came|made it)|didn'?t (?:make it|arrive|come)|no sign of|waiting (?:for|on)|"
+         r"wait(?:ed)? for|deliver\w*|return\w*|get|got)")
+_BAG_LOST = [(rf"\b{_LOSS}\b(?:\W+\w+){{0,3}}?\W+{_BAG}\b", 1.0), (rf"\b{_BAG}\b(?:\W+\w+){{0,3}}?\W+{_LOSS}\b", 1.0)]
+
 # "lost" and "missing" in another sense: a lost customer, missing a day of work, "lost £850 to a scam"
 _LOST_SENSES = (r"(?! (?:a |my |our |your |their |another |all )?(?:customers?|business|loyalty|faith|trust|respect|money|"
                 r"seat|day|days|time|hours?|miles|points|status|connection|voucher|patience|mind|sleep|job|income|deposit))"
@@ -43,7 +52,7 @@ ASPECTS = [
         r"\bbags?\b", r"\bbaggage\b", r"\bluggage\b", r"\bsuitcases?\b", r"\bcarry[- ]?ons?\b",
         r"\bchecked in (?:a |my |our )?bag", r"\bbag(?:gage)? claim\b", r"\bcarousel\b",
         r"\bstroller\b", r"\bcar ?seat\b", r"\bluggages\b", r"\bfile reference\b",
-    ]),
+    ] + _BAG_LOST),
     ("missing", "missing or wrong items", 1.5, [
         (r"\blost\b" + _LOST_SENSES, 1.0), (r"\bmissing\b" + _MISSING_SENSES, 1.0), (r"\bwhere is (?:it|my)\b", 1.0),
         (r"\bwhere (?:it|they) (?:is|are)\b", 1.0), r"\blost (?:my |our )?(?:stuff|belongings)", r"\bbelongings\b",
@@ -345,7 +354,7 @@ GROUND = {
                r"\bbins?\b", r"\beconomy\b", r"\bcabin\b", r"\bwindows?\b", r"\bpressuri[sz]\w*", r"\bfilms?\b",
                r"\bon ?board\b", r"\btvs?\b", r"\bdirectv\b"],
     },
-    "bags": {None: [r"\bbags?\b", r"\bstroller\b", r"\bcar ?seat\b", r"\bfile reference\b"]},
+    "bags": {None: [r"\bbags?\b", r"\bstroller\b", r"\bcar ?seat\b", r"\bfile reference\b"] + [p for p, _ in _BAG_LOST]},
     "crew": {
         "staff": [r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bsteward\b"],
         None: [r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b"],

@@ -130,7 +130,9 @@ def test_the_prefilter_never_skips_an_aspect_that_matches():
                                "Heard nothing since", "Call keeps getting dropped", "Damage has been done",
                                # an optional first word: the word after it starts a match too
                                "The crew never came", "A surcharge on top of the charge", "No slots left",
-                               "Still at the gate")]
+                               "Still at the gate",
+                               # a lost bag told either way round (lexicon-9)
+                               "Where's my carry-on", "no sign of our car seat", "the luggage never arrived")]
     for tables, flying in ((FLYING, True), (GROUND_TABLES, False)):
         for text in texts:
             matching = {regex for regex in tables[0] if regex.search(text)}
@@ -188,6 +190,9 @@ def test_never_mixes_languages():
     ("Missed my cnxn in Denver", "delay"),
     ("Here is a screen shot of it", None),  # a screenshot is no seat-back screen
     ("Still no refund for my cancelled flight", "cancellation"),  # where people fly, the refund is the event's
+    # a lost or awaited bag is the event, its handling the context (lexicon-9)
+    ("Where is my bag? Emailed twice, no reply", "bags"),
+    ("Still waiting for my luggage, called and emailed twice", "bags"),
 ])
 def test_aspect_rules(text, key):
     from listener.theme_groups import normalise
