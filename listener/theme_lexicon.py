@@ -25,7 +25,7 @@ _BAG = r"(?:bags?|luggage|baggage|suitcases?|carry[- ]?ons?|stroller|car ?seat)"
 _LOSS = (r"(?:lost|missing|misplaced|mishandled|left behind|not (?:found|located)|find|found|locate|located|track(?:ed|ing)?|"
          r"where(?:'s| is| are)|still (?:no|not|don'?t have|haven'?t)|haven'?t (?:got|gotten|received|seen)|"
          r"never (?:got|received|arrived|came|made it)|didn'?t (?:make it|arrive|come)|no sign of|waiting (?:for|on)|"
-         r"wait(?:ed)? for|deliver\w*|return\w*|get|got)")
+         r"wait(?:ed)? for|deliver\w*|return\w*|delay\w*|get|got)")
 _BAG_LOST = [(rf"\b{_LOSS}\b(?:\W+\w+){{0,3}}?\W+{_BAG}\b", 1.0), (rf"\b{_BAG}\b(?:\W+\w+){{0,3}}?\W+{_LOSS}\b", 1.0)]
 
 # "lost" and "missing" in another sense: a lost customer, missing a day of work, "lost £850 to a scam"
