@@ -281,6 +281,7 @@ OUTRANKS = {
     "hold": {"booking", "refund", "billing"},
     "cancellation": {"delay", "booking"},
     "damage": {"bags", "delivery", "quality"},
+    "bags": {"delivery"},  # lexicon-9: an airline delivers the bag it lost or delayed; the bag is the complaint
     "missing": {"delivery"},
     "claim": {"damage", "missing", "delay"},
     "contract": {"cancellation"},
@@ -293,7 +294,7 @@ OUTRANKS = {
 # "charged twice and no answer" are weighed against the silence around them, not given to it. Where people
 # fly, the crowd gives a refund for a cancelled flight to the cancellation and a fee to the trip
 # (choice-1), and that reading stays.
-GROUND_OUTRANKS = OUTRANKS | {"hold": {"booking"}, "refund": {"cancellation"}}
+GROUND_OUTRANKS = OUTRANKS | {"hold": {"booking"}, "refund": {"cancellation"}, "bags": set()}  # a shop delivers suitcases
 
 # Aspects scored apart (their phrases and precedence differ) but one theme for the people who read
 # them: a customer on hold is complaining about customer service, and the human reasons we measure

@@ -193,6 +193,7 @@ def test_never_mixes_languages():
     # a lost or awaited bag is the event, its handling the context (lexicon-9)
     ("Where is my bag? Emailed twice, no reply", "bags"),
     ("Still waiting for my luggage, called and emailed twice", "bags"),
+    ("The courier delivering my bag never showed up, tracking says delivered", "bags"),  # the bag outranks its delivery
 ])
 def test_aspect_rules(text, key):
     from listener.theme_groups import normalise
@@ -210,6 +211,7 @@ def test_aspect_rules(text, key):
     ("Still no refund for the cancelled show", "refund"),  # lexicon-8: the money owed back, not what it is for
     ("Refund request sent 3 weeks ago. No reply", "refund"),
     ("Charged twice this month and no answer from anyone", "billing"),  # the money is weighed against the silence
+    ("The courier delivering my new suitcase never showed up, tracking says delivered", "delivery"),  # a shop's suitcase
 ])
 def test_aspect_rules_on_the_ground(text, key):
     from listener.theme_groups import normalise
