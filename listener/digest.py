@@ -335,13 +335,16 @@ def day_counts(db, question_id, period):
         f"""
         SELECT {WHEN_SQL}, {LABEL_SQL} FROM replies r JOIN publications p ON p.id = r.publication_id
         WHERE p.question_id = ? AND r.deleted_at IS NULL AND {WHEN_SQL} >= ? AND {WHEN_SQL} < ?
-          AND {LABEL_SQL} IS NOT NULL
+          AND ({LABEL_SQL} IS NOT NULL OR r.compound IS NOT NULL)
         """,
         [question_id, period.start, period.end],
     ).fetchall()
     for when, label in rows:
-        index = sum(1 for start in starts[1:7] if when >= start)
-        days[index][1].counts[label] += 1
+        mix = days[sum(1 for start in starts[1:7] if when >= start)][1]
+        if label is None:
+            mix.unscored += 1  # as in week_counts, so the days add up to the week
+        else:
+            mix.counts[label] += 1
     return days
 
 
@@ -529,7 +532,8 @@ def build_digest(db, cfg, period, now=None):
     images = []
     for index, report in enumerate(busy, 1):
         labels = [DAY_LETTERS[day.weekday()] for day, _ in report.days]
-        report.chart_png = stacked_bars([(letter, mix.counts) for letter, (_, mix) in zip(labels, report.days)])
+        report.chart_png = stacked_bars([(letter, {**mix.counts, "unscored": mix.unscored})
+                                          for letter, (_, mix) in zip(labels, report.days)])
         report.chart_cid = f"chart-{index}.{period.label}.{instance}@listener"
         images.append((report.chart_cid, report.chart_png))
     this, last = merged(r.this_week for r in reports), merged(r.last_week for r in reports)

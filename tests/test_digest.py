@@ -183,6 +183,21 @@ def test_corrected_labels_are_used(db, dcfg, smtp):
     assert "label corrected" in built.html
 
 
+@pytest.mark.parametrize("unscored", [0, 2])
+def test_the_days_add_up_to_the_week_and_stand_on_their_own_line(db, dcfg, unscored):
+    add_question(db, "effort", "How easy?")
+    pub = add_publication(db, "effort", "x")
+    add_reply(db, dcfg, pub, "Great, wonderful, love it!", "2026-11-18T15:00:00Z")
+    for _ in range(unscored):  # a language the labeller cannot read: scored, no label
+        add_reply(db, dcfg, pub, "Sehr einfach, danke.", "2026-11-19T15:00:00Z", label=None, language="de")
+    built = digest_mod.build_digest(db, dcfg, digest_mod.parse_week(W47, dcfg))
+    [report] = built.questions
+    assert [mix.total for _, mix in report.days] == [0, 0, 1, unscored, 0, 0, 0]
+    assert "   Per day, Mon-Sun: 0 0 1 %d 0 0 0\n" % unscored in built.text
+    assert "\n   Per day" in built.text  # not run on after the sentiment line
+    assert ("unscored</span>" in built.html) == bool(unscored)  # the chart's pale segment has a legend
+
+
 def test_quiet_questions_skip(db, dcfg):
     week_of_replies(db, dcfg)
     dcfg["digest"]["quiet_questions"] = "skip"
