@@ -95,6 +95,8 @@ def init(path):
     target = Path(path)
     if target.exists():
         raise ListenerError(f"{target} already exists: edit it, or pass --path for a new file")
+    if not target.parent.is_dir():
+        raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --path in an existing folder")
     example = Path(__file__).with_name("config.example.toml")
     target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
     cfg = load_config(str(target))

@@ -142,6 +142,22 @@ def test_bad_config_one_line(env_for_cli, tmp_path, setup, expected):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["run", "--once"], "database folder"),
+    (["demo", "--no-serve"], "database folder"),
+    (["init", "--path", "{missing}/listener.toml"], "folder"),
+])
+def test_a_missing_folder_is_one_line_for_every_command(env_for_cli, tmp_path, args, expected):
+    missing = tmp_path / "nope"
+    env_for_cli["LISTENER_DATABASE_PATH"] = str(missing / "x.db")
+    args = [arg.format(missing=missing) for arg in args] + (["--db", str(missing / "x.db")] if args[0] == "demo" else [])
+    result = run(args, env=env_for_cli, check=False, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {expected} {missing} does not exist: create it")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not missing.exists()
+
+
 def test_unreachable_platform_and_missing_secret(env_for_cli, tmp_path):
     from datetime import datetime, timedelta, timezone
 
