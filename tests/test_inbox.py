@@ -380,6 +380,33 @@ def test_a_theme_move_from_the_inbox_is_a_theme_fix_and_undoes(db):
     assert theme_of() == before
 
 
+def test_theme_choices_name_their_question_and_language_and_start_at_the_replys_theme(db_path, monkeypatch):
+    monkeypatch.delenv("LISTENER_USERS", raising=False)
+    db = open_db(db_path)
+    themed = dict(db.execute(
+        "SELECT rt.reply_id, t.id FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+        "WHERE t.period GLOB '????-W??' AND t.key NOT GLOB '*other'").fetchall())
+    in_other = {r[0] for r in db.execute("SELECT rt.reply_id FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+                                         "WHERE t.key GLOB '*other'")}
+    db.conn.close()
+    page = run(make_datasette(db_path).client.get("/-/inbox")).text
+    picker = page.split('<select name="theme">')[1].split("</select>")[0]
+    labels = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", picker)
+    assert "other" not in labels and not any(label.startswith("other [") for label in labels)  # no theme to pick
+    assert any(re.search(r" \[[a-z]{2}\]$", label) for label in labels)  # a theme in another language says which
+    assert len(re.findall("<optgroup", picker)) == len({q for q in re.findall(r'<optgroup label="([^"]+)"', picker)}) > 1
+    rows = dict(re.findall(r'<tr class="reply" data-id="(\d+)">(.*?)</tr>', page, re.S))
+    checked = 0
+    for reply, html in rows.items():
+        chosen = re.search(r'aria-label="move to theme">.*?<option value="([^"]*)"[^>]* selected', html, re.S)
+        if int(reply) in themed:
+            assert chosen.group(1) == f"theme:{themed[int(reply)]}"  # "move" without a choice moves nothing
+            checked += 1
+        elif int(reply) in in_other:
+            assert chosen.group(1) == ""
+    assert checked > 10
+
+
 def test_open_incidents_are_listed_in_the_inbox_escaped(db_path, team):
     db = open_db(db_path)
     question = db.execute("SELECT question_id FROM publications ORDER BY id").fetchone()[0]

@@ -70,8 +70,11 @@ def utc_bound(day, zone, end=False):
 
 WEEK_GLOB = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
 # Each ISO week has its own themes rows; a theme is its key within a question, named by its latest week.
-LATEST_THEMES = (f"SELECT id, question_id, label FROM themes WHERE id IN (SELECT max(id) FROM themes "
-                 f"WHERE period GLOB '{WEEK_GLOB}' AND key != 'other' GROUP BY question_id, key) ORDER BY label")
+# "other" (per language: 'de:other') is no theme to filter on or move to.
+LATEST_THEMES = (f"SELECT id, question_id, key, label || CASE WHEN language != 'en' THEN ' [' || language || ']' "
+                 f"ELSE '' END AS label FROM themes WHERE id IN (SELECT max(id) FROM themes "
+                 f"WHERE period GLOB '{WEEK_GLOB}' AND key != 'other' AND key NOT GLOB '*:other' "
+                 f"GROUP BY question_id, key) ORDER BY question_id, label")
 
 
 def build_query(args, zone):
@@ -112,9 +115,11 @@ def build_query(args, zone):
     order = "r.compound ASC, r.id" if negative_first else "r.created_at DESC, r.id DESC"
     theme = ("(SELECT group_concat(th.label, ', ') FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
              f"WHERE rt.reply_id = r.id AND th.period GLOB '{WEEK_GLOB}')")
+    theme_key = ("(SELECT th.key FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
+                 f"WHERE rt.reply_id = r.id AND th.period GLOB '{WEEK_GLOB}' ORDER BY th.period DESC LIMIT 1)")
     sql = f"""SELECT r.id, r.author, r.text, r.sentiment, r.label_confidence, r.compound, r.language, r.created_at,
         r.url, r.channel, p.question_id, q.text AS question_text, p.url AS post_url, t.status, t.assignee, t.notes,
-        t.last_note, r.label_override_by, {theme} AS theme
+        t.last_note, r.label_override_by, {theme} AS theme, {theme_key} AS theme_key
         FROM replies r JOIN publications p ON p.id = r.publication_id LEFT JOIN questions q ON q.id = p.question_id
         {triage_join} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"""
     return sql, params
