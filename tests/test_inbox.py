@@ -151,6 +151,20 @@ def test_cli_label_records_who_and_status_shows_the_inbox(db_path, tmp_path):
     assert summary(db, load_config(environ={}), NOW)["inbox"]["handled"] == 1
 
 
+def test_status_counts_replies_not_scored_yet_apart_from_unscored_ones(db):
+    from listener.status import format_summary
+
+    reply, channel = db.execute("SELECT id, channel FROM replies WHERE label IS NOT NULL AND deleted_at IS NULL "
+                                "ORDER BY id").fetchone()
+    db.execute("UPDATE replies SET compound = NULL, label = NULL WHERE id = ?", [reply])  # as before `listener score`
+    replies, unscored = db.execute("SELECT count(*), sum(sentiment IS NULL AND compound IS NOT NULL) FROM replies "
+                                   "WHERE channel = ?", [channel]).fetchone()
+    [line] = [line for line in format_summary(summary(db, load_config(environ={}), NOW)).splitlines()
+              if line.startswith(f"  {channel:<8} {replies} replies")]
+    assert line.startswith(f"  {channel:<8} {replies} replies (1 not scored yet): ")
+    assert line.endswith(f"positive, {unscored} unscored") and unscored
+
+
 # -- logins -----------------------------------------------------------------------------------
 
 def test_users_from_env_file_and_the_older_single_hash(tmp_path):
