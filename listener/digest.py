@@ -26,6 +26,7 @@ from .channels import display_name
 from .chart import COLORS, stacked_bars
 from .display import display_text
 from .errors import ConfigError
+from .questions import DATE_PLACEHOLDER
 from .status import coverage_text
 from .times import iso, zone_or_none
 
@@ -425,6 +426,13 @@ def last_reply_at(db, question_id, before):
     return row[0] if row else None
 
 
+def without_date(text):
+    """A question's text as read in the memo: a bracket with its {date} is only for the posts; a {date}
+    inside the sentence reads "[date]"."""
+    text = re.sub(r"\s*\([^()]*" + re.escape(DATE_PLACEHOLDER) + r"[^()]*\)", "", text)
+    return text.replace(DATE_PLACEHOLDER, "[date]")
+
+
 def question_report(db, cfg, dbname, row, period):
     question_id, text, goal, _ = row
     this, last = week_counts(db, question_id, period), week_counts(db, question_id, period.previous())
@@ -437,7 +445,7 @@ def question_report(db, cfg, dbname, row, period):
                          "harvested": harvested, "reported": reported,
                          "coverage": coverage_text(harvested, reported)})
     report = QuestionReport(
-        id=display_text(question_id), text=display_text(text), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
+        id=display_text(question_id), text=display_text(without_date(text)), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
         channels=channels, days=day_counts(db, question_id, period),
         negative=quotes(db, cfg, dbname, question_id, period, "negative"),
         positive=quotes(db, cfg, dbname, question_id, period, "positive"),

@@ -198,6 +198,19 @@ def test_the_days_add_up_to_the_week_and_stand_on_their_own_line(db, dcfg, unsco
     assert ("unscored</span>" in built.html) == bool(unscored)  # the chart's pale segment has a legend
 
 
+@pytest.mark.parametrize("text, shown", [
+    ("Would you recommend us? ({date})", "Would you recommend us?"),
+    ("What would you change? (week of {date})", "What would you change?"),
+    ("On {date}, what went wrong?", "On [date], what went wrong?"),
+    ("How easy (really) are we?", "How easy (really) are we?"),
+])
+def test_the_memo_quotes_a_question_without_its_posts_date(db, dcfg, text, shown):
+    add_question(db, "effort", text)
+    add_reply(db, dcfg, add_publication(db, "effort", "x"), "Great, love it!", "2026-11-18T15:00:00Z")
+    built = digest_mod.build_digest(db, dcfg, digest_mod.parse_week(W47, dcfg))
+    assert f'"{shown}"' in built.text and "{date}" not in built.text + built.html
+
+
 def test_quiet_questions_skip(db, dcfg):
     week_of_replies(db, dcfg)
     dcfg["digest"]["quiet_questions"] = "skip"
