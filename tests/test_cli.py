@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -192,3 +193,27 @@ def test_init_writes_config(tmp_path):
     assert (tmp_path / "listener.toml").exists() and (tmp_path / "listener.db").exists()
     again = run(["init"], env=env, cwd=tmp_path, check=False)
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_the_readme_command_table_names_every_command_and_only_real_options():
+    import click
+
+    from listener.cli import cli
+
+    rows = [line.split(" | ")[0] for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `listener ")]
+    spans = [span.replace("\\|", "|") for row in rows for span in re.findall(r"`(listener [^`]+)`", row)]
+    named = set()
+    for span in spans:
+        words = span.split()[1:]
+        command = cli.commands[words[0]]
+        named.add(words[0])
+        if isinstance(command, click.Group) and len(words) > 1 and not words[1].startswith(("-", "[")):
+            for sub in words[1].split("|"):
+                named.add(f"{words[0]} {sub}")
+                assert sub in command.commands, span
+        options = {opt for param in command.params for opt in param.opts}
+        assert set(re.findall(r"--[a-z-]+", span)) <= options, span
+    assert set(cli.commands) <= named
+    assert {f"{name} {sub}" for name, group in cli.commands.items() if isinstance(group, click.Group)
+            for sub in group.commands} <= named
