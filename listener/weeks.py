@@ -84,7 +84,7 @@ def has_table(db, name, columns=()):
     return bool(found) and set(columns) <= found
 
 
-THEME_COLUMNS = ("question_id", "period", "label", "replies", "change", "quotes")
+THEME_COLUMNS = ("question_id", "period", "key", "label", "language", "replies", "change", "quotes")
 
 
 def top_themes(db, question_id, monday, limit=5):
@@ -96,9 +96,10 @@ def top_themes(db, question_id, monday, limit=5):
     if not has_table(db, "themes", THEME_COLUMNS):
         return []
     previous = "previous_replies" if has_table(db, "themes", ["previous_replies"]) else "NULL"
-    rows = db.execute(
-        f"SELECT label, replies, change, {previous}, quotes FROM themes WHERE question_id = ? AND period = ? "
-        "ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
+    rows = db.execute(  # "other" (per language: 'de:other') is no theme, as in the digest
+        "SELECT label || CASE WHEN language != 'en' THEN ' [' || language || ']' ELSE '' END, replies, change, "
+        f"{previous}, quotes FROM themes WHERE question_id = ? AND period = ? AND key != 'other' "
+        "AND key NOT GLOB '*:other' ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
     themes = []
     for label, replies, delta, before, quotes in rows:
         try:
