@@ -211,6 +211,13 @@ def test_the_memo_quotes_a_question_without_its_posts_date(db, dcfg, text, shown
     assert f'"{shown}"' in built.text and "{date}" not in built.text + built.html
 
 
+def test_a_week_before_any_post_says_so(db, dcfg):
+    week_of_replies(db, dcfg)  # first posted in W45
+    built = digest_mod.build_digest(db, dcfg, digest_mod.parse_week("2026-W44", dcfg))
+    for text in (built.text, built.html):
+        assert "No question had been posted by the end of this week." in text and "0 active" not in text
+
+
 def test_quiet_questions_skip(db, dcfg):
     week_of_replies(db, dcfg)
     dcfg["digest"]["quiet_questions"] = "skip"
