@@ -155,7 +155,10 @@ def retry(cfg, publication_id):
     """
     db = open_configured_db(cfg)
     if not publish_mod.retry(db, publication_id, utcnow()):
-        raise ListenerError(f"publication {publication_id} is not failed: see `listener status`")
+        state = db.execute("SELECT state FROM publications WHERE id = ?", [publication_id]).fetchone()
+        if state is None:
+            raise ListenerError(f"no publication with id {publication_id}: see `listener status` for the failed ones")
+        raise ListenerError(f"publication {publication_id} is {state[0]}, not failed: see `listener status`")
     click.echo(f"publication {publication_id} is planned again")
 
 

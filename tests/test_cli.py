@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, write_question
+from listener.db import open_db
 
 LISTENER = str(Path(sys.executable).with_name("listener"))
 
@@ -217,3 +218,25 @@ def test_the_readme_command_table_names_every_command_and_only_real_options():
     assert set(cli.commands) <= named
     assert {f"{name} {sub}" for name, group in cli.commands.items() if isinstance(group, click.Group)
             for sub in group.commands} <= named
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["retry", "9999"], "no publication with id 9999: see `listener status`"),
+    (["label", "9999", "negative", "--by", "maria"], "no reply with id 9999: "),
+    (["themes", "rename", "9999", "refunds"], "no theme with id 9999: "),
+    (["themes", "merge", "9999", "9998"], "no theme with id 9999: "),
+    (["themes", "undo", "9999"], "no theme fix with id 9999: "),
+    (["approve", "nope"], "no question 'nope': "),
+])
+def test_an_id_that_does_not_exist_is_one_line_naming_it(tmp_path, monkeypatch, args, expected):
+    from click.testing import CliRunner
+
+    from listener.cli import cli
+
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    db_path = tmp_path / "x.db"
+    open_db(db_path).conn.close()
+    result = CliRunner().invoke(cli, args + ["--db", str(db_path)])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {expected}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
