@@ -481,12 +481,12 @@ def theme_lines(db, cfg, dbname, question_id, period, limit=THEMES_PER_QUESTION)
     """The week's top themes as stored (listener.themes keeps them current) and the 'other' count."""
     base = cfg["serve"]["base_url"].rstrip("/") + "/" + urllib.parse.quote(dbname)
     rows = db.execute(
-        "SELECT id, label, language, replies, share, change, previous_replies, negative, positive, quotes "
+        "SELECT id, key, label, language, replies, share, change, previous_replies, negative, positive, quotes "
         "FROM themes WHERE question_id = ? AND period = ? ORDER BY replies DESC, key",
         [question_id, period.label]).fetchall()
     lines, other = [], 0
-    for theme_id, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
-        if label == "other":
+    for theme_id, key, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
+        if key == "other" or key.endswith(":other"):  # by key: a person may name a theme "other", or rename it
             other += replies
             continue
         first = (json.loads(quotes_json) or [None])[0]

@@ -520,6 +520,14 @@ def test_digest_leads_with_themes_escaped(tdb, tcfg):
     assert "replies_in_theme?theme_id=" in html
 
 
+def test_the_digest_knows_other_by_its_key_not_its_name(tdb, tcfg):
+    add_replies(tdb, planted_texts())
+    found = by_label(themes.compute_themes(tdb, "q", week(tcfg), NOW))
+    themes.rename_theme(tdb, found[("dark mode", "en")]["id"], "other", "me", NOW)
+    text = digest_mod.build_digest(tdb, tcfg, digest_mod.parse_week(W48, tcfg)).text
+    assert "- other: 4 replies" in text and "other (no theme): 2 replies" in text
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 
