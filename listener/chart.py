@@ -11,7 +11,7 @@ import zlib
 NEGATIVE = (214, 69, 65)
 NEUTRAL = (176, 184, 192)
 POSITIVE = (46, 150, 90)
-UNSCORED = (222, 226, 230)
+UNSCORED = (214, 219, 224)
 COLORS = {"negative": NEGATIVE, "neutral": NEUTRAL, "positive": POSITIVE, "unscored": UNSCORED}
 STACK = ("negative", "neutral", "positive", "unscored")  # bottom to top
 INK = (90, 98, 106)
