@@ -316,6 +316,14 @@ def test_local_user_acts_without_logins_and_hostile_text_stays_escaped(db_path, 
         thread = await ds.client.get(f"/-/inbox/thread/{reply}")
         return page, acted, again, thread
 
+    async def move_without_a_theme():
+        page = await ds.client.get("/-/inbox")
+        return await ds.client.post("/-/inbox/act", data={"csrftoken": page_token(page), "reply_id": 1},
+                                    cookies={"ds_csrftoken": page.cookies.get("ds_csrftoken")},
+                                    headers={"accept": "application/json"})
+
+    unchosen = run(move_without_a_theme())
+    assert unchosen.status_code == 400 and unchosen.json()["message"].startswith("pick a theme")
     page, acted, again, thread = run(go())
     assert "(editor, local: no logins configured)" in page.text
     for text in HOSTILE:

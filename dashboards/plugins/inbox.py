@@ -180,6 +180,8 @@ async def act(request, datasette):
         return refuse("The form's CSRF token is missing: reload the inbox page and try again", 403, wants_json)
     form = await request.post_vars()
     action, _, value = (form.get("do") or "").partition(":")
+    if not action:  # the theme list's "pick a theme", left as it was
+        return refuse("pick a theme in the reply's list first, then move", 400, wants_json)
     value = form.get(action) if action in ("assign", "note") else value
     db = writer(database(datasette).path)
     try:
