@@ -27,9 +27,11 @@ def parse_monday(text, now):
     if not text:
         return monday_of(now.date())
     try:
-        return monday_of(date.fromisoformat(text.strip()))
-    except ValueError:
+        monday = monday_of(date.fromisoformat(text.strip()))
+        monday - timedelta(days=7)  # the week before is on the page too: the calendar's first week has none
+    except (ValueError, OverflowError):
         raise WeekError(f"week {text!r} is not a day: use YYYY-MM-DD, e.g. 2026-11-23") from None
+    return monday
 
 
 def iso_week(monday):

@@ -355,6 +355,8 @@ def test_filters_pick_the_rows_they_name(db_path, monkeypatch):
             page += 1
 
     assert run(go()) == expected and expected
+    far = run(ds.client.get("/-/inbox?page=99999999999999999999"))
+    assert far.status_code == 200 and "Nothing to triage" in far.text  # past the end, not a 500
 
 
 def test_a_broken_users_setting_stops_serve_and_locks_a_running_server(db_path, monkeypatch, tmp_path):

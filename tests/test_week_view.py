@@ -110,8 +110,9 @@ def cells(html, css_class):
 
 
 def test_question_page_shows_the_numbers_escaped(seeded):
-    page, before, missing, bad = get(seeded, f"/-/question/q1?week={MONDAY}", "/-/question/q1?week=2026-11-17",
-                                     "/-/question/nope", "/-/question/q1?week=soon")
+    page, before, missing, bad, first = get(seeded, f"/-/question/q1?week={MONDAY}", "/-/question/q1?week=2026-11-17",
+                                            "/-/question/nope", "/-/question/q1?week=soon",
+                                            "/-/question/q1?week=0001-01-01")
     assert page.status_code == 200
     html = page.text
     assert [cells(html, c) for c in ("this-replies", "last-replies", "change-replies", "this-negative",
@@ -125,6 +126,7 @@ def test_question_page_shows_the_numbers_escaped(seeded):
     assert "Top themes" not in html
     assert cells(before.text, "this-replies") == "4"  # the week before is one click away
     assert missing.status_code == 404 and bad.status_code == 404 and "YYYY-MM-DD" in bad.text
+    assert first.status_code == 404 and "YYYY-MM-DD" in first.text  # no week before it: not a 500
 
 
 def test_question_page_shows_themes_when_the_table_exists(seeded):

@@ -131,7 +131,8 @@ async def inbox_page(request, datasette):
     db = database(datasette)
     zone, now = team_zone(), utcnow()
     args = {key: (request.args.get(key) or "").strip() for key in FILTERS}
-    page = max(int(request.args.get("page") or 1) if (request.args.get("page") or "1").isdigit() else 1, 1)
+    asked = request.args.get("page") or "1"
+    page = min(max(int(asked) if asked.isdigit() else 1, 1), 10**9)  # SQLite's OFFSET is a 64-bit integer
     sql, params = build_query(args, zone)
     rows = [dict(row) for row in (await db.execute(sql, params + [PAGE_SIZE + 1, (page - 1) * PAGE_SIZE])).rows]
     for row in rows:
