@@ -475,6 +475,9 @@ def test_bad_fixes_are_one_line_errors(tdb, tcfg):
         themes.merge_themes(tdb, theirs[("dark mode", "en")]["id"], hold, "me", NOW)
     with pytest.raises(ListenerError, match="pick a theme of the reply's question"):
         themes.move_reply(tdb, 1, theirs[("dark mode", "en")]["id"], "me", NOW)
+    [blank] = add_replies(tdb, [" \u200b\n"])
+    with pytest.raises(ListenerError, match=f"reply {blank} is blank: it is in no theme"):
+        themes.move_reply(tdb, blank, hold, "me", NOW)  # it would say "moved" and change nothing
     assert tdb.execute("SELECT count(*) FROM theme_fixes").fetchone()[0] == 0
 
 
