@@ -403,8 +403,10 @@ def digest(cfg, preview, send, due, week, out, partial):
                                 "with part of the week; wait, or pass --partial")
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
-    built = digest_mod.build_digest(db, cfg, period)
     target = Path(out or f"digest-{period.label}.html")
+    if not target.parent.is_dir():
+        raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --out in an existing folder")
+    built = digest_mod.build_digest(db, cfg, period)
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
     click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)
