@@ -453,7 +453,7 @@ def themes(ctx, cfg, question_id, week, start, end, as_json):
     if not ids:
         click.echo(f"no replies in {span.key}")
     for q, found in results.items():
-        click.echo(themes_mod.format_themes(q, span.key, found))
+        click.echo(display_text(themes_mod.format_themes(q, span.key, found)))
 
 
 @themes.command("rename")
@@ -572,7 +572,8 @@ def alerts(cfg, only_open, as_json):
 
     db = open_configured_db(cfg, create=False)
     found = alerts_mod.incidents(db, only_open=only_open)
-    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json else alerts_mod.format_incidents(found))
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json
+               else display_text(alerts_mod.format_incidents(found)))
 
 
 @alerts.command("check")
@@ -645,4 +646,5 @@ def review(cfg, suggest, show_stats, as_json):
         click.echo(json.dumps(data, indent=2) if as_json else review_mod.format_stats(data))
         return
     rows = review_mod.suggest(db, suggest)
-    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else review_mod.format_suggestions(rows))
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json
+               else display_text(review_mod.format_suggestions(rows)))

@@ -501,6 +501,17 @@ def test_cli_prints_json_and_fixes(tdb, tcfg, tmp_path):
     assert result.exit_code == 1 and "no question 'nope'" in result.output
 
 
+def test_the_cli_shows_strangers_control_characters_as_replacements(tdb, tcfg, tmp_path):
+    add_replies(tdb, [f"the dark mode \x1b[2J\x1b]0;pwned\x07 is broken again, take {i}" for i in range(4)])
+    tdb.execute("UPDATE replies SET label_confidence = 0.5")
+    (tmp_path / "none.toml").write_text('[digest]\ntime_zone = "UTC"\n')
+    db_args = ["--db", tcfg["database"]["path"], "--config", str(tmp_path / "none.toml")]
+    for args in (["themes", "--question", "q", "--week", W48], ["review", "--suggest", "4"]):
+        result = CliRunner().invoke(cli, args + db_args)
+        assert result.exit_code == 0, result.output
+        assert "\ufffd[2J" in result.output and "\x1b" not in result.output and "\x07" not in result.output
+
+
 def test_worker_step_recomputes_only_what_changed(tdb, tcfg):
     add_replies(tdb, planted_texts())
     assert themes.refresh_recent(tdb, tcfg, NOW) == 1
