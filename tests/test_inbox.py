@@ -123,6 +123,7 @@ def test_undo_refuses_to_clobber_a_later_change_by_someone_else(db):
     (0, "status", "handled", " ", "who acts is not known"),
     (10**9, "status", "handled", "maria", "no reply with id"),
     (0, "theme", str(10**9), "maria", "no theme with id"),
+    (0, "theme", "dark mode", "maria", "a theme is given by its id"),
 ])
 def test_bad_actions_are_one_line_and_change_nothing(db, reply_offset, action, value, by, message):
     reply = newest_reply(db) + reply_offset
