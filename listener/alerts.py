@@ -210,7 +210,8 @@ def theme_signals(db, question_id, channel, now, a):
     """theme: new in the window, or theme_factor times its usual hourly count.
 
     A theme is followed across weeks by its key (each ISO week has its own `themes` row); date-range
-    themes computed on demand are left out so that no reply counts twice. "other" never alarms.
+    themes computed on demand are left out so that no reply counts twice. "other" (in any language)
+    never alarms, nor does a post's first day of answers: every theme in it is new, and expected.
     """
     window, days = a["window"], a["baseline_days"]
     rows = db.execute(
@@ -220,12 +221,13 @@ def theme_signals(db, question_id, channel, now, a):
           JOIN replies r ON r.id = rt.reply_id
           JOIN publications p ON p.id = r.publication_id
         WHERE t.question_id = :q AND p.channel = :ch AND r.deleted_at IS NULL AND t.key != 'other'
-          AND t.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
+          AND t.key NOT GLOB '*:other' AND t.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
           AND r.created_at >= :start AND r.created_at < :now
+          AND CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', p.published_at) AS INTEGER) >= :fresh
         GROUP BY t.key
         """,
         {"q": question_id, "ch": channel, "since": iso(now - window), "now": iso(now),
-         "start": iso(now - window - timedelta(days=days))},
+         "start": iso(now - window - timedelta(days=days)), "fresh": FRESH_SECONDS},
     ).fetchall()
     periods = timedelta(days=days) / window
     found = []

@@ -143,7 +143,7 @@ def upcoming(db, cfg, start, days):
 
 def format_calendar(entries, start, days, absent_lines=()):
     if not entries:
-        lines = [f"nothing scheduled from {iso(start)} for {days} day(s): "
+        lines = [f"nothing scheduled from {iso(start)} for {days} day(s): try a longer --days, "
                  "approve a question (`listener approve ID --by NAME`) or run `listener sync`"]
     else:
         lines = [f"{'UTC':<20}  {'local':<25} {'zone':<20} {'channel':<8} {'state':<10} question"]

@@ -11,8 +11,9 @@ import zlib
 NEGATIVE = (214, 69, 65)
 NEUTRAL = (176, 184, 192)
 POSITIVE = (46, 150, 90)
-COLORS = {"negative": NEGATIVE, "neutral": NEUTRAL, "positive": POSITIVE}
-STACK = ("negative", "neutral", "positive")  # bottom to top
+UNSCORED = (214, 219, 224)
+COLORS = {"negative": NEGATIVE, "neutral": NEUTRAL, "positive": POSITIVE, "unscored": UNSCORED}
+STACK = ("negative", "neutral", "positive", "unscored")  # bottom to top
 INK = (90, 98, 106)
 RULE = (214, 219, 224)
 WHITE = (255, 255, 255)
@@ -72,9 +73,9 @@ def _chunk(kind, data):
 
 
 def stacked_bars(days, *, width=WIDTH, height=HEIGHT, scale=SCALE):
-    """PNG bytes: one bar per day, stacked negative/neutral/positive, the total above, the label below.
+    """PNG bytes: one bar per day, stacked negative/neutral/positive/unscored, the total above, the label below.
 
-    `days` is a list of (label, {"negative": n, "neutral": n, "positive": n}).
+    `days` is a list of (label, {"negative": n, "neutral": n, "positive": n, "unscored": n}).
     """
     s = scale
     canvas = Canvas(width * s, height * s)

@@ -95,6 +95,8 @@ def init(path):
     target = Path(path)
     if target.exists():
         raise ListenerError(f"{target} already exists: edit it, or pass --path for a new file")
+    if not target.parent.is_dir():
+        raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --path in an existing folder")
     example = Path(__file__).with_name("config.example.toml")
     target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
     cfg = load_config(str(target))
@@ -153,7 +155,10 @@ def retry(cfg, publication_id):
     """
     db = open_configured_db(cfg)
     if not publish_mod.retry(db, publication_id, utcnow()):
-        raise ListenerError(f"publication {publication_id} is not failed: see `listener status`")
+        state = db.execute("SELECT state FROM publications WHERE id = ?", [publication_id]).fetchone()
+        if state is None:
+            raise ListenerError(f"no publication with id {publication_id}: see `listener status` for the failed ones")
+        raise ListenerError(f"publication {publication_id} is {state[0]}, not failed: see `listener status`")
     click.echo(f"publication {publication_id} is planned again")
 
 
@@ -398,8 +403,10 @@ def digest(cfg, preview, send, due, week, out, partial):
                                 "with part of the week; wait, or pass --partial")
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
-    built = digest_mod.build_digest(db, cfg, period)
     target = Path(out or f"digest-{period.label}.html")
+    if not target.parent.is_dir():
+        raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --out in an existing folder")
+    built = digest_mod.build_digest(db, cfg, period)
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
     click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)
@@ -446,7 +453,7 @@ def themes(ctx, cfg, question_id, week, start, end, as_json):
     if not ids:
         click.echo(f"no replies in {span.key}")
     for q, found in results.items():
-        click.echo(themes_mod.format_themes(q, span.key, found))
+        click.echo(display_text(themes_mod.format_themes(q, span.key, found)))
 
 
 @themes.command("rename")
@@ -565,7 +572,8 @@ def alerts(cfg, only_open, as_json):
 
     db = open_configured_db(cfg, create=False)
     found = alerts_mod.incidents(db, only_open=only_open)
-    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json else alerts_mod.format_incidents(found))
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False) if as_json
+               else display_text(alerts_mod.format_incidents(found)))
 
 
 @alerts.command("check")
@@ -638,4 +646,5 @@ def review(cfg, suggest, show_stats, as_json):
         click.echo(json.dumps(data, indent=2) if as_json else review_mod.format_stats(data))
         return
     rows = review_mod.suggest(db, suggest)
-    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json else review_mod.format_suggestions(rows))
+    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if as_json
+               else display_text(review_mod.format_suggestions(rows)))

@@ -58,13 +58,13 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spi
     ends: their links are pointed at their rows in Datasette (`datasette_url`, default [serve] base_url).
     """
     db_path = Path(db_path)
+    db = open_db(db_path)  # first: a missing folder is one line, before the fake platform saves state there
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
     try:
         # Generous limits for big demo files; the real limits are exercised in the tests.
         for route in (r for cls in channel_classes().values() for r in cls.fake_limit_routes):
             control(server.base_url, "/_fake/limits", {"route": route, "limit": 10**7, "window": 900})
         cfg = demo_config(db_path, server.base_url, posts_dir)
-        db = open_db(db_path)
         now = utcnow()
         names = [cls.display_name for cls in channel_classes().values()]
         echo(f"fake platform on {server.base_url} ({', '.join(names)} APIs, offline)")

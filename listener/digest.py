@@ -26,6 +26,7 @@ from .channels import display_name
 from .chart import COLORS, stacked_bars
 from .display import display_text
 from .errors import ConfigError
+from .questions import DATE_PLACEHOLDER
 from .status import coverage_text
 from .times import iso, zone_or_none
 
@@ -335,13 +336,16 @@ def day_counts(db, question_id, period):
         f"""
         SELECT {WHEN_SQL}, {LABEL_SQL} FROM replies r JOIN publications p ON p.id = r.publication_id
         WHERE p.question_id = ? AND r.deleted_at IS NULL AND {WHEN_SQL} >= ? AND {WHEN_SQL} < ?
-          AND {LABEL_SQL} IS NOT NULL
+          AND ({LABEL_SQL} IS NOT NULL OR r.compound IS NOT NULL)
         """,
         [question_id, period.start, period.end],
     ).fetchall()
     for when, label in rows:
-        index = sum(1 for start in starts[1:7] if when >= start)
-        days[index][1].counts[label] += 1
+        mix = days[sum(1 for start in starts[1:7] if when >= start)][1]
+        if label is None:
+            mix.unscored += 1  # as in week_counts, so the days add up to the week
+        else:
+            mix.counts[label] += 1
     return days
 
 
@@ -422,6 +426,13 @@ def last_reply_at(db, question_id, before):
     return row[0] if row else None
 
 
+def without_date(text):
+    """A question's text as read in the memo: a bracket with its {date} is only for the posts; a {date}
+    inside the sentence reads "[date]"."""
+    text = re.sub(r"\s*\([^()]*" + re.escape(DATE_PLACEHOLDER) + r"[^()]*\)", "", text)
+    return text.replace(DATE_PLACEHOLDER, "[date]")
+
+
 def question_report(db, cfg, dbname, row, period):
     question_id, text, goal, _ = row
     this, last = week_counts(db, question_id, period), week_counts(db, question_id, period.previous())
@@ -434,7 +445,7 @@ def question_report(db, cfg, dbname, row, period):
                          "harvested": harvested, "reported": reported,
                          "coverage": coverage_text(harvested, reported)})
     report = QuestionReport(
-        id=display_text(question_id), text=display_text(text), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
+        id=display_text(question_id), text=display_text(without_date(text)), goal=display_text(goal), this_week=merged(this.values()), last_week=merged(last.values()),
         channels=channels, days=day_counts(db, question_id, period),
         negative=quotes(db, cfg, dbname, question_id, period, "negative"),
         positive=quotes(db, cfg, dbname, question_id, period, "positive"),
@@ -470,12 +481,12 @@ def theme_lines(db, cfg, dbname, question_id, period, limit=THEMES_PER_QUESTION)
     """The week's top themes as stored (listener.themes keeps them current) and the 'other' count."""
     base = cfg["serve"]["base_url"].rstrip("/") + "/" + urllib.parse.quote(dbname)
     rows = db.execute(
-        "SELECT id, label, language, replies, share, change, previous_replies, negative, positive, quotes "
+        "SELECT id, key, label, language, replies, share, change, previous_replies, negative, positive, quotes "
         "FROM themes WHERE question_id = ? AND period = ? ORDER BY replies DESC, key",
         [question_id, period.label]).fetchall()
     lines, other = [], 0
-    for theme_id, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
-        if label == "other":
+    for theme_id, key, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
+        if key == "other" or key.endswith(":other"):  # by key: a person may name a theme "other", or rename it
             other += replies
             continue
         first = (json.loads(quotes_json) or [None])[0]
@@ -529,7 +540,8 @@ def build_digest(db, cfg, period, now=None):
     images = []
     for index, report in enumerate(busy, 1):
         labels = [DAY_LETTERS[day.weekday()] for day, _ in report.days]
-        report.chart_png = stacked_bars([(letter, mix.counts) for letter, (_, mix) in zip(labels, report.days)])
+        report.chart_png = stacked_bars([(letter, {**mix.counts, "unscored": mix.unscored})
+                                          for letter, (_, mix) in zip(labels, report.days)])
         report.chart_cid = f"chart-{index}.{period.label}.{instance}@listener"
         images.append((report.chart_cid, report.chart_png))
     this, last = merged(r.this_week for r in reports), merged(r.last_week for r in reports)

@@ -146,6 +146,8 @@ def undo_note(db, event, by, now):
 
 
 def do_theme(db, reply_id, theme_id, by, now):
+    if not str(theme_id).isdigit():
+        raise ListenerError(f"a theme is given by its id, not {theme_id!r}: pick one in the reply's theme list")
     themes = themes_module()
     before = [row[0] for row in db.execute("SELECT theme_id FROM reply_themes WHERE reply_id = ? ORDER BY theme_id",
                                            [reply_id]).fetchall()]

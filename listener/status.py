@@ -130,7 +130,8 @@ def format_summary(data):
         # shares of the labelled replies; unscored ones (a language the labeller cannot read) apart
         total = (row["negative"] + row["neutral"] + row["positive"]) or 1
         lines.append(
-            f"  {row['channel']:<8} {row['replies']} replies, {row['scored']} scored: "
+            f"  {row['channel']:<8} {row['replies']} replies"
+            + (f" ({row['replies'] - row['scored']} not scored yet)" if row["scored"] < row["replies"] else "") + ": "
             f"{row['negative'] / total:.0%} negative, {row['neutral'] / total:.0%} neutral, "
             f"{row['positive'] / total:.0%} positive" + (f", {row['unscored']} unscored" if row["unscored"] else "")
             + (f", {row['deleted']} deleted" if row["deleted"] else ""))

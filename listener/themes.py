@@ -20,6 +20,7 @@ from .theme_groups import METHOD_VERSION, MIN_SIZE, group_replies, small_groups_
 from .times import iso
 
 QUOTES = 3
+BLANK = " \t\r\n\u00a0\u200b"  # a reply of only these is in no theme
 QUOTE_CHARS = 280
 WHEN_SQL = "coalesce(r.created_at, r.first_seen_at)"
 
@@ -81,7 +82,7 @@ def period_replies(db, question_id, span):
         WHERE p.question_id = ? AND r.deleted_at IS NULL AND {WHEN_SQL} >= ? AND {WHEN_SQL} < ?
         ORDER BY r.id""",
         [question_id, span.start, span.end]).fetchall()
-    return [row for row in rows if row[1].strip(" \t\r\n\u00a0\u200b")]
+    return [row for row in rows if row[1].strip(BLANK)]
 
 
 def active_fixes(db, question_id):
@@ -338,10 +339,13 @@ def merge_themes(db, source_id, target_id, by, now):
 def move_reply(db, reply_id, theme_id, by, now):
     """Put one reply into another theme of its question, now and in every recompute."""
     question_id, key, label, _ = theme_row(db, theme_id)
-    row = db.execute("SELECT p.question_id FROM replies r JOIN publications p ON p.id = r.publication_id "
-                     "WHERE r.id = ?", [reply_id]).fetchone()
+    row = db.execute("SELECT p.question_id, r.text, r.deleted_at FROM replies r "
+                     "JOIN publications p ON p.id = r.publication_id WHERE r.id = ?", [reply_id]).fetchone()
     if not row:
         raise ListenerError(f"no reply with id {reply_id}: find ids in Datasette's replies table")
+    if row[2] or not row[1].strip(BLANK):
+        raise ListenerError(f"reply {reply_id} is {'deleted' if row[2] else 'blank'}: it is in no theme, "
+                            "so there is nothing to move")
     if row[0] != question_id:
         raise ListenerError(f"reply {reply_id} answers {row[0]}, theme {theme_id} belongs to {question_id}: "
                             f"pick a theme of the reply's question")

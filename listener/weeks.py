@@ -27,9 +27,11 @@ def parse_monday(text, now):
     if not text:
         return monday_of(now.date())
     try:
-        return monday_of(date.fromisoformat(text.strip()))
-    except ValueError:
+        monday = monday_of(date.fromisoformat(text.strip()))
+        monday - timedelta(days=7)  # the week before is on the page too: the calendar's first week has none
+    except (ValueError, OverflowError):
         raise WeekError(f"week {text!r} is not a day: use YYYY-MM-DD, e.g. 2026-11-23") from None
+    return monday
 
 
 def iso_week(monday):
@@ -84,7 +86,7 @@ def has_table(db, name, columns=()):
     return bool(found) and set(columns) <= found
 
 
-THEME_COLUMNS = ("question_id", "period", "label", "replies", "change", "quotes")
+THEME_COLUMNS = ("question_id", "period", "key", "label", "language", "replies", "change", "quotes")
 
 
 def top_themes(db, question_id, monday, limit=5):
@@ -96,9 +98,10 @@ def top_themes(db, question_id, monday, limit=5):
     if not has_table(db, "themes", THEME_COLUMNS):
         return []
     previous = "previous_replies" if has_table(db, "themes", ["previous_replies"]) else "NULL"
-    rows = db.execute(
-        f"SELECT label, replies, change, {previous}, quotes FROM themes WHERE question_id = ? AND period = ? "
-        "ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
+    rows = db.execute(  # "other" (per language: 'de:other') is no theme, as in the digest
+        "SELECT label || CASE WHEN language != 'en' THEN ' [' || language || ']' ELSE '' END, replies, change, "
+        f"{previous}, quotes FROM themes WHERE question_id = ? AND period = ? AND key != 'other' "
+        "AND key NOT GLOB '*:other' ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
     themes = []
     for label, replies, delta, before, quotes in rows:
         try:

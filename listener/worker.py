@@ -329,8 +329,8 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
     With `once`, returns that tick's TickReport (its `errors` name the failed steps).
     """
     db_path = cfg["database"]["path"]
+    db = open_db(db_path)  # first: a missing folder is one line, not a traceback from the lock file beside it
     with WorkerLock(db_path):
-        db = open_db(db_path)
         channels = open_channels(cfg)
         stopper = Stopper()
         previous = {sig: signal.signal(sig, stopper.request) for sig in (signal.SIGTERM, signal.SIGINT)}

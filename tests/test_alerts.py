@@ -21,6 +21,7 @@ from listener.cli import cli
 from listener.errors import QuestionError
 from listener.questions import parse_question
 from listener.scoring import score_columns
+from listener.times import iso
 
 from conftest import REPO, free_port, write_question
 
@@ -233,12 +234,12 @@ def test_unscored_replies_are_not_negative(db, acfg):
     assert not [i for i in alerts.incidents(db) if i["kind"] == "negative_share"]
 
 
-def add_theme(db, label):
+def add_theme(db, label, key="login"):
     """Theme 1 of question effort in SPIKE's week, as listener.themes stores it."""
     db.execute("INSERT INTO themes (id, question_id, period, key, label, language, replies, share, negative, "
                "neutral, positive, unscored, change, quotes, computed_at, method_version) "
-               "VALUES (1, 'effort', '2026-W47', 'login', ?, 'en', 6, 1, 6, 0, 0, 0, 'new', '[]', "
-               "'2026-11-18T15:00:00Z', 'test')", [label])
+               "VALUES (1, 'effort', '2026-W47', ?, ?, ?, 6, 1, 6, 0, 0, 0, 'new', '[]', "
+               "'2026-11-18T15:00:00Z', 'test')", [key, label, key.partition(":")[0] if ":" in key else "en"])
 
 
 def test_a_new_theme_opens_a_theme_incident_when_themes_exist(db, acfg):
@@ -252,6 +253,21 @@ def test_a_new_theme_opens_a_theme_incident_when_themes_exist(db, acfg):
     (incident,) = alerts.incidents(db)
     assert (incident["kind"], incident["subject"]) == ("theme", "1")
     assert "new theme" in incident["trigger"] and len(incident["samples"]) == alerts.SAMPLES
+
+
+@pytest.mark.parametrize("key, posted", [("de:other", None), ("login", SPIKE - timedelta(minutes=30))])
+def test_no_theme_alarm_for_other_in_any_language_nor_a_posts_first_day(db, acfg, key, posted):
+    pub = add_question(db)
+    if posted:  # a new post: every theme of its first answers is new, and expected
+        db.execute("UPDATE publications SET published_at = ? WHERE id = ?", [iso(posted), pub])
+    else:
+        quiet_history(db, acfg, pub, SPIKE)
+    add_theme(db, "other", key)
+    for i in range(6):
+        reply = add_reply(db, acfg, pub, f"Die Seite lädt nicht, Versuch {i}", SPIKE + timedelta(minutes=5 * i))
+        db.execute("INSERT INTO reply_themes VALUES (?, 1)", [reply])
+    alerts.check(db, acfg, SPIKE + timedelta(minutes=40))
+    assert [i["kind"] for i in alerts.incidents(db) if i["kind"] == "theme"] == []
 
 
 # ---------------------------------------------------------------- opt-out and quiet hours

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, write_question
+from listener.db import open_db
 
 LISTENER = str(Path(sys.executable).with_name("listener"))
 
@@ -142,6 +144,22 @@ def test_bad_config_one_line(env_for_cli, tmp_path, setup, expected):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["run", "--once"], "database folder"),
+    (["demo", "--no-serve"], "database folder"),
+    (["init", "--path", "{missing}/listener.toml"], "folder"),
+])
+def test_a_missing_folder_is_one_line_for_every_command(env_for_cli, tmp_path, args, expected):
+    missing = tmp_path / "nope"
+    env_for_cli["LISTENER_DATABASE_PATH"] = str(missing / "x.db")
+    args = [arg.format(missing=missing) for arg in args] + (["--db", str(missing / "x.db")] if args[0] == "demo" else [])
+    result = run(args, env=env_for_cli, check=False, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {expected} {missing} does not exist: create it")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not missing.exists()
+
+
 def test_unreachable_platform_and_missing_secret(env_for_cli, tmp_path):
     from datetime import datetime, timedelta, timezone
 
@@ -176,3 +194,49 @@ def test_init_writes_config(tmp_path):
     assert (tmp_path / "listener.toml").exists() and (tmp_path / "listener.db").exists()
     again = run(["init"], env=env, cwd=tmp_path, check=False)
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_the_readme_command_table_names_every_command_and_only_real_options():
+    import click
+
+    from listener.cli import cli
+
+    rows = [line.split(" | ")[0] for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `listener ")]
+    spans = [span.replace("\\|", "|") for row in rows for span in re.findall(r"`(listener [^`]+)`", row)]
+    named = set()
+    for span in spans:
+        words = span.split()[1:]
+        command = cli.commands[words[0]]
+        named.add(words[0])
+        if isinstance(command, click.Group) and len(words) > 1 and not words[1].startswith(("-", "[")):
+            for sub in words[1].split("|"):
+                named.add(f"{words[0]} {sub}")
+                assert sub in command.commands, span
+        options = {opt for param in command.params for opt in param.opts}
+        assert set(re.findall(r"--[a-z-]+", span)) <= options, span
+    assert set(cli.commands) <= named
+    assert {f"{name} {sub}" for name, group in cli.commands.items() if isinstance(group, click.Group)
+            for sub in group.commands} <= named
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["retry", "9999"], "no publication with id 9999: see `listener status`"),
+    (["label", "9999", "negative", "--by", "maria"], "no reply with id 9999: "),
+    (["themes", "rename", "9999", "refunds"], "no theme with id 9999: "),
+    (["themes", "merge", "9999", "9998"], "no theme with id 9999: "),
+    (["themes", "undo", "9999"], "no theme fix with id 9999: "),
+    (["approve", "nope"], "no question 'nope': "),
+])
+def test_an_id_that_does_not_exist_is_one_line_naming_it(tmp_path, monkeypatch, args, expected):
+    from click.testing import CliRunner
+
+    from listener.cli import cli
+
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    db_path = tmp_path / "x.db"
+    open_db(db_path).conn.close()
+    result = CliRunner().invoke(cli, args + ["--db", str(db_path)])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {expected}"), result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -183,6 +183,41 @@ def test_corrected_labels_are_used(db, dcfg, smtp):
     assert "label corrected" in built.html
 
 
+@pytest.mark.parametrize("unscored", [0, 2])
+def test_the_days_add_up_to_the_week_and_stand_on_their_own_line(db, dcfg, unscored):
+    add_question(db, "effort", "How easy?")
+    pub = add_publication(db, "effort", "x")
+    add_reply(db, dcfg, pub, "Great, wonderful, love it!", "2026-11-18T15:00:00Z")
+    for _ in range(unscored):  # a language the labeller cannot read: scored, no label
+        add_reply(db, dcfg, pub, "Sehr einfach, danke.", "2026-11-19T15:00:00Z", label=None, language="de")
+    built = digest_mod.build_digest(db, dcfg, digest_mod.parse_week(W47, dcfg))
+    [report] = built.questions
+    assert [mix.total for _, mix in report.days] == [0, 0, 1, unscored, 0, 0, 0]
+    assert "   Per day, Mon-Sun: 0 0 1 %d 0 0 0\n" % unscored in built.text
+    assert "\n   Per day" in built.text  # not run on after the sentiment line
+    assert ("unscored</span>" in built.html) == bool(unscored)  # the chart's pale segment has a legend
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Would you recommend us? ({date})", "Would you recommend us?"),
+    ("What would you change? (week of {date})", "What would you change?"),
+    ("On {date}, what went wrong?", "On [date], what went wrong?"),
+    ("How easy (really) are we?", "How easy (really) are we?"),
+])
+def test_the_memo_quotes_a_question_without_its_posts_date(db, dcfg, text, shown):
+    add_question(db, "effort", text)
+    add_reply(db, dcfg, add_publication(db, "effort", "x"), "Great, love it!", "2026-11-18T15:00:00Z")
+    built = digest_mod.build_digest(db, dcfg, digest_mod.parse_week(W47, dcfg))
+    assert f'"{shown}"' in built.text and "{date}" not in built.text + built.html
+
+
+def test_a_week_before_any_post_says_so(db, dcfg):
+    week_of_replies(db, dcfg)  # first posted in W45
+    built = digest_mod.build_digest(db, dcfg, digest_mod.parse_week("2026-W44", dcfg))
+    for text in (built.text, built.html):
+        assert "No question had been posted by the end of this week." in text and "0 active" not in text
+
+
 def test_quiet_questions_skip(db, dcfg):
     week_of_replies(db, dcfg)
     dcfg["digest"]["quiet_questions"] = "skip"
@@ -313,6 +348,9 @@ def test_cli_preview_send_and_bad_port(db, dcfg, smtp, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Listening posts, week 47: 5 replies" in result.output and "Most negative:" in result.output
     assert "data:image/png;base64," in out.read_text() and smtp.envelopes == []
+    nowhere = runner.invoke(cli, ["digest", "--preview", "--week", W47, "--out", str(tmp_path / "no" / "d.html")],
+                            env=cli_env(dcfg))
+    assert nowhere.exit_code == 1 and nowhere.output.startswith(f"Error: folder {tmp_path / 'no'} does not exist")
 
     bad = runner.invoke(cli, ["digest", "--send", "--week", W47],
                         env=cli_env(dcfg, LISTENER_DIGEST_SMTP_PORT=str(free_port())))

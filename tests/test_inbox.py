@@ -123,6 +123,7 @@ def test_undo_refuses_to_clobber_a_later_change_by_someone_else(db):
     (0, "status", "handled", " ", "who acts is not known"),
     (10**9, "status", "handled", "maria", "no reply with id"),
     (0, "theme", str(10**9), "maria", "no theme with id"),
+    (0, "theme", "dark mode", "maria", "a theme is given by its id"),
 ])
 def test_bad_actions_are_one_line_and_change_nothing(db, reply_offset, action, value, by, message):
     reply = newest_reply(db) + reply_offset
@@ -149,6 +150,20 @@ def test_cli_label_records_who_and_status_shows_the_inbox(db_path, tmp_path):
                             env=env, cwd=tmp_path)
     assert "1 handled" in status.stdout and "1 label(s) corrected" in status.stdout
     assert summary(db, load_config(environ={}), NOW)["inbox"]["handled"] == 1
+
+
+def test_status_counts_replies_not_scored_yet_apart_from_unscored_ones(db):
+    from listener.status import format_summary
+
+    reply, channel = db.execute("SELECT id, channel FROM replies WHERE label IS NOT NULL AND deleted_at IS NULL "
+                                "ORDER BY id").fetchone()
+    db.execute("UPDATE replies SET compound = NULL, label = NULL WHERE id = ?", [reply])  # as before `listener score`
+    replies, unscored = db.execute("SELECT count(*), sum(sentiment IS NULL AND compound IS NOT NULL) FROM replies "
+                                   "WHERE channel = ?", [channel]).fetchone()
+    [line] = [line for line in format_summary(summary(db, load_config(environ={}), NOW)).splitlines()
+              if line.startswith(f"  {channel:<8} {replies} replies")]
+    assert line.startswith(f"  {channel:<8} {replies} replies (1 not scored yet): ")
+    assert line.endswith(f"positive, {unscored} unscored") and unscored
 
 
 # -- logins -----------------------------------------------------------------------------------
@@ -302,6 +317,14 @@ def test_local_user_acts_without_logins_and_hostile_text_stays_escaped(db_path, 
         thread = await ds.client.get(f"/-/inbox/thread/{reply}")
         return page, acted, again, thread
 
+    async def move_without_a_theme():
+        page = await ds.client.get("/-/inbox")
+        return await ds.client.post("/-/inbox/act", data={"csrftoken": page_token(page), "reply_id": 1},
+                                    cookies={"ds_csrftoken": page.cookies.get("ds_csrftoken")},
+                                    headers={"accept": "application/json"})
+
+    unchosen = run(move_without_a_theme())
+    assert unchosen.status_code == 400 and unchosen.json()["message"].startswith("pick a theme")
     page, acted, again, thread = run(go())
     assert "(editor, local: no logins configured)" in page.text
     for text in HOSTILE:
@@ -333,6 +356,8 @@ def test_filters_pick_the_rows_they_name(db_path, monkeypatch):
             page += 1
 
     assert run(go()) == expected and expected
+    far = run(ds.client.get("/-/inbox?page=99999999999999999999"))
+    assert far.status_code == 200 and "Nothing to triage" in far.text  # past the end, not a 500
 
 
 def test_a_broken_users_setting_stops_serve_and_locks_a_running_server(db_path, monkeypatch, tmp_path):
@@ -378,6 +403,33 @@ def test_a_theme_move_from_the_inbox_is_a_theme_fix_and_undoes(db):
     assert db.execute("SELECT count(*) FROM theme_fixes WHERE reply_id = ? AND by = 'maria'", [reply]).fetchone()[0] == 1
     inbox.undo(db, "maria", NOW)
     assert theme_of() == before
+
+
+def test_theme_choices_name_their_question_and_language_and_start_at_the_replys_theme(db_path, monkeypatch):
+    monkeypatch.delenv("LISTENER_USERS", raising=False)
+    db = open_db(db_path)
+    themed = dict(db.execute(
+        "SELECT rt.reply_id, t.id FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+        "WHERE t.period GLOB '????-W??' AND t.key NOT GLOB '*other'").fetchall())
+    in_other = {r[0] for r in db.execute("SELECT rt.reply_id FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+                                         "WHERE t.key GLOB '*other'")}
+    db.conn.close()
+    page = run(make_datasette(db_path).client.get("/-/inbox")).text
+    picker = page.split('<select name="theme">')[1].split("</select>")[0]
+    labels = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", picker)
+    assert "other" not in labels and not any(label.startswith("other [") for label in labels)  # no theme to pick
+    assert any(re.search(r" \[[a-z]{2}\]$", label) for label in labels)  # a theme in another language says which
+    assert len(re.findall("<optgroup", picker)) == len({q for q in re.findall(r'<optgroup label="([^"]+)"', picker)}) > 1
+    rows = dict(re.findall(r'<tr class="reply" data-id="(\d+)">(.*?)</tr>', page, re.S))
+    checked = 0
+    for reply, html in rows.items():
+        chosen = re.search(r'aria-label="move to theme">.*?<option value="([^"]*)"[^>]* selected', html, re.S)
+        if int(reply) in themed:
+            assert chosen.group(1) == f"theme:{themed[int(reply)]}"  # "move" without a choice moves nothing
+            checked += 1
+        elif int(reply) in in_other:
+            assert chosen.group(1) == ""
+    assert checked > 10
 
 
 def test_open_incidents_are_listed_in_the_inbox_escaped(db_path, team):

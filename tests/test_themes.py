@@ -482,6 +482,9 @@ def test_bad_fixes_are_one_line_errors(tdb, tcfg):
         themes.merge_themes(tdb, theirs[("dark mode", "en")]["id"], hold, "me", NOW)
     with pytest.raises(ListenerError, match="pick a theme of the reply's question"):
         themes.move_reply(tdb, 1, theirs[("dark mode", "en")]["id"], "me", NOW)
+    [blank] = add_replies(tdb, [" \u200b\n"])
+    with pytest.raises(ListenerError, match=f"reply {blank} is blank: it is in no theme"):
+        themes.move_reply(tdb, blank, hold, "me", NOW)  # it would say "moved" and change nothing
     assert tdb.execute("SELECT count(*) FROM theme_fixes").fetchone()[0] == 0
 
 
@@ -505,6 +508,17 @@ def test_cli_prints_json_and_fixes(tdb, tcfg, tmp_path):
     assert result.exit_code == 1 and "no question 'nope'" in result.output
 
 
+def test_the_cli_shows_strangers_control_characters_as_replacements(tdb, tcfg, tmp_path):
+    add_replies(tdb, [f"the dark mode \x1b[2J\x1b]0;pwned\x07 is broken again, take {i}" for i in range(4)])
+    tdb.execute("UPDATE replies SET label_confidence = 0.5")
+    (tmp_path / "none.toml").write_text('[digest]\ntime_zone = "UTC"\n')
+    db_args = ["--db", tcfg["database"]["path"], "--config", str(tmp_path / "none.toml")]
+    for args in (["themes", "--question", "q", "--week", W48], ["review", "--suggest", "4"]):
+        result = CliRunner().invoke(cli, args + db_args)
+        assert result.exit_code == 0, result.output
+        assert "\ufffd[2J" in result.output and "\x1b" not in result.output and "\x07" not in result.output
+
+
 def test_worker_step_recomputes_only_what_changed(tdb, tcfg):
     add_replies(tdb, planted_texts())
     assert themes.refresh_recent(tdb, tcfg, NOW) == 1
@@ -525,6 +539,14 @@ def test_digest_leads_with_themes_escaped(tdb, tcfg):
     assert html.index(">Themes<") < html.index("Most negative")
     assert "&lt;b&gt;dark&lt;/b&gt; &amp; mode" in html and "<b>dark</b>" not in html
     assert "replies_in_theme?theme_id=" in html
+
+
+def test_the_digest_knows_other_by_its_key_not_its_name(tdb, tcfg):
+    add_replies(tdb, planted_texts())
+    found = by_label(themes.compute_themes(tdb, "q", week(tcfg), NOW))
+    themes.rename_theme(tdb, found[("dark mode", "en")]["id"], "other", "me", NOW)
+    text = digest_mod.build_digest(tdb, tcfg, digest_mod.parse_week(W48, tcfg)).text
+    assert "- other: 4 replies" in text and "other (no theme): 2 replies" in text
 
 
 CHROMIUM = "/usr/bin/chromium"

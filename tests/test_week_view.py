@@ -110,8 +110,9 @@ def cells(html, css_class):
 
 
 def test_question_page_shows_the_numbers_escaped(seeded):
-    page, before, missing, bad = get(seeded, f"/-/question/q1?week={MONDAY}", "/-/question/q1?week=2026-11-17",
-                                     "/-/question/nope", "/-/question/q1?week=soon")
+    page, before, missing, bad, first = get(seeded, f"/-/question/q1?week={MONDAY}", "/-/question/q1?week=2026-11-17",
+                                            "/-/question/nope", "/-/question/q1?week=soon",
+                                            "/-/question/q1?week=0001-01-01")
     assert page.status_code == 200
     html = page.text
     assert [cells(html, c) for c in ("this-replies", "last-replies", "change-replies", "this-negative",
@@ -125,6 +126,7 @@ def test_question_page_shows_the_numbers_escaped(seeded):
     assert "Top themes" not in html
     assert cells(before.text, "this-replies") == "4"  # the week before is one click away
     assert missing.status_code == 404 and bad.status_code == 404 and "YYYY-MM-DD" in bad.text
+    assert first.status_code == 404 and "YYYY-MM-DD" in first.text  # no week before it: not a 500
 
 
 def test_question_page_shows_themes_when_the_table_exists(seeded):
@@ -134,13 +136,18 @@ def test_question_page_shows_themes_when_the_table_exists(seeded):
     rows = [("q1", "2026-W48", "r", "<b>refunds</b>", 5, "growing", 2,
              json.dumps([{"id": 1, "text": HOSTILE[0], "url": None}, "plain quote"])),
             ("q1", "2026-W48", "b", "billing", 9, "shrinking", 11, "[]"),
-            ("q1", "2026-W47", "s", "stale-theme", 50, "steady", 50, "[]")]
+            ("q1", "2026-W47", "s", "stale-theme", 50, "steady", 50, "[]"),
+            ("q1", "2026-W48", "other", "other", 30, "new", None, "[]"),
+            ("q1", "2026-W48", "de:other", "other", 20, "new", None, "[]"),
+            ("q1", "2026-W48", "de:lieferung", "lieferung", 3, "new", None, "[]")]
     for question, period, key, label, replies, change, previous, quotes in rows:
-        db.execute(f"INSERT INTO themes ({columns}) VALUES (?, ?, ?, ?, 'en', ?, 0.5, 0, 0, 0, 0, ?, ?, ?, "
-                   "'2026-11-25T00:00:00Z', 'test')", [question, period, key, label, replies, change, previous, quotes])
+        db.execute(f"INSERT INTO themes ({columns}) VALUES (?, ?, ?, ?, ?, ?, 0.5, 0, 0, 0, 0, ?, ?, ?, "
+                   "'2026-11-25T00:00:00Z', 'test')", [question, period, key, label, key.partition(":")[0]
+                                                       if ":" in key else "en", replies, change, previous, quotes])
     db.conn.close()
     html = get(seeded, f"/-/question/q1?week={MONDAY}")[0].text
     assert "Top themes" in html and "billing" in html and "stale-theme" not in html
+    assert "<td>other" not in html and "<td>lieferung [de]</td>" in html  # "other" is no theme, as in the digest
     assert html.index("billing") < html.index("&lt;b&gt;refunds&lt;/b&gt;")  # biggest first
     assert "&lt;img src=x onerror=" in html and "<img src=x" not in html and "plain quote" in html
     assert "growing (from 2)" in html and "shrinking (from 11)" in html and 'href="/-/reply/1"' in html

@@ -262,6 +262,8 @@ def test_calendar_command(env_for_cli, tmp_path):
         ("2027-01-04T09:00+01:00", "2027-01-04T08:00:00Z"), ("2027-02-01T09:00+01:00", "2027-02-01T08:00:00Z")]
     text = cli(["calendar", "--from", "2027-01-01", "--days", "31"], env_for_cli).stdout
     assert "2027-01-04T08:00:00Z" in text and "Europe/Berlin" in text and "2027-02-01" not in text
+    between = cli(["calendar", "--from", "2027-01-05", "--days", "3"], env_for_cli).stdout
+    assert "nothing scheduled" in between and "try a longer --days" in between  # approved, just not this soon
     bad = cli(["calendar", "--from", "next week"], env_for_cli, check=False)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "--from" in bad.stderr
 

@@ -70,8 +70,11 @@ def utc_bound(day, zone, end=False):
 
 WEEK_GLOB = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
 # Each ISO week has its own themes rows; a theme is its key within a question, named by its latest week.
-LATEST_THEMES = (f"SELECT id, question_id, label FROM themes WHERE id IN (SELECT max(id) FROM themes "
-                 f"WHERE period GLOB '{WEEK_GLOB}' AND key != 'other' GROUP BY question_id, key) ORDER BY label")
+# "other" (per language: 'de:other') is no theme to filter on or move to.
+LATEST_THEMES = (f"SELECT id, question_id, key, label || CASE WHEN language != 'en' THEN ' [' || language || ']' "
+                 f"ELSE '' END AS label FROM themes WHERE id IN (SELECT max(id) FROM themes "
+                 f"WHERE period GLOB '{WEEK_GLOB}' AND key != 'other' AND key NOT GLOB '*:other' "
+                 f"GROUP BY question_id, key) ORDER BY question_id, label")
 
 
 def build_query(args, zone):
@@ -112,9 +115,11 @@ def build_query(args, zone):
     order = "r.compound ASC, r.id" if negative_first else "r.created_at DESC, r.id DESC"
     theme = ("(SELECT group_concat(th.label, ', ') FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
              f"WHERE rt.reply_id = r.id AND th.period GLOB '{WEEK_GLOB}')")
+    theme_key = ("(SELECT th.key FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
+                 f"WHERE rt.reply_id = r.id AND th.period GLOB '{WEEK_GLOB}' ORDER BY th.period DESC LIMIT 1)")
     sql = f"""SELECT r.id, r.author, r.text, r.sentiment, r.label_confidence, r.compound, r.language, r.created_at,
         r.url, r.channel, p.question_id, q.text AS question_text, p.url AS post_url, t.status, t.assignee, t.notes,
-        t.last_note, r.label_override_by, {theme} AS theme
+        t.last_note, r.label_override_by, {theme} AS theme, {theme_key} AS theme_key
         FROM replies r JOIN publications p ON p.id = r.publication_id LEFT JOIN questions q ON q.id = p.question_id
         {triage_join} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"""
     return sql, params
@@ -126,7 +131,8 @@ async def inbox_page(request, datasette):
     db = database(datasette)
     zone, now = team_zone(), utcnow()
     args = {key: (request.args.get(key) or "").strip() for key in FILTERS}
-    page = max(int(request.args.get("page") or 1) if (request.args.get("page") or "1").isdigit() else 1, 1)
+    asked = request.args.get("page") or "1"
+    page = min(max(int(asked) if asked.isdigit() else 1, 1), 10**9)  # SQLite's OFFSET is a 64-bit integer
     sql, params = build_query(args, zone)
     rows = [dict(row) for row in (await db.execute(sql, params + [PAGE_SIZE + 1, (page - 1) * PAGE_SIZE])).rows]
     for row in rows:
@@ -175,6 +181,8 @@ async def act(request, datasette):
         return refuse("The form's CSRF token is missing: reload the inbox page and try again", 403, wants_json)
     form = await request.post_vars()
     action, _, value = (form.get("do") or "").partition(":")
+    if not action:  # the theme list's "pick a theme", left as it was
+        return refuse("pick a theme in the reply's list first, then move", 400, wants_json)
     value = form.get(action) if action in ("assign", "note") else value
     db = writer(database(datasette).path)
     try:
