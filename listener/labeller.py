@@ -401,7 +401,8 @@ _HYPE = compile_fast(r"\b(?:is|was|are|were|that'?s|it'?s|its|looks?|sounds?|gon
                      r"|literally|lowkey|honestly|just|genuinely))? (?:" + "|".join(_HYPE_WORDS) + r")\b")
 # One sentence, a question: nothing told before it.
 _PLAIN_QUESTION = re.compile(r"[^.!?]*[^.!?\s][^.!?]*\?\s*$")
-_MENTION_URL = re.compile(r"@\w+|https?://\S+")
+# A handle is "@name", or on Mastodon and Bluesky "@name@server.social" and "@name.bsky.social": all of it.
+_MENTION_URL = re.compile(r"@\w+(?:[.@]\w[\w-]*)*|https?://\S+")
 # A post that opens with a handle or speaks to "you" is addressed to someone: its "!!" urges, not celebrates.
 _LEADING_HANDLE = re.compile(r"\W*@")
 _SECOND_PERSON = compile_fast(r"\b(?:you|your|yours|u|ur)\b")

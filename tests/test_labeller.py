@@ -96,6 +96,13 @@ def test_a_mentioned_handle_spelled_as_a_word_is_a_name_not_sentiment():
         assert labeller.label(odd)[0] in labeller.LABELS
 
 
+def test_a_fediverse_handle_is_a_handle_whole():
+    # "@shop@mastodon.social" and "@shop.bsky.social" are one handle each: nothing of them is read (cs-8)
+    for handle in ("@shop@mastodon.social", "@shop.bsky.social", "@shop"):
+        assert labeller.body(f"{handle} is the store still open on Sundays?").split()[0] == "is"
+        assert labeller.label(f"{handle} is the store still open on Sundays?")[0] == "neutral"
+
+
 # cs-3: questions and requests without complaint cues read neutral; complaints people write without
 # sentiment words (staff behaviour, nothing received, leaving for a competitor, swearing) read negative.
 CS3 = [
