@@ -142,7 +142,22 @@ CS4 = [
 ]
 
 
-@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4)
+# cs-8: a glad word said alone after something went wrong is sarcasm; laughing at it is no praise; a verdict
+# that "that's how it should be" makes the story before it backstory (VADER's harsh words too); passing
+# information on ("leaving this here in case ...") and an opening typed without its apostrophe ("whats")
+# ask or tell, not complain.
+CS8 = [
+    ("negative", "missed my train because the ticket machine ate my card. fantastic"),
+    ("negative", "nobody turned up to fix the boiler. cool cool cool"),
+    ("negative", "@brand where is the update you promised for March. it's November lol"),
+    ("positive", "Replacement arrived two days after I reported the crack, no questions asked. That's how you keep customers."),
+    ("positive", "the shop fixed my water damaged phone when two others said it was dead. legends"),
+    ("neutral", "@shop whats the return window, 14 or 30 days?"),
+    ("neutral", "Leaving this here in case anyone else hits the same error: clearing the cache sorted it."),
+]
+
+
+@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4 + CS8)
 def test_replies_read_as_a_person_reads_them(expected, text):
     assert labeller.label(text)[0] == expected
 
@@ -213,6 +228,9 @@ ORDINARY_POSITIVE = [
     "first steps today 😭😭 so proud",
     "the fireworks last night were unreal 🔥",
     "that save in the last minute was insane 🙌",
+    # cs-8: ... and with no praise beside them, when they are said of a performance
+    "that goal was insane",
+    "the ending was mental",
 ]
 STILL_COMPLAINTS = [
     "love how you charged me twice",
@@ -273,6 +291,9 @@ CS5_NAMES_NOT_PRAISE = [
     "Is my original order still going ahead?",
     "What's the number for customer support?",
     "Please be better than this",
+    # cs-8: a post that opens with a demand is addressed to someone: its "!!" urges
+    "pick up the phone!!",
+    "fix the app!!",
 ]
 
 
