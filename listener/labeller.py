@@ -326,7 +326,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|animation|trailer|dunk|knock|innings)(?: (?:last night|tonight|today|yesterday|in this|in that|at the end))?"
                r" (?:was|is|were|are|looks?|sounds?) (?:actually |absolutely |literally |so |just |honestly |lowkey"
                r" |genuinely )?(?:insane|unreal|crazy|mental|wild|sick|filthy|nasty|criminal|illegal|ridiculous|obscene"
-               r"|unbelievable|nuts|bonkers|mad|stupid)|" + VERDICT + r")\b")
+               r"|unbelievable|nuts|bonkers|mad))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -386,6 +386,7 @@ _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAI
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
+_VERDICT = compile_fast(r"\b" + VERDICT)
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
 _GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect|brilliant"
                       r"|fantastic|wonderful|cool|awesome|amazing|yay|super|superb|splendid|marvellous|fab|classic|excellent"
@@ -514,6 +515,8 @@ def features(text):
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
+    if "how" in plain:
+        praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
@@ -526,10 +529,10 @@ def features(text):
             scores = {**scores, "compound": 0.0, "neg": 0.0}
     if inquiry and 0 < complaint <= 2.0 and not sarcasm and _PLAIN_QUESTION.match(plain):
         complaint /= 2  # cs-7: one question naming one trouble asks about it ("is flight 12 delayed?")
-    if complaint and praise and ("lol" in plain or "ha" in plain) and len(_LAUGHTER.findall(plain)) >= praise:
+    if complaint and praise and ("lol" in plain or "haha" in plain) and len(_LAUGHTER.findall(plain)) >= praise:
         praise = 0  # cs-8: laughing at what went wrong, with no other praise, is no praise ("its Q4 lol")
     if (praise and not (sarcasm or thanks or gratitude or pos_emoji) and (complaint or negations or scores["neg"])
-            and (closing := _GLAD_CLOSING.search(plain)) and len(_PRAISE.findall(closing.group(0))) >= praise):
+            and (closing := _GLAD_CLOSING.search(plain, len(plain) - 80)) and len(_PRAISE.findall(closing.group(0))) >= praise):
         sarcasm = True  # cs-8: a glad word said after something went wrong, and nothing glad before it
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
