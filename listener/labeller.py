@@ -388,9 +388,9 @@ _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
 _VERDICT = compile_fast(r"\b" + VERDICT)
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
-_GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect|brilliant"
-                      r"|fantastic|wonderful|cool|awesome|amazing|yay|super|superb|splendid|marvellous|fab|classic|excellent"
-                      r"|good)(?:,? (?:great|lovely|nice|perfect|cool|day|morning|night|week|start|trip|times|stuff|system|one))*\W*$")
+_GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
+                           r"|brilliant|fantastic|wonderful|cool|awesome|amazing|yay|super|superb|splendid|marvellous"
+                           r"|fab|classic|excellent|good)(?:,? (?:great|lovely|nice|perfect|cool|day|morning|night|week|start|trip|times|stuff|system|one))*\W*$")
 _LAUGHTER = re.compile(r"\b(?:lol|haha(?:ha)*h*|aha(?:ha)+)\b")
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
@@ -515,7 +515,7 @@ def features(text):
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
-    if "how" in plain:
+    if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
@@ -533,7 +533,9 @@ def features(text):
         praise = 0  # cs-8: laughing at what went wrong, with no other praise, is no praise ("its Q4 lol")
     if (praise and not (sarcasm or thanks or gratitude or pos_emoji) and (complaint or negations or scores["neg"])
             and (closing := _GLAD_CLOSING.search(plain, len(plain) - 80)) and len(_PRAISE.findall(closing.group(0))) >= praise):
-        sarcasm = True  # cs-8: a glad word said after something went wrong, and nothing glad before it
+        # cs-8: a glad word said alone after something went wrong, nothing glad before it, is sarcasm ("... ate my
+        # card. brilliant"); a closing is short, so only the last 80 characters are searched
+        sarcasm = True
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
     if (complaint and (praise or pos_emoji) and not sarcasm and any([w in plain for w in _HYPE_WORDS])
