@@ -326,7 +326,11 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|animation|trailer|dunk|knock|innings)(?: (?:last night|tonight|today|yesterday|in this|in that|at the end))?"
                r" (?:was|is|were|are|looks?|sounds?) (?:actually |absolutely |literally |so |just |honestly |lowkey"
                r" |genuinely )?(?:insane|unreal|crazy|mental|wild|sick|filthy|nasty|criminal|illegal|ridiculous|obscene"
-               r"|unbelievable|nuts|bonkers|mad))\b")
+               r"|unbelievable|nuts|bonkers|mad)"
+               # cs-8: "killer" before a thing done well, "criminally underrated"
+               r"|killer (?:workout|session|performance|week|day|brunch|meal|innings|set|track|tune|show|gig|game|match"
+               r"|view|deal|album|song|line|look|outfit|fit|combo|lineup|line-up|goal|save|finish|vocals|solo|riff)"
+               r"|criminally underrated)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -387,6 +391,7 @@ _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAI
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
 _VERDICT = compile_fast(r"\b" + VERDICT)
+_RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
 _GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
                            r"|brilliant|fantastic|wonderful|cool|awesome|amazing|yay|super|superb|splendid|marvellous"
@@ -515,6 +520,8 @@ def features(text):
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
+    if "/10" in plain or "stars" in plain:
+        praise += len(_RATING.findall(plain))  # cs-8: a top rating is praise twice over
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))

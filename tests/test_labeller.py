@@ -154,6 +154,7 @@ CS8 = [
     ("positive", "the shop fixed my water damaged phone when two others said it was dead. legends"),
     ("neutral", "@shop whats the return window, 14 or 30 days?"),
     ("neutral", "Leaving this here in case anyone else hits the same error: clearing the cache sorted it."),
+    ("positive", "@cafe tried the new menu. 10/10"),
 ]
 
 
@@ -195,6 +196,8 @@ CS4_NOT_COMPLAINTS = [
     # cs-6: praise alone (no word VADER reads as glad) is not a complaint
     "bought the boots, zero regrets",
     "my refund just landed after a long wait, thanks for sorting it",
+    # cs-8: "killer" before a thing done well is praise
+    "killer set from the band last night",
 ]
 
 
