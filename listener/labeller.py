@@ -532,12 +532,12 @@ def features(text):
         negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
     if (praise or thanks) and (complaint or scores["compound"] < 0) and not sarcasm and _TURNAROUND.search(plain):
         complaint /= 4
-        if scores["compound"] < 0:  # cs-8: VADER's harsh words are the backstory too ("fixed my water damaged phone")
+        if scores["compound"] < 0:  # cs-8: VADER's harsh words are the backstory too ("fixed the broken exhaust")
             scores = {**scores, "compound": 0.0, "neg": 0.0}
     if inquiry and 0 < complaint <= 2.0 and not sarcasm and _PLAIN_QUESTION.match(plain):
         complaint /= 2  # cs-7: one question naming one trouble asks about it ("is flight 12 delayed?")
     if complaint and praise and ("lol" in plain or "haha" in plain) and len(_LAUGHTER.findall(plain)) >= praise:
-        praise = 0  # cs-8: laughing at what went wrong, with no other praise, is no praise ("its Q4 lol")
+        praise = 0  # cs-8: laughing at what went wrong, with no other praise, is no praise ("promised for March, it's November lol")
     if (praise and not (sarcasm or thanks or gratitude or pos_emoji) and (complaint or negations or scores["neg"])
             and (closing := _GLAD_CLOSING.search(plain, len(plain) - 80)) and len(_PRAISE.findall(closing.group(0))) >= praise):
         # cs-8: a glad word said alone after something went wrong, nothing glad before it, is sarcasm ("... ate my

@@ -151,7 +151,7 @@ CS8 = [
     ("negative", "nobody turned up to fix the boiler. cool cool cool"),
     ("negative", "@brand where is the update you promised for March. it's November lol"),
     ("positive", "Replacement arrived two days after I reported the crack, no questions asked. That's how you keep customers."),
-    ("positive", "the shop fixed my water damaged phone when two others said it was dead. legends"),
+    ("positive", "the garage fixed my broken exhaust the same afternoon when the dealer said it would take weeks. legends"),
     ("neutral", "@shop whats the return window, 14 or 30 days?"),
     ("neutral", "Leaving this here in case anyone else hits the same error: clearing the cache sorted it."),
     ("positive", "@cafe tried the new menu. 10/10"),
