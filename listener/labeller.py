@@ -395,7 +395,7 @@ _RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
 _GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
                            r"|brilliant|fantastic|wonderful|cool|awesome|amazing|yay|super|superb|splendid|marvellous"
-                           r"|fab|classic|excellent|good)(?:,? (?:great|lovely|nice|perfect|cool|day|morning|night|week|start|trip|times|stuff|system|one))*\W*$")
+                           r"|fab|classic|excellent|good)(?:,? (?:great|lovely|nice|perfect|cool|day|morning|night|week|start|trip|times|stuff|one))*\W*$")
 _LAUGHTER = re.compile(r"\b(?:lol|haha(?:ha)*h*|aha(?:ha)+)\b")
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
