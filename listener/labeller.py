@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-7"
+VERSION = "cs-8"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -243,6 +243,11 @@ SARCASM_CUES = [
 LOVE_HOW_CUES = r"\b(?:(?:gotta|got to|you gotta|have to|just) love (?:how|when|it when|that)|love (?:how|it when|being))\b"
 
 THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|appreciate(?:d)?|grateful|kudos|shout ?out|props|cheers)\b"
+# cs-8: a verdict that what happened is how it should be ("that's how it should be done", "this is how it
+# should work", "that's how you keep customers"): praise, and what was told before it is the backstory.
+VERDICT = (r"(?:that'?s|thats|this is|that is|this'?s) how (?:it|you|they|things|it'?s|its|\w+(?: \w+)?) (?:should (?:be|work)"
+           r"|(?:is|are|'s|was|were) (?:supposed|meant) to (?:be|work)|ought to (?:be|work)|keep (?:customers|people|me|us)"
+           r"|(?:win|get) (?:me|us|people|customers) back|handle (?:it|things|a complaint)|treat (?:customers|people) right)")
 PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|great (?:job|service|crew|flight|staff"
                r"|experience|work|team)|best|love (?:you|it|this|the|your|flying)|above and beyond|helpful|friendly"
                r"|smooth|on time|early|quick(?:ly)?|fast|impressed|the best|well done|good job|nice job|perfect"
@@ -313,7 +318,19 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|what a (?:goal|save|finish|win|comeback|result|strike|catch|performance|game|match|innings|knock|race"
                r"|gig|show)|first (?:steps|words|goal|win)|pay ?day|snow day|can'?t stop (?:smiling|grinning|laughing)"
                r"|so (?:excited|proud)|bliss|needed this|nothing better|on repeat|haha(?:ha)*h*|aha(?:ha)+"
-               r"|i'?m (?:dead|deceased|crying|screaming|weak|shaking))\b")
+               r"|i'?m (?:dead|deceased|crying|screaming|weak|shaking)"
+               # cs-8: words of harm said in awe of a performance: "that goal was insane", "the ending was mental"
+               r"|(?:goal|save|finish|match|game|final|gig|concert|show|set|album|track|song|tune|bassline|beat|drop"
+               r"|chorus|ending|finale|episode|season|series|movie|film|twist|reveal|performance|atmosphere|crowd|scenes"
+               r"|views?|sunset|fireworks|comeback|race|catch|vocals|solo|riff|plot|acting|soundtrack|visuals|graphics"
+               r"|animation|trailer|dunk|knock|innings)(?: (?:last night|tonight|today|yesterday|in this|in that|at the end))?"
+               r" (?:was|is|were|are|looks?|sounds?) (?:actually |absolutely |literally |so |just |honestly |lowkey"
+               r" |genuinely )?(?:insane|unreal|crazy|mental|wild|sick|filthy|nasty|criminal|illegal|ridiculous|obscene"
+               r"|unbelievable|nuts|bonkers|mad)"
+               # cs-8: "killer" before a thing done well, "criminally underrated"
+               r"|killer (?:workout|session|performance|week|day|brunch|meal|innings|set|track|tune|show|gig|game|match"
+               r"|view|deal|album|song|line|look|outfit|fit|combo|lineup|line-up|goal|save|finish|vocals|solo|riff)"
+               r"|criminally underrated)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -333,6 +350,11 @@ POLITE_WORDS = (r"\b(?:please|pls|plz|kindly|thanks?|thank (?:you|u)|thx|thanx|t
 REQUEST_CUES = (r"\?|\b(?:please|pls|plz|can (?:you|u|i|we)|could (?:you|u)|would (?:you|u)|dm|direct message"
                 r"|let me know|how do i|need to|want to|trying to)\b")
 
+# cs-8: passing information on to others who asked ("for anyone wondering", "leaving this here in case").
+INFO_SHARED = (r"\b(?:for (?:anyone|anybody|those|people|others|folks)(?: else)? (?:wondering|asking|finding this|following"
+               r"|who (?:asked|missed|is|was|are|were)|interested|curious|looking|searching)|in case (?:anyone|anybody"
+               r"|someone|it helps)|leaving this (?:here|up)|posting (?:this )?here in case|boosting (?:for|since|this)"
+               r"|sharing (?:this )?for)\b")
 # Asking for information or passing it on, anywhere in a reply, reads like an opening question word.
 INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are there any|how (?:do|can|long|much|many)"
              r" (?:i|we|does|do|will|should|would)|do (?:i|we) (?:need|have) to|can i (?:still|get|change|use|add|pay"
@@ -344,7 +366,7 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r"|responding) to your (?:question|survey|poll|tweet)|answered your (?:survey|poll|question)"
              r"|what happens (?:if|when)|what (?:info|information|details|documents) do (?:i|we) need"
              r"|does (?:that|this|it|the offer|the deal) (?:include|cover|apply)|do you (?:ship|deliver|take|accept|offer"
-             r"|sell|stock|price match|open))\b")
+             r"|sell|stock|price match|open))\b|" + INFO_SHARED)
 
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱🙃🤡🫠😕🤨😓😪🤷🫤"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌🤌💪🫶😻🤗😌🥹🙂🤝💐🎊🍾🥂😇💗🤍😋🤤🌸"  # (cs-4 added from 🤌 on)
@@ -361,19 +383,27 @@ _NEGATION = compile_fast(r"\b(?:not|no|never|nothing|nobody|none|nowhere|neither
                          r"|have|has|had|could|would|should|are|were|ai)n[’']?t)\b|n[’']t\b")
 # A reply that opens with a question word asks for information more often than it complains.
 INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|will|do|does|did|is|are|was|what"
-                r"|how|when|which|who|any chance|is there|are there|if)\b(?!'t\b)|" + INFO_CUES)
+                r"|how|when|which|who|any chance|is there|are there|if|whats|hows|whens|whos)\b(?!'t\b)|" + INFO_CUES)
 # Counts of each complaint cue, of thanks and of praise, then whether any sarcasm, gratitude,
 # request and inquiry cue occurs: one pass over the text for the cues that start a word.
 _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
+_VERDICT = compile_fast(r"\b" + VERDICT)
+_RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
+# cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
+_GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
+                           r"|brilliant|fantastic|wonderful|cool|awesome|amazing|yay|super|superb|splendid|marvellous"
+                           r"|fab|classic|excellent|good)(?:,? (?:great|lovely|nice|perfect|cool|day|morning|night|week|start|trip|times|stuff|one))*\W*$")
+_LAUGHTER = re.compile(r"\b(?:lol|haha(?:ha)*h*|aha(?:ha)+)\b")
 # "Can't wait to / for" is eagerness: not the weak complaint cue "wait", not a negation, praise.
 _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|until)\b")
 # cs-6: a negation inside a praise idiom ("no regrets", "not bad", "wouldn't change a thing", "no
 # complaints") is no report that something failed.
 _NEGATED_PRAISE = compile_fast(
-    r"\b(?:(?:no|zero|not a single) (?:regrets?|complaints?|notes|skips|issues|problems|fuss|hassle|quibbles?)"
+    r"\b(?:(?:no|zero|not a single) (?:regrets?|complaints?|notes|skips|issues|problems|fuss|hassle|quibbles?"
+    r"|questions asked|hoops|arguing|argument|drama|faff|forms|upsell)"
     r"|(?:not|isn'?t|wasn'?t|ain'?t) (?:too |half |that |so )?bad|(?:wouldn'?t|would not) (?:change|swap|trade)"
     r"|(?:couldn'?t|could not|can'?t) (?:ask for (?:more|better|anything)|fault|complain|beat|recommend (?:\w+ )?enough"
     r"|thank (?:you|u|them|him|her) enough|be happier)|never been (?:prouder|happier|better)"
@@ -393,7 +423,7 @@ _TURNAROUND = compile_fast(
     # the problem, solved: "fixed the lock screen bug", "refund came through"
     r"|(?<!not )(?<!n't )(?<!nt )(?<!never )(?<!said it was )(?<!told me it was )(?:fixed|sorted|resolved|solved"
     r"|restored|rerouted|tracked (?:it )?down|turn(?:ed|ing) it around)|(?:refund|money|payment|claim|credit|parcel|package) (?:just )?(?:landed|came through"
-    r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem))\b")
+    r"|arrived|showed up|hit|was in|is in)|no longer (?:\w+ing|an issue|a problem)|" + VERDICT + r")\b")
 # Words of harm said in awe, after a verb or an intensifier: "that goal was insane", "is unreal".
 _HYPE_WORDS = ("insane", "unreal", "crazy", "wild", "mental", "mad", "nuts", "bonkers", "sick", "filthy", "nasty",
                "disgusting", "criminal", "illegal", "ridiculous", "obscene", "unbelievable")  # (a substring test first)
@@ -401,9 +431,14 @@ _HYPE = compile_fast(r"\b(?:is|was|are|were|that'?s|it'?s|its|looks?|sounds?|gon
                      r"|literally|lowkey|honestly|just|genuinely))? (?:" + "|".join(_HYPE_WORDS) + r")\b")
 # One sentence, a question: nothing told before it.
 _PLAIN_QUESTION = re.compile(r"[^.!?]*[^.!?\s][^.!?]*\?\s*$")
-_MENTION_URL = re.compile(r"@\w+|https?://\S+")
+# A handle is "@name", or on Mastodon and Bluesky "@name@server.social" and "@name.bsky.social": all of it.
+_MENTION_URL = re.compile(r"@\w+(?:[.@]\w[\w-]*)*|https?://\S+")
 # A post that opens with a handle or speaks to "you" is addressed to someone: its "!!" urges, not celebrates.
 _LEADING_HANDLE = re.compile(r"\W*@")
+# cs-8: so is one that opens with a demand ("pick up the phone!!", "fix the app!!").
+_DEMAND = re.compile(r"\W*(?:(?:please|pls|just|now|so|seriously|guys|mate),? )*(?:pick up|answer|fix|sort|stop|bring back"
+                     r"|refund|reply|respond|call|email|hire|train|explain|release|restore|hurry|listen|give (?:me|us)"
+                     r"|tell (?:me|us)|send (?:me|us)|read|check)\b")
 _SECOND_PERSON = compile_fast(r"\b(?:you|your|yours|u|ur)\b")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
@@ -485,16 +520,29 @@ def features(text):
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
+    if "/10" in plain or "stars" in plain:
+        praise += len(_RATING.findall(plain))  # cs-8: a top rating is praise twice over
+    if "how" in plain:  # (every verdict holds "how": most replies skip the search)
+        praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
     if praise and negations:
         negations = max(negations - len(_NEGATED_PRAISE.findall(plain)), 0)
-    if (praise or thanks) and complaint and not sarcasm and _TURNAROUND.search(plain):
+    if (praise or thanks) and (complaint or scores["compound"] < 0) and not sarcasm and _TURNAROUND.search(plain):
         complaint /= 4
+        if scores["compound"] < 0:  # cs-8: VADER's harsh words are the backstory too ("fixed the broken exhaust")
+            scores = {**scores, "compound": 0.0, "neg": 0.0}
     if inquiry and 0 < complaint <= 2.0 and not sarcasm and _PLAIN_QUESTION.match(plain):
         complaint /= 2  # cs-7: one question naming one trouble asks about it ("is flight 12 delayed?")
+    if complaint and praise and ("lol" in plain or "haha" in plain) and len(_LAUGHTER.findall(plain)) >= praise:
+        praise = 0  # cs-8: laughing at what went wrong, with no other praise, is no praise ("promised for March, it's November lol")
+    if (praise and not (sarcasm or thanks or gratitude or pos_emoji) and (complaint or negations or scores["neg"])
+            and (closing := _GLAD_CLOSING.search(plain, len(plain) - 80)) and len(_PRAISE.findall(closing.group(0))) >= praise):
+        # cs-8: a glad word said alone after something went wrong, nothing glad before it, is sarcasm ("... ate my
+        # card. brilliant"); a closing is short, so only the last 80 characters are searched
+        sarcasm = True
     if not sarcasm and "love" in plain and _LOVE_HOW.search(plain):
         sarcasm = bool(complaint or scores["neg"] or negations or neg_emoji)
     if (complaint and (praise or pos_emoji) and not sarcasm and any([w in plain for w in _HYPE_WORDS])
@@ -505,7 +553,7 @@ def features(text):
     if neg_emoji and (praise or pos_emoji) and not (complaint or sarcasm) and _NEGATIVE_EMOJI.intersection(plain) <= _OVERJOYED:
         neg_emoji = False  # cs-7: 😭 💀 beside praise and no complaint are joy ("first steps today!! 😭😭")
     if ((praise or "!!" in plain) and not (complaint or negations or sarcasm or neg_emoji or request) and scores["compound"] >= 0
-            and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain))):
+            and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain) or _DEMAND.match(plain))):
         # cs-7: in a post to no one in particular, praise or "!!" with nothing wrong is how the writer feels
         # ("my new headphones are fire", "GOT THE JOB!!!"); to a brand it is often politeness around a request.
         praise += 1

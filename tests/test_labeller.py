@@ -96,6 +96,13 @@ def test_a_mentioned_handle_spelled_as_a_word_is_a_name_not_sentiment():
         assert labeller.label(odd)[0] in labeller.LABELS
 
 
+def test_a_fediverse_handle_is_a_handle_whole():
+    # "@shop@mastodon.social" and "@shop.bsky.social" are one handle each: nothing of them is read (cs-8)
+    for handle in ("@shop@mastodon.social", "@shop.bsky.social", "@shop"):
+        assert labeller.body(f"{handle} is the store still open on Sundays?").split()[0] == "is"
+        assert labeller.label(f"{handle} is the store still open on Sundays?")[0] == "neutral"
+
+
 # cs-3: questions and requests without complaint cues read neutral; complaints people write without
 # sentiment words (staff behaviour, nothing received, leaving for a competitor, swearing) read negative.
 CS3 = [
@@ -135,7 +142,23 @@ CS4 = [
 ]
 
 
-@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4)
+# cs-8: a glad word said alone after something went wrong is sarcasm; laughing at it is no praise; a verdict
+# that "that's how it should be" makes the story before it backstory (VADER's harsh words too); passing
+# information on ("leaving this here in case ...") and an opening typed without its apostrophe ("whats")
+# ask or tell, not complain.
+CS8 = [
+    ("negative", "missed my train because the ticket machine ate my card. fantastic"),
+    ("negative", "nobody turned up to fix the boiler. cool cool cool"),
+    ("negative", "@brand where is the update you promised for March. it's November lol"),
+    ("positive", "Replacement arrived two days after I reported the crack, no questions asked. That's how you keep customers."),
+    ("positive", "the garage fixed my broken exhaust the same afternoon when the dealer said it would take weeks. legends"),
+    ("neutral", "@shop whats the return window, 14 or 30 days?"),
+    ("neutral", "Leaving this here in case anyone else hits the same error: clearing the cache sorted it."),
+    ("positive", "@cafe tried the new menu. 10/10"),
+]
+
+
+@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4 + CS8)
 def test_replies_read_as_a_person_reads_them(expected, text):
     assert labeller.label(text)[0] == expected
 
@@ -173,6 +196,8 @@ CS4_NOT_COMPLAINTS = [
     # cs-6: praise alone (no word VADER reads as glad) is not a complaint
     "bought the boots, zero regrets",
     "my refund just landed after a long wait, thanks for sorting it",
+    # cs-8: "killer" before a thing done well is praise
+    "killer set from the band last night",
 ]
 
 
@@ -206,6 +231,9 @@ ORDINARY_POSITIVE = [
     "first steps today 😭😭 so proud",
     "the fireworks last night were unreal 🔥",
     "that save in the last minute was insane 🙌",
+    # cs-8: ... and with no praise beside them, when they are said of a performance
+    "that goal was insane",
+    "the ending was mental",
 ]
 STILL_COMPLAINTS = [
     "love how you charged me twice",
@@ -266,6 +294,9 @@ CS5_NAMES_NOT_PRAISE = [
     "Is my original order still going ahead?",
     "What's the number for customer support?",
     "Please be better than this",
+    # cs-8: a post that opens with a demand is addressed to someone: its "!!" urges
+    "pick up the phone!!",
+    "fix the app!!",
 ]
 
 
