@@ -11,7 +11,8 @@
        900 in six more (other-brands-blind.tsv: written apart, read by no one choosing cues until cs-4).
    1d. Replies to brands on X, Reddit and Mastodon/Bluesky (benchmarks/data/brands-*.tsv, written for the
        project; the -2 and reddit-fediverse sets read by no one choosing cues until cs-7, the -3 and
-       reddit-fediverse-2 sets measured blind with cs-6 and cs-7 before they were added).
+       reddit-fediverse-2 sets measured blind with cs-6 and cs-7 before they were added, the -4 and
+       reddit-fediverse-3 sets measured blind with cs-7 and cs-8 before they were added).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
    2b. Ordinary tweets written for the project (benchmarks/data/general-tweets*.tsv): three classes.
@@ -48,11 +49,13 @@ BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
 BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # read by no one choosing cues
 # Written for this project on 2026-11-27 (read for cs-6), 2026-11-28 (read for cs-7) and later on 2026-11-28
-# (measured blind with cs-6 and cs-7, then added);
+# (the third wave measured blind with cs-6 and cs-7, the fourth with cs-7 and cs-8, then added);
 # who read what: benchmarks/data/README.md.
 UNSEEN_BRANDS = tuple(REPO / "benchmarks" / "data" / f"brands-{name}.tsv"
-                      for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse", "x-3", "reddit-fediverse-2"))
-UNSEEN_GENERAL = tuple(REPO / "benchmarks" / "data" / f"general-tweets{suffix}.tsv" for suffix in ("", "-2", "-3"))
+                      for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse", "x-3", "reddit-fediverse-2",
+                                   "x-4", "reddit-fediverse-3"))
+UNSEEN_GENERAL = tuple(REPO / "benchmarks" / "data" / f"general-tweets{suffix}.tsv"
+                       for suffix in ("", "-2", "-3", "-4"))
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # misses read while writing cues
 TUNED_ON = ("United", "American")
 LABELS = labeller.LABELS
@@ -168,9 +171,10 @@ def unseen_brands():
 
     stock = SentimentIntensityAnalyzer()
     print("1d. replies to brands on X, Reddit, Mastodon/Bluesky (benchmarks/data/brands-*.tsv; the -2 and "
-          "reddit-fediverse sets read by no one choosing cues until cs-7; -3 and -2 after it measured blind)")
+          "reddit-fediverse sets read by no one choosing cues until cs-7; -3 and -2 after it measured blind; "
+          "-4 and -3 after it measured blind with cs-7 and cs-8)")
     print(SECTOR_HEADER)
-    for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:5], UNSEEN_BRANDS[5:]):
+    for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:5], UNSEEN_BRANDS[5:7], UNSEEN_BRANDS[7:]):
         brand_files(paths, stock)
 
 
@@ -191,7 +195,7 @@ def unseen_general():
 
     stock = SentimentIntensityAnalyzer()
     print("2b. ordinary tweets, three classes (general-tweets-2.tsv read by no one choosing cues until cs-7; "
-          "general-tweets-3.tsv measured blind with cs-6 and cs-7)")
+          "general-tweets-3.tsv measured blind with cs-6 and cs-7; general-tweets-4.tsv with cs-7 and cs-8)")
     for path in UNSEEN_GENERAL:
         print(sector_line(path.stem, read_tsv(path), "", stock))
 
