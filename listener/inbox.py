@@ -1,4 +1,5 @@
-"""People's actions on replies: correct the label, set a status, assign, note, move theme, undo.
+"""People's actions on replies (correct the label, set a status, assign, note, move theme) and on
+themes (rename, merge), and undo.
 
 Every action is one transaction that changes the current state (replies.label_override through
 scoring.set_label, or reply_triage) and writes an `events` row saying who, when, what it set and
@@ -14,6 +15,7 @@ from .times import iso, parse_iso
 
 STATUSES = ("handled", "follow_up", "ignored")
 ACTIONS = ("label", "status", "assign", "note", "theme")
+THEME_ACTIONS = ("rename", "merge")  # on a theme, from a question's page: events theme_rename, theme_merge
 MAX_NOTE = 2000
 
 
@@ -41,11 +43,9 @@ def undo(db, by, now, event_id=None):
     """Undo `event_id`, or else `by`'s latest action not yet undone; returns the event undone (a dict)."""
     with transaction(db):
         if event_id is None:
-            row = db.execute("SELECT id FROM events WHERE who = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
-                             [by]).fetchone()
-            if not row:
+            event_id = latest_event_id(db, by)
+            if event_id is None:
                 raise ListenerError(f"{by} has nothing left to undo")
-            event_id = row[0]
         event = get_event(db, event_id)
         if event is None:
             raise ListenerError(f"no event {event_id}: see the events table")
@@ -60,6 +60,12 @@ def undo(db, by, now, event_id=None):
         UNDO[event["action"]](db, event, by, now)
         db.execute("UPDATE events SET undone_at = ?, undone_by = ? WHERE id = ?", [iso(now), by, event_id])
         return {**event, "undone_at": iso(now), "undone_by": by}
+
+
+def latest_event_id(db, by):
+    row = db.execute("SELECT id FROM events WHERE who = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+                     [by]).fetchone()
+    return row[0] if row else None
 
 
 def get_event(db, event_id):
@@ -182,8 +188,82 @@ def set_triage(db, reply_id, by, now, **changes):
         [reply_id, current["status"], current["assignee"], current["notes"], current["last_note"], iso(now), by])
 
 
+# -- actions on a theme: a theme_fixes row (as `listener themes rename|merge`) and an event ---------
+
+def act_on_theme(db, action, theme_id, value, by, now, question_id=None):
+    """Rename a theme (`value`: the label) or merge it into another (`value`: the target's id) as `by`.
+
+    The fix is made by listener.themes, so it survives every recompute as one from the command
+    line; the event (no reply) keeps the fix's id for undo. `question_id`, when given, is the
+    question the person saw: a theme of another one is refused. Returns the event id.
+    """
+    if action not in THEME_ACTIONS:
+        raise ListenerError(f"unknown theme action {action!r}: use one of {', '.join(THEME_ACTIONS)}")
+    if not (by or "").strip():
+        raise ListenerError("who acts is not known: log in, or pass --by NAME")
+    themes = themes_module()
+    with transaction(db):
+        theme_id = theme_number(theme_id, "a theme")
+        question, key, label, _ = fixable_theme(db, themes, theme_id, question_id)
+        if action == "rename":
+            fix = themes.rename_theme(db, theme_id, value, by, now)
+            payload = {"theme": theme_id, "question": question, "key": key, "before": label,
+                       "label": db.execute("SELECT label FROM theme_fixes WHERE id = ?", [fix]).fetchone()[0]}
+        else:
+            target_id = theme_number(value, "a theme to merge into")
+            target = fixable_theme(db, themes, target_id, question)
+            fix = themes.merge_themes(db, theme_id, target_id, by, now)
+            payload = {"theme": theme_id, "question": question, "key": key, "label": label,
+                       "into": target_id, "into_key": target[1], "into_label": target[2]}
+        return record_event(db, by, now, f"theme_{action}", None, {**payload, "fix": fix})
+
+
+def theme_number(value, what):
+    text = str(value or "").strip()
+    if not text:
+        raise ListenerError(f"pick {what} in the question's theme list first")
+    if not text.isdigit() or len(text) > 18:
+        raise ListenerError(f"{what} is given by its id, not {text!r}: pick it in the question's theme list")
+    return int(text)
+
+
+def fixable_theme(db, themes, theme_id, question_id):
+    """The theme's (question_id, key, label, language), refused when it is 'other' or not of the question."""
+    row = themes.theme_row(db, theme_id)
+    if question_id is not None and row[0] != question_id:
+        raise ListenerError(f"theme {theme_id} belongs to {row[0]}, not {question_id}: reload the question's page")
+    if row[1] == "other" or row[1].endswith(":other"):
+        raise ListenerError(f"theme {theme_id} is 'other', the replies that fit no theme: move single replies "
+                            "out of it in the inbox instead")
+    return row
+
+
+def undo_theme_fix(db, event, by, now):
+    """Stop applying the event's fix; nothing to do when it was undone already (`listener themes undo`)."""
+    fix = event["payload"]["fix"]
+    if db.execute("SELECT 1 FROM theme_fixes WHERE id = ? AND undone_at IS NULL", [fix]).fetchone():
+        themes_module().undo_fix(db, fix, now)
+
+
+def describe(event):
+    """What an event did, in a few words: 'status on reply 12', 'rename of theme 7 to “refund delay”'."""
+    payload = event["payload"]
+    if event["action"] == "theme_rename":
+        return f"rename of theme {payload['theme']} to “{payload['label']}”"
+    if event["action"] == "theme_merge":
+        return f"merge of “{payload['label']}” into “{payload['into_label']}”"
+    return f"{event['action']} on reply {event['reply_id']}"
+
+
+def latest_event(db, by):
+    """`by`'s latest action not yet undone (what undo would undo), or None."""
+    event_id = latest_event_id(db, by)
+    return None if event_id is None else get_event(db, event_id)
+
+
 DO = {"label": do_label, "status": do_status, "assign": do_assign, "note": do_note, "theme": do_theme}
-UNDO = {"label": undo_label, "status": undo_status, "assign": undo_assign, "note": undo_note, "theme": undo_theme}
+UNDO = {"label": undo_label, "status": undo_status, "assign": undo_assign, "note": undo_note, "theme": undo_theme,
+        "theme_rename": undo_theme_fix, "theme_merge": undo_theme_fix}
 
 
 def counts(db):
@@ -192,3 +272,4 @@ def counts(db):
     by_status = dict(db.execute("SELECT status, count(*) FROM reply_triage t JOIN replies r ON r.id = t.reply_id "
                                 "WHERE t.status IS NOT NULL AND r.deleted_at IS NULL GROUP BY status").fetchall())
     return {"open": live - sum(by_status.values()), **{s: by_status.get(s, 0) for s in STATUSES}}
+

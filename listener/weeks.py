@@ -89,8 +89,11 @@ def has_table(db, name, columns=()):
 THEME_COLUMNS = ("question_id", "period", "key", "label", "language", "replies", "change", "quotes")
 
 
-def top_themes(db, question_id, monday, limit=5):
-    """The question's biggest themes that week with their change and quotes; [] without a themes table.
+def week_themes(db, question_id, monday):
+    """The question's themes that week, biggest first, with their change and quotes; [] without a themes table.
+
+    Every theme, not a top few: the page is where people rename and merge them. label is what
+    people read ('hotline [de]'), name the stored label.
 
     Reads the table listener.themes writes (issue 13): change is 'new', 'growing', 'shrinking' or
     'steady', previous_replies the count the week before, quotes JSON [{id, text, url}].
@@ -100,16 +103,18 @@ def top_themes(db, question_id, monday, limit=5):
     previous = "previous_replies" if has_table(db, "themes", ["previous_replies"]) else "NULL"
     rows = db.execute(  # "other" (per language: 'de:other') is no theme, as in the digest
         "SELECT label || CASE WHEN language != 'en' THEN ' [' || language || ']' ELSE '' END, replies, change, "
-        f"{previous}, quotes FROM themes WHERE question_id = ? AND period = ? AND key != 'other' "
-        "AND key NOT GLOB '*:other' ORDER BY replies DESC, label LIMIT ?", [question_id, iso_week(monday), limit]).fetchall()
+        f"{previous}, quotes, id, label, language FROM themes WHERE question_id = ? AND period = ? "
+        "AND key != 'other' AND key NOT GLOB '*:other' ORDER BY replies DESC, label",
+        [question_id, iso_week(monday)]).fetchall()
     themes = []
-    for label, replies, delta, before, quotes in rows:
+    for label, replies, delta, before, quotes, theme_id, name, language in rows:
         try:
             parsed = json.loads(quotes) if quotes else []
         except ValueError:
             parsed = []
         picked = [q if isinstance(q, dict) else {"text": str(q)} for q in parsed if q][:QUOTES]
-        themes.append({"label": label, "replies": replies, "change": delta, "previous": before,
+        themes.append({"id": theme_id, "name": name, "language": language,
+                       "label": label, "replies": replies, "change": delta, "previous": before,
                        "quotes": [{"id": q.get("id") if isinstance(q.get("id"), int) else None,
                                    "text": str(q.get("text", ""))} for q in picked]})
     return themes
@@ -160,7 +165,7 @@ def question_week(db, question_id, monday):
         "this": this, "last": last,
         "replies_change": change(this.total, last.total),
         "negative_change": change(this.share("negative"), last.share("negative")),
-        "themes": top_themes(db, question_id, monday),
+        "themes": week_themes(db, question_id, monday),
         "negative": quotes(db, question_id, monday, "negative", this.counts.get("negative", 0)),
         "positive": quotes(db, question_id, monday, "positive", this.counts.get("positive", 0)),
     }

@@ -4,13 +4,15 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from datasette_auth_passwords.utils import hash_password
 
-from listener import inbox
+from listener import inbox, themes
+from listener.cli import cli
 from listener.config import load_config
 from listener.db import copy_database, open_db
 from listener.errors import ConfigError, ListenerError
@@ -448,3 +450,136 @@ def test_open_incidents_are_listed_in_the_inbox_escaped(db_path, team):
     page = run(go())
     assert "Open incidents" in page and "14 of 20 negative &lt;img src=x onerror=alert(1)&gt;" in page
     assert "<img src=x" not in page
+
+
+# -- renaming and merging themes from a question's page ------------------------------------------
+
+def week_themes(db):
+    """(question, week key, the week's Monday, [(id, key, label, replies)] of its English themes, biggest first)."""
+    question, period = db.execute("SELECT question_id, period FROM themes WHERE period GLOB '????-W??' AND language = 'en' "
+                                  "AND key != 'other' GROUP BY 1, 2 HAVING count(*) >= 3 ORDER BY 2 DESC, 1").fetchone()
+    rows = db.execute("SELECT id, key, label, replies FROM themes WHERE question_id = ? AND period = ? "
+                      "AND language = 'en' AND key != 'other' ORDER BY replies DESC, id", [question, period]).fetchall()
+    year, week = (int(part) for part in period.split("-W"))
+    return question, period, date.fromisocalendar(year, week, 1), rows
+
+
+def cli_themes(db_path, tmp_path, question, period):
+    """`listener themes --json`: recomputes the week, as the worker does; {key: (label, replies)}."""
+    config = tmp_path / "utc.toml"
+    config.write_text('[digest]\ntime_zone = "UTC"\n')  # the demo's zone: the same week boundaries
+    result = CliRunner().invoke(cli, ["themes", "--db", str(db_path), "--config", str(config), "--question", question,
+                                      "--week", period, "--json"])
+    assert result.exit_code == 0, result.output
+    return {t["key"]: (t["label"], t["replies"]) for t in json.loads(result.output)[0]["themes"]}
+
+
+def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_path, team, tmp_path, monkeypatch):
+    monkeypatch.setenv("LISTENER_USERS", f"maria:editor:{quick_hash(PASSWORDS['maria'])},"
+                                         f"lee:viewer:{quick_hash('lee passphrase')}")  # not sam: guessed at above
+    db = open_db(db_path)
+    question, period, monday, rows = week_themes(db)
+    (renamed, renamed_key, old_label, _), (source, source_key, _, moved), (target, target_key, _, kept) = rows[:3]
+    other_question = db.execute("SELECT id FROM themes WHERE question_id != ? AND key != 'other' LIMIT 1",
+                                [question]).fetchone()[0]
+    other = db.execute("SELECT id FROM themes WHERE question_id = ? AND key = 'other'", [question]).fetchone()[0]
+    db.conn.close()
+    ds = make_datasette(db_path)
+    page_url = f"/-/question/{question}?week={monday}"
+    label = "<b>x</b> &amp; co"
+
+    async def go():
+        out = {}
+        _, maria = await login(ds, "maria", PASSWORDS["maria"])
+        _, lee = await login(ds, "lee", "lee passphrase")
+        page = await ds.client.get(page_url, cookies={"ds_actor": maria})
+        out["editor_forms"] = page.text.count('name="do" value="rename"'), page.text.count('name="do" value="merge"')
+        csrf = {"ds_csrftoken": page.cookies.get("ds_csrftoken")}
+        form = {"csrftoken": page_token(page), "question": question, "theme_id": str(renamed), "next": page_url}
+
+        async def post(data, actor=maria, cookies=csrf, accept="application/json"):
+            response = await ds.client.post("/-/inbox/act", data={**form, **data}, headers={"accept": accept or "*/*"},
+                                            cookies={**({"ds_actor": actor} if actor else {}), **cookies})
+            if not accept:
+                return response.status_code, response
+            json_answer = response.headers["content-type"].startswith("application/json")
+            return response.status_code, response.json()["message"] if json_answer else response.text
+
+        viewer_page = await ds.client.get(page_url, cookies={"ds_actor": lee})
+        out["viewer_page"] = viewer_page.status_code, 'value="rename"' in viewer_page.text, 'value="undo"' in viewer_page.text
+        rename = {"do": "rename", "rename": label}
+        out["refused"] = [
+            await post(rename, actor=lee), await post(rename, actor=None), await post({**rename, "csrftoken": ""}),
+            await post(rename, cookies={}), await post({"do": "rename", "rename": "  "}),
+            await post({"do": "rename", "rename": "x" * 81}), await post({**rename, "theme_id": "99999"}),
+            await post({**rename, "theme_id": str(other_question)}), await post({**rename, "theme_id": str(other)}),
+            await post({**rename, "theme_id": "12 OR 1=1"}), await post({"do": "merge", "theme_id": str(source)}),
+            await post({"do": "merge", "theme_id": str(source), "merge": str(source)}),
+            await post({"do": "merge", "theme_id": str(source), "merge": str(other)}),
+            (await ds.client.get("/-/inbox/act?do=rename", cookies={"ds_actor": maria})).status_code,
+        ]
+        out["renamed"] = await post(rename)
+        out["merged"] = await post({"do": "merge", "theme_id": str(source), "merge": str(target)}, accept=None)
+        fixed = await ds.client.get(page_url, cookies={"ds_actor": maria,
+                                                       "ds_messages": out["merged"][1].cookies.get("ds_messages")})
+        out["fixed_page"] = fixed.text
+        filtered = await ds.client.get(f"/-/inbox?theme={target}", cookies={"ds_actor": maria})
+        out["inbox_link"] = re.search(r'class="meta inbox-theme-page">(.*?)</p>', filtered.text).group(1)
+        return out
+
+    out = run(go())
+    assert out["editor_forms"][0] >= 3 and out["editor_forms"][1] >= 3
+    assert out["viewer_page"] == (200, False, False)  # viewers see no forms
+    codes = [r if isinstance(r, int) else r[0] for r in out["refused"]]
+    assert codes == [403, 403, 403, 403] + [400] * 9 + [405]
+    assert out["refused"][0][1].startswith("lee is a viewer") and out["refused"][1][1].startswith("Log in")
+    messages = [r[1] for r in out["refused"][4:13]]
+    assert messages[0] == messages[1] == 'a theme label needs 1 to 80 characters: e.g. "refund delay"'
+    assert messages[2].startswith("no theme with id 99999") and f"belongs to {messages[3].split()[4]}" in messages[3]
+    assert "'other'" in messages[4] and "given by its id" in messages[5]
+    assert messages[6] == "pick a theme to merge into in the question's theme list first"
+    assert "cannot be merged into itself" in messages[7] and "'other'" in messages[8]
+    assert all("\n" not in m and "Traceback" not in m for m in messages)
+    assert out["renamed"] == (200, f"rename of theme {renamed} to “{label}” by maria (Undo reverts it)")
+    assert out["merged"][0] == 302 and out["merged"][1].headers["location"] == page_url
+
+    db = open_db(db_path)
+    assert db.execute("SELECT who, action, reply_id FROM events").fetchall() == [
+        ("maria", "theme_rename", None), ("maria", "theme_merge", None)]
+    assert db.execute("SELECT action, by FROM theme_fixes ORDER BY id").fetchall() == [("rename", "maria"), ("merge", "maria")]
+    stored = {key: (lbl, n) for key, lbl, n in db.execute(
+        "SELECT key, label, replies FROM themes WHERE question_id = ? AND period = ?", [question, period])}
+    assert stored[renamed_key][0] == label and source_key not in stored and stored[target_key][1] == moved + kept
+    page = out["fixed_page"]
+    assert "&lt;b&gt;x&lt;/b&gt; &amp;amp; co" in page and "<b>x</b>" not in page  # shown as typed, escaped
+    assert re.search(rf'data-theme="{target}"><td>[^<]*</td><td class="theme-replies">{moved + kept}</td>', page)
+    assert f'data-theme="{source}"' not in page and "merge of" in page  # the done message
+    assert f'href="/-/question/{question}?week={monday}"' in out["inbox_link"] and "rename it" in out["inbox_link"]
+
+    again = cli_themes(db_path, tmp_path, question, period)  # a recompute keeps both fixes
+    assert again[renamed_key][0] == label and source_key not in again and again[target_key][1] == moved + kept
+
+    undone = [inbox.undo(db, "maria", NOW)["action"] for _ in range(2)]  # what the page's Undo button calls
+    assert undone == ["theme_merge", "theme_rename"]
+    back = cli_themes(db_path, tmp_path, question, period)
+    assert back[renamed_key][0] == old_label and back[source_key][1] == moved and back[target_key][1] == kept
+    assert db.execute("SELECT count(*) FROM theme_fixes WHERE undone_at IS NULL").fetchone()[0] == 0
+
+
+def test_theme_undo_from_the_page_even_after_the_cli_undid_the_fix(db):
+    question, period, _, rows = week_themes(db)
+    (theme, key, label, _), (other, *_) = rows[:2]
+    inbox.act_on_theme(db, "rename", theme, "refund delay", "maria", NOW, question_id=question)
+    inbox.act(db, newest_reply(db), "status", "handled", "maria", NOW + timedelta(seconds=1))
+    assert inbox.describe(inbox.latest_event(db, "maria")).startswith("status on reply")
+    inbox.undo(db, "maria", NOW)  # the status first: one undo stack for replies and themes
+    assert inbox.describe(inbox.latest_event(db, "maria")) == f"rename of theme {theme} to “refund delay”"
+    fix = db.execute("SELECT id FROM theme_fixes").fetchone()[0]
+    themes.undo_fix(db, fix, NOW)  # `listener themes undo` got there first
+    assert inbox.undo(db, "maria", NOW)["action"] == "theme_rename"  # nothing left to do, and not stuck
+    assert db.execute("SELECT label FROM themes WHERE question_id = ? AND key = ? AND period = ?",
+                      [question, key, period]).fetchone()[0] == label
+    with pytest.raises(ListenerError, match="not q-none: reload the question's page"):
+        inbox.act_on_theme(db, "merge", theme, str(other), "maria", NOW, question_id="q-none")
+    with pytest.raises(ListenerError, match="maria has nothing left to undo"):
+        inbox.undo(db, "maria", NOW)

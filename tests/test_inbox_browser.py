@@ -116,7 +116,49 @@ def test_editor_triages_by_click_and_undo_restores(served, browser):
 
     page.locator(f"tr.reply[data-id='{reply}'] details.thread summary").click()
     page.wait_for_selector(f"tr.reply[data-id='{reply}'] .thread-item.self")
+    rename_and_merge_themes(page, base, db_path)
     assert not errors, errors
+
+
+def themes_of_a_week(db_path, week=None):
+    """{id: (key, replies)} of the English themes of a question's week (default: the one with the most), biggest first."""
+    db = open_db(db_path)
+    try:
+        week = week or db.execute("SELECT question_id, period FROM themes WHERE language = 'en' AND key != 'other' "
+                                  "GROUP BY 1, 2 ORDER BY count(*) DESC, 2 DESC, 1").fetchone()
+        return week, {row[0]: row[1:] for row in db.execute(
+            "SELECT id, key, replies FROM themes WHERE question_id = ? AND period = ? AND language = 'en' "
+            "AND key != 'other' ORDER BY replies DESC, id", list(week))}
+    finally:
+        db.conn.close()
+
+
+def rename_and_merge_themes(page, base, db_path):
+    """From the inbox's theme filter to the question's page: rename a theme, merge two; z in the inbox undoes."""
+    week, before = themes_of_a_week(db_path)
+    renamed, source, target = list(before)[:3]
+    page.goto(f"{base}/-/inbox?theme={target}")
+    with page.expect_navigation():
+        page.click(".inbox-theme-page a")
+    row = page.locator(f"tr[data-theme='{renamed}']")
+    row.locator("input[name=rename]").fill("<b>x</b> &amp; <img src=x onerror=window.__pwned=1>")
+    with page.expect_navigation():
+        row.locator("button[value=rename]").click()
+    shown = page.locator(f"tr[data-theme='{renamed}'] td").first.inner_text()
+    assert shown == "<b>x</b> &amp; <img src=x onerror=window.__pwned=1>"  # escaped: shown as typed
+    page.locator(f"tr[data-theme='{source}'] select[name=merge]").select_option(str(target))
+    with page.expect_navigation():
+        page.locator(f"tr[data-theme='{source}'] button[value=merge]").click()
+    assert "merge of" in page.locator(".message-info").inner_text()
+    assert page.locator(f"tr[data-theme='{source}']").count() == 0
+    merged = before[source][1] + before[target][1]
+    assert page.locator(f"tr[data-theme='{target}'] .theme-replies").inner_text() == str(merged)
+    assert themes_of_a_week(db_path, week)[1][target] == (before[target][0], merged)
+    page.goto(base + "/-/inbox")
+    act_and_wait(page, lambda: page.keyboard.press("z"))  # one undo for replies and themes
+    assert "undid merge of" in page.locator("#inbox-message").inner_text()
+    assert [key for key, _ in themes_of_a_week(db_path, week)[1].values()].count(before[source][0]) == 1
+    assert page.evaluate("window.__pwned") is None
 
 
 def test_keyboard_triage(served, browser):

@@ -7,9 +7,10 @@ anonymous visitors get 403. On a loopback server without logins the local user a
 """
 
 import os
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datasette import hookimpl
@@ -154,12 +155,26 @@ async def inbox_page(request, datasette):
         "channels": [r[0] for r in (await db.execute("SELECT DISTINCT channel FROM publications ORDER BY 1")).rows],
         "assignees": [r[0] for r in (await db.execute(
             "SELECT DISTINCT assignee FROM reply_triage WHERE assignee IS NOT NULL ORDER BY 1")).rows],
-        "themes": (await db.execute(LATEST_THEMES)).rows,
+        "themes": (await db.execute(LATEST_THEMES)).rows, "theme_page": await theme_page(db, args["theme"]),
         "statuses": inbox.STATUSES, "keys": KEYS, "zone": str(zone.key), "database": db.name,
         "here": request.path + ("?" + request.query_string if request.query_string else ""),
         "page_url": lambda n: request.path + "?" + urlencode({**{k: v for k, v in args.items() if v}, "page": n}),
     }
     return Response.html(await datasette.render_template("inbox.html", context, request=request))
+
+
+async def theme_page(db, theme_id):
+    """The question's page of the week of the theme picked in the filter (where it is renamed and merged)."""
+    row = (await db.execute("SELECT question_id, period FROM themes WHERE id = ?",
+                            [int(theme_id)])).first() if theme_id.isdigit() and len(theme_id) < 19 else None
+    if row is None or not re.fullmatch(r"\d{4}-W\d{2}", row[1]):
+        return None
+    year, week = (int(part) for part in row[1].split("-W"))
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        return None
+    return f"/-/question/{quote(row[0], safe='')}?week={monday.isoformat()}"
 
 
 def refuse(message, status, wants_json):
@@ -188,7 +203,11 @@ async def act(request, datasette):
     try:
         if action == "undo":
             event = inbox.undo(db, name, utcnow())
-            message = f"undid {event['action']} on reply {event['reply_id']}"
+            message = f"undid {inbox.describe(event)}"
+        elif action in inbox.THEME_ACTIONS:  # from a question's page
+            event_id = inbox.act_on_theme(db, action, form.get("theme_id"), form.get(action), name, utcnow(),
+                                          question_id=form.get("question") or None)
+            message = f"{inbox.describe(inbox.get_event(db, event_id))} by {name} (Undo reverts it)"
         else:
             reply_id = int(form.get("reply_id") or 0)
             inbox.act(db, reply_id, action, value, name, utcnow())
@@ -197,8 +216,9 @@ async def act(request, datasette):
         return refuse(str(exc) if isinstance(exc, ListenerError) else "reply_id must be a number", 400, wants_json)
     if wants_json:
         return Response.json({"ok": True, "message": message})
+    datasette.add_message(request, message)  # shown on the page it goes back to
     back = form.get("next") or "/-/inbox"
-    return Response.redirect(back if back.startswith("/-/inbox") else "/-/inbox")
+    return Response.redirect(back if back.startswith(("/-/inbox", "/-/question/")) else "/-/inbox")
 
 
 async def thread(request, datasette):

@@ -23,8 +23,10 @@ from datasette import Response, hookimpl
 from jinja2 import ChoiceLoader, DictLoader
 from markupsafe import Markup, escape
 
+from listener import inbox
 from listener.display import list_words, local_time, rrule_words, zone_or_utc
 from listener.times import utcnow
+from listener.users import identify, serving_users
 from listener.weeks import WeekError, parse_monday, question_week
 
 PAGES_SCRIPT = Path(__file__).with_name("pages.js").read_text(encoding="utf-8")
@@ -152,9 +154,19 @@ async def question_page(datasette, request):
     questions = (await db.execute("SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows
     context = {**week, "database": name, "questions": questions,
                "schedule": rrule_words(week["question"]["rrule"]) or week["question"]["schedule_at"] or "",
-               "channels": list_words(week["question"]["channels"]) or ""}
+               "channels": list_words(week["question"]["channels"]) or "", **await fixer(db, request)}
     return Response.html(await datasette.render_template(
         datasette.jinja_env.from_string(PAGE_TEMPLATE), context, request=request))
+
+
+async def fixer(db, request):
+    """Whether this person may rename and merge themes here (editors: as in the inbox), and what undo would undo."""
+    user, role = identify(serving_users(), request.actor, request.scope)
+    if role != "editor":
+        return {"can_act": False}
+    event = await db.execute_fn(lambda conn: inbox.latest_event(conn, user))
+    return {"can_act": True, "user": user, "last_action": inbox.describe(event) if event else None,
+            "here": request.path + ("?" + request.query_string if request.query_string else "")}
 
 
 async def reply_row(datasette, request):
@@ -207,6 +219,7 @@ ERROR_TEMPLATE = TITLE + """Not found{% endblock %}
 {% block content %}<h1>Not found</h1><p>{{ message }}</p><p><a href="/-/question">All questions</a></p>{% endblock %}"""
 
 PAGE_TEMPLATE = TITLE + """{{ question.text|truncate(60) }}{% endblock %}
+{% macro hidden(theme_id=none) %}<input type="hidden" name="csrftoken" value="{{ csrftoken() }}"><input type="hidden" name="next" value="{{ here }}"><input type="hidden" name="question" value="{{ question.id }}">{% if theme_id %}<input type="hidden" name="theme_id" value="{{ theme_id }}">{% endif %}{% endmacro %}
 {% block content %}
 <p class="crumbs"><a href="/-/dashboards/overview">Overview</a> / <a href="/-/question">Questions</a></p>
 <h1 class="question-text">{{ question.text }}</h1>
@@ -236,14 +249,27 @@ PAGE_TEMPLATE = TITLE + """{{ question.text|truncate(60) }}{% endblock %}
  · <a href="/{{ database|urlencode }}/answers?question={{ question.id|urlencode }}&amp;channel=&amp;page=">all answers, threaded</a>
  · <a href="/{{ database|urlencode }}/most_negative_this_week?question={{ question.id|urlencode }}&amp;week={{ monday.isoformat() }}">most negative this week</a></p>
 {% if themes %}
-<h2>Top themes this week</h2>
+<h2 id="themes">Top themes this week</h2>
+{% if can_act %}<p class="muted">Rename a theme, or merge it into another of the same language: the fix holds in every
+week and every recompute, as <code>listener themes rename|merge</code> does, and is recorded as yours ({{ user }}).</p>
+<form class="theme-undo" method="post" action="/-/inbox/act">{{ hidden() }}
+  <button name="do" value="undo"{% if not last_action %} disabled{% endif %}>Undo my last action</button>
+  <span class="muted">{{ "(" ~ last_action ~ ")" if last_action else "(nothing to undo)" }}</span></form>{% endif %}
 <table class="rows-and-columns themes">
-<thead><tr><th>Theme</th><th>Replies</th><th>Change</th><th>What people said</th></tr></thead>
+<thead><tr><th>Theme</th><th>Replies</th><th>Change</th><th>What people said</th>{% if can_act %}<th>Fix</th>{% endif %}</tr></thead>
 <tbody>
 {% for theme in themes %}
-<tr><td>{{ theme.label }}</td><td>{{ theme.replies }}</td>
+<tr data-theme="{{ theme.id }}"><td>{{ theme.label }}</td><td class="theme-replies">{{ theme.replies }}</td>
 <td>{{ theme.change if theme.change is not none else "" }}{% if theme.previous is not none %} (from {{ theme.previous }}){% endif %}</td>
-<td>{% for q in theme.quotes %}<blockquote>{{ q.text|truncate(280) }}{% if q.id %} <a href="/-/reply/{{ q.id }}">reply</a>{% endif %}</blockquote>{% endfor %}</td></tr>
+<td>{% for q in theme.quotes %}<blockquote>{{ q.text|truncate(280) }}{% if q.id %} <a href="/-/reply/{{ q.id }}">reply</a>{% endif %}</blockquote>{% endfor %}</td>
+{% if can_act %}<td class="theme-fix">
+  <form class="theme-rename" method="post" action="/-/inbox/act">{{ hidden(theme.id) }}
+    <input type="text" name="rename" value="{{ theme.name }}" maxlength="80" required aria-label="new name"><button name="do" value="rename">rename</button></form>
+  {% set others = themes|selectattr("language", "equalto", theme.language)|rejectattr("id", "equalto", theme.id)|list %}
+  {% if others %}<form class="theme-merge" method="post" action="/-/inbox/act">{{ hidden(theme.id) }}
+    <select name="merge" aria-label="merge into"><option value="" selected disabled>merge into…</option>
+    {% for other in others %}<option value="{{ other.id }}">{{ other.label }}</option>{% endfor %}</select><button name="do" value="merge">merge</button></form>{% endif %}
+</td>{% endif %}</tr>
 {% endfor %}
 </tbody></table>
 {% endif %}
