@@ -63,8 +63,14 @@ def open_configured_db(cfg, *, create=True):
     return open_db(cfg["database"]["path"]) if create else open_existing_db(cfg["database"]["path"])
 
 
-def open_channels(cfg, only=None):
-    """Every enabled channel that has its credentials; a channel that fails is reported, not fatal."""
+NO_CHANNEL = "no channel is usable: set the credentials named above, or try `listener demo`"
+
+
+def open_channels(cfg, only=None, *, required=True):
+    """Every enabled channel that has its credentials; a channel that fails is reported, not fatal.
+
+    None usable is an error, unless not `required` (the worker still has offline steps to run).
+    """
     from .channels import open_channel
 
     channels = {}
@@ -75,8 +81,8 @@ def open_channels(cfg, only=None):
             channels[name] = open_channel(name, cfg)
         except ListenerError as exc:
             click.echo(f"{name}: skipped: {exc}", err=True)
-    if not channels:
-        raise ListenerError("no channel is usable: set the credentials named above, or try `listener demo`")
+    if not channels and required:
+        raise ListenerError(NO_CHANNEL)
     return channels
 
 
@@ -351,7 +357,8 @@ def run(cfg, once):
     """The worker: every [worker] tick_seconds sync, plan, publish, harvest and send the digest.
 
     One per database (a second one exits with an error). Ctrl-C or SIGTERM stops it cleanly.
-    With --once, the exit code is 1 when a step failed, naming the step(s).
+    With --once, the exit code is 1 when a step failed, naming the step(s). Without a usable
+    channel, publish and harvest are skipped (said once) and themes, digest and alerts still run.
     Occurrences later than [publish] missed_grace_minutes are marked missed, never burst-posted.
 
     Example: listener run          (or from cron: listener run --once)
@@ -359,10 +366,13 @@ def run(cfg, once):
     from . import worker
 
     worker.setup_logging()
-    report = worker.run(cfg, open_channels, once=once)
+    report = worker.run(cfg, functools.partial(open_channels, required=False), once=once)
     failed = sorted({error.split(":", 1)[0] for error in report.errors}) if report else []
     if failed:  # cron alerts on a non-zero exit
         click.echo(f"Error: step(s) failed: {', '.join(failed)} (see the log above)", err=True)
+    if report and report.no_channel:
+        click.echo(f"Error: {NO_CHANNEL}", err=True)
+    if failed or (report and report.no_channel):
         sys.exit(1)
 
 
