@@ -13,7 +13,7 @@ from . import questions as questions_mod
 from . import status as status_mod
 from .channels import channel_names
 from .config import load_config
-from .db import open_db, open_existing_db
+from .db import open_db, open_existing_db, rolled_back
 from .errors import ListenerError
 from .display import display_text
 from .times import parse_iso, utcnow
@@ -378,7 +378,7 @@ def run(cfg, once):
 
 @cli.command()
 @common
-@click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends nothing")
+@click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends and stores nothing")
 @click.option("--send", is_flag=True, help="send the digest of --week (once: a sent week is not sent again)")
 @click.option("--partial", is_flag=True, help="with --send: allow a week that is not over yet (it uses up that week)")
 @click.option("--due", is_flag=True, help="send last week's digest if its [digest] weekday and hour have passed")
@@ -405,18 +405,20 @@ def digest(cfg, preview, send, due, week, out, partial):
         click.echo(mail.send_if_due(db, cfg, now).message)
         return
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
-    themes_mod.refresh_week(db, period, now)
     if send:
         ends = parse_iso(period.end)
         if ends > now and not partial:
             raise ListenerError(f"week {period.label} is not over until {period.end}: sending now uses up its digest "
                                 "with part of the week; wait, or pass --partial")
+        themes_mod.refresh_week(db, period, now)
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
     target = Path(out or f"digest-{period.label}.html")
     if not target.parent.is_dir():
         raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --out in an existing folder")
-    built = digest_mod.build_digest(db, cfg, period)
+    with rolled_back(db):  # the themes as --send would store them, but a preview changes nothing stored
+        themes_mod.refresh_week(db, period, now)
+        built = digest_mod.build_digest(db, cfg, period)
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
     click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)
