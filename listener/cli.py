@@ -19,6 +19,8 @@ from .display import display_text
 from .times import parse_iso, utcnow
 from .users import local_name
 
+PORT = click.IntRange(1, 65535)
+
 
 class ListenerGroup(click.Group):
     """Turns ListenerError into one line on stderr and exit code 1, never a traceback."""
@@ -172,7 +174,8 @@ def retry(cfg, publication_id):
 @common
 @click.option("--channel", type=click.Choice(channel_names()), help="only this channel")
 @click.option("--all", "everything", is_flag=True, help="harvest every unfinished publication now, due or not")
-@click.option("--time-budget", type=float, help="stop starting new pages after this many seconds")
+@click.option("--time-budget", type=click.FloatRange(min=0, min_open=True),
+              help="stop starting new pages after this many seconds")
 def harvest(cfg, channel, everything, time_budget):
     """Fetch replies of due publications, page by page; scores each new reply as it is stored.
 
@@ -284,7 +287,7 @@ def status(cfg, as_json):
 @cli.command()
 @common
 @click.option("--host", help="address to bind (default 127.0.0.1)")
-@click.option("--port", type=int, help="port (default 8001)")
+@click.option("--port", type=PORT, help="port (default 8001)")
 def serve(cfg, host, port):
     """Explore the database in Datasette with the dashboards/ configuration.
 
@@ -298,10 +301,11 @@ def serve(cfg, host, port):
 
 @cli.command()
 @click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--replies", default=300, show_default=True, help="replies the fake platform produces in all")
+@click.option("--replies", default=300, show_default=True, type=click.IntRange(min=0),
+              help="replies the fake platform produces in all (0: publish only)")
 @click.option("--seed", default=1, show_default=True, help="seed for the fake replies")
 @click.option("--serve/--no-serve", default=True, help="serve Datasette afterwards (default) or just summarise")
-@click.option("--port", default=8001, show_default=True)
+@click.option("--port", default=8001, show_default=True, type=PORT)
 @click.option("--posts", "posts_dir", default="posts", show_default=True, type=click.Path(file_okay=False))
 @click.option("--spike", is_flag=True, help="then a burst of complaints in the last hour: shows an alert incident")
 def demo(db_path, replies, seed, serve, port, posts_dir, spike):
