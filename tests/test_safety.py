@@ -203,7 +203,7 @@ def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absen
     assert rows["one-off"]["next"] == {"reddit": "2099-01-05T09:00:00Z"}
     weekly_next = rows["weekly"]["next"]["x"]
     assert weekly_next == rows["weekly"]["next"]["reddit"] and weekly_next.endswith("T08:00:00Z")  # Monday 09:00 CET
-    assert rows["weekly"]["replies"] == 0
+    assert rows["weekly"]["replies"] == 0 and rows["weekly"]["text"] == "How are we doing?"  # {date} is the posts'
     text = cli(["questions"], env_for_cli).stdout
     assert "weekly" in text and "not published until approved: weekly" in text
     calendar = cli(["calendar", "--days", "14"], env_for_cli).stdout
