@@ -82,6 +82,7 @@ def test_question_week_counts_this_week_against_last(seeded):
     assert [q["text"] for q in week["negative"]][0] == HOSTILE[1]  # the most negative live reply
     assert all(q["id"] != 7 for q in week["negative"])  # the deleted one is not quoted
     assert week["themes"] == []  # no themes computed yet
+    assert question_week(db, "q2", MONDAY)["question"]["text"] == "What would you change?"  # not its posts' {date}
     quiet = question_week(db, "q3", MONDAY)
     assert quiet["this"].total == 0 and quiet["this"].share("negative") is None and quiet["negative_change"] == ""
     with pytest.raises(WeekError, match="no question"):
