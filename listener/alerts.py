@@ -236,11 +236,11 @@ def theme_signals(db, question_id, channel, now, a):
         if recent < a["theme_min"] or recent < a["theme_factor"] * mean:
             continue
         label = db.execute("SELECT label FROM themes WHERE id = ?", [theme_id]).fetchone()[0]
-        usual = f"{mean:.1f}" if mean >= 0.05 else "almost none"
-        how = "new theme" if not before else f"theme grows ({recent} vs usually {usual})"
+        name = f"\u201c{trim(label or '?', 80)}\u201d"
+        how = f"new theme {name}" if not before else f"theme {name} grows"
+        usual = "" if not before else f" (usually {mean:.1f})" if mean >= 0.05 else " (usually almost none)"
         found.append(Signal("theme", str(theme_id), recent, round(mean, 1),
-                            f"{how} \u201c{trim(label or '?', 80)}\u201d: {recent} replies in the last "
-                            f"{describe(window)}"))
+                            f"{how}: {recent} replies in the last {describe(window)}{usual}"))
     return found
 
 

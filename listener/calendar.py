@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from .display import without_date
 from .errors import ListenerError
 from .recurrence import occurrences
 from .times import iso
@@ -85,7 +86,7 @@ def question_list(db, cfg, now):
                      if cfg[channel]["enabled"]},
             "next_local": when.astimezone(zone).isoformat(timespec="minutes") if when else None,
             "time_zone": question["time_zone"], "published": published.get(question["id"], 0),
-            "replies": replies.get(question["id"], 0), "text": question["text"],
+            "replies": replies.get(question["id"], 0), "text": without_date(question["text"]),
         })
     return out
 

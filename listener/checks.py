@@ -8,14 +8,17 @@ import urllib.parse
 from .times import parse_duration, zone_or_none
 
 
-def url(value):
-    parts = urllib.parse.urlsplit(str(value))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL with a host, e.g. https://api.twitter.com"
-    try:
-        parts.port
-    except ValueError:
-        return "has a bad port number"
+def url(example):
+    """A check for an http(s) URL; `example` is what that setting really holds."""
+    def check(value):
+        parts = urllib.parse.urlsplit(str(value))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"must be an http:// or https:// URL with a host, e.g. {example}"
+        try:
+            parts.port
+        except ValueError:
+            return "has a bad port number"
+    return check
 
 
 def at_least(low, unit):

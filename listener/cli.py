@@ -13,11 +13,13 @@ from . import questions as questions_mod
 from . import status as status_mod
 from .channels import channel_names
 from .config import load_config
-from .db import open_db, open_existing_db
+from .db import open_db, open_existing_db, rolled_back
 from .errors import ListenerError
 from .display import display_text
 from .times import parse_iso, utcnow
 from .users import local_name
+
+PORT = click.IntRange(1, 65535)
 
 
 class ListenerGroup(click.Group):
@@ -63,8 +65,14 @@ def open_configured_db(cfg, *, create=True):
     return open_db(cfg["database"]["path"]) if create else open_existing_db(cfg["database"]["path"])
 
 
-def open_channels(cfg, only=None):
-    """Every enabled channel that has its credentials; a channel that fails is reported, not fatal."""
+NO_CHANNEL = "no channel is usable: set the credentials named above, or try `listener demo`"
+
+
+def open_channels(cfg, only=None, *, required=True):
+    """Every enabled channel that has its credentials; a channel that fails is reported, not fatal.
+
+    None usable is an error, unless not `required` (the worker still has offline steps to run).
+    """
     from .channels import open_channel
 
     channels = {}
@@ -75,8 +83,8 @@ def open_channels(cfg, only=None):
             channels[name] = open_channel(name, cfg)
         except ListenerError as exc:
             click.echo(f"{name}: skipped: {exc}", err=True)
-    if not channels:
-        raise ListenerError("no channel is usable: set the credentials named above, or try `listener demo`")
+    if not channels and required:
+        raise ListenerError(NO_CHANNEL)
     return channels
 
 
@@ -166,7 +174,8 @@ def retry(cfg, publication_id):
 @common
 @click.option("--channel", type=click.Choice(channel_names()), help="only this channel")
 @click.option("--all", "everything", is_flag=True, help="harvest every unfinished publication now, due or not")
-@click.option("--time-budget", type=float, help="stop starting new pages after this many seconds")
+@click.option("--time-budget", type=click.FloatRange(min=0, min_open=True),
+              help="stop starting new pages after this many seconds")
 def harvest(cfg, channel, everything, time_budget):
     """Fetch replies of due publications, page by page; scores each new reply as it is stored.
 
@@ -278,7 +287,7 @@ def status(cfg, as_json):
 @cli.command()
 @common
 @click.option("--host", help="address to bind (default 127.0.0.1)")
-@click.option("--port", type=int, help="port (default 8001)")
+@click.option("--port", type=PORT, help="port (default 8001)")
 def serve(cfg, host, port):
     """Explore the database in Datasette with the dashboards/ configuration.
 
@@ -292,10 +301,11 @@ def serve(cfg, host, port):
 
 @cli.command()
 @click.option("--db", "db_path", default="demo.db", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--replies", default=300, show_default=True, help="replies the fake platform produces in all")
+@click.option("--replies", default=300, show_default=True, type=click.IntRange(min=0),
+              help="replies the fake platform produces in all (0: publish only)")
 @click.option("--seed", default=1, show_default=True, help="seed for the fake replies")
 @click.option("--serve/--no-serve", default=True, help="serve Datasette afterwards (default) or just summarise")
-@click.option("--port", default=8001, show_default=True)
+@click.option("--port", default=8001, show_default=True, type=PORT)
 @click.option("--posts", "posts_dir", default="posts", show_default=True, type=click.Path(file_okay=False))
 @click.option("--spike", is_flag=True, help="then a burst of complaints in the last hour: shows an alert incident")
 def demo(db_path, replies, seed, serve, port, posts_dir, spike):
@@ -351,7 +361,8 @@ def run(cfg, once):
     """The worker: every [worker] tick_seconds sync, plan, publish, harvest and send the digest.
 
     One per database (a second one exits with an error). Ctrl-C or SIGTERM stops it cleanly.
-    With --once, the exit code is 1 when a step failed, naming the step(s).
+    With --once, the exit code is 1 when a step failed, naming the step(s). Without a usable
+    channel, publish and harvest are skipped (said once) and themes, digest and alerts still run.
     Occurrences later than [publish] missed_grace_minutes are marked missed, never burst-posted.
 
     Example: listener run          (or from cron: listener run --once)
@@ -359,16 +370,19 @@ def run(cfg, once):
     from . import worker
 
     worker.setup_logging()
-    report = worker.run(cfg, open_channels, once=once)
+    report = worker.run(cfg, functools.partial(open_channels, required=False), once=once)
     failed = sorted({error.split(":", 1)[0] for error in report.errors}) if report else []
     if failed:  # cron alerts on a non-zero exit
         click.echo(f"Error: step(s) failed: {', '.join(failed)} (see the log above)", err=True)
+    if report and report.no_channel:
+        click.echo(f"Error: {NO_CHANNEL}", err=True)
+    if failed or (report and report.no_channel):
         sys.exit(1)
 
 
 @cli.command()
 @common
-@click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends nothing")
+@click.option("--preview", is_flag=True, help="write the HTML to --out and print the text version; sends and stores nothing")
 @click.option("--send", is_flag=True, help="send the digest of --week (once: a sent week is not sent again)")
 @click.option("--partial", is_flag=True, help="with --send: allow a week that is not over yet (it uses up that week)")
 @click.option("--due", is_flag=True, help="send last week's digest if its [digest] weekday and hour have passed")
@@ -395,18 +409,20 @@ def digest(cfg, preview, send, due, week, out, partial):
         click.echo(mail.send_if_due(db, cfg, now).message)
         return
     period = digest_mod.parse_week(week, cfg) if week else digest_mod.last_complete_period(cfg, now)
-    themes_mod.refresh_week(db, period, now)
     if send:
         ends = parse_iso(period.end)
         if ends > now and not partial:
             raise ListenerError(f"week {period.label} is not over until {period.end}: sending now uses up its digest "
                                 "with part of the week; wait, or pass --partial")
+        themes_mod.refresh_week(db, period, now)
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
     target = Path(out or f"digest-{period.label}.html")
     if not target.parent.is_dir():
         raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --out in an existing folder")
-    built = digest_mod.build_digest(db, cfg, period)
+    with rolled_back(db):  # the themes as --send would store them, but a preview changes nothing stored
+        themes_mod.refresh_week(db, period, now)
+        built = digest_mod.build_digest(db, cfg, period)
     target.write_text(built.html_with_inline_images(), encoding="utf-8")
     click.echo(built.text)  # reply text in it is already display_text()-clean
     click.echo(f"wrote {target} (subject: {built.subject})", err=True)

@@ -69,6 +69,24 @@ class transaction:
         return False
 
 
+class rolled_back:
+    """`with rolled_back(db):` what is written inside is undone at the end (for previews).
+
+    The writes inside, `transaction`s included, join this one and are visible to the reads inside.
+    """
+
+    def __init__(self, db):
+        self.conn = db.conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN")
+        return self.conn
+
+    def __exit__(self, *exc):
+        self.conn.execute("ROLLBACK")
+        return False
+
+
 def copy_database(source, target):
     """A consistent copy through SQLite's backup API (a plain file copy can miss what is in the WAL)."""
     src, dst = sqlite3.connect(source), sqlite3.connect(target)

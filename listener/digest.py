@@ -24,9 +24,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from .channels import display_name
 from .chart import COLORS, stacked_bars
-from .display import display_text
+from .display import display_text, without_date
 from .errors import ConfigError
-from .questions import DATE_PLACEHOLDER
 from .status import coverage_text
 from .times import iso, zone_or_none
 
@@ -424,13 +423,6 @@ def last_reply_at(db, question_id, before):
         [question_id, before],
     ).fetchone()
     return row[0] if row else None
-
-
-def without_date(text):
-    """A question's text as read in the memo: a bracket with its {date} is only for the posts; a {date}
-    inside the sentence reads "[date]"."""
-    text = re.sub(r"\s*\([^()]*" + re.escape(DATE_PLACEHOLDER) + r"[^()]*\)", "", text)
-    return text.replace(DATE_PLACEHOLDER, "[date]")
 
 
 def question_report(db, cfg, dbname, row, period):

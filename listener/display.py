@@ -1,5 +1,6 @@
-"""Showing stored values to people: strangers' text made safe, local times, JSON lists and
-recurrence rules in words. Pure functions for the CLI, the digest and the Datasette plugins.
+"""Showing stored values to people: strangers' text made safe, a question without its posts' date,
+local times, JSON lists and recurrence rules in words. Pure functions for the CLI, the digest and
+the Datasette pages (`without_date` is also an SQL function there: listener/sql_functions.py).
 
 `display_text` drops NUL, turns the other C0/C1 control characters (ESC sequences that would
 drive the reader's terminal, but not newline and tab) and lone surrogates (which no mail or
@@ -25,6 +26,8 @@ ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "l
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 FREQS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+DATE_PLACEHOLDER = "{date}"  # in a question's text: replaced by the occurrence's local date when published
+DATED_BRACKET = re.compile(r"\s*\([^()]*" + re.escape(DATE_PLACEHOLDER) + r"[^()]*\)")
 
 
 def display_text(text):
@@ -32,6 +35,14 @@ def display_text(text):
     if text is None:
         return None
     return UNSAFE.sub(REPLACEMENT, str(text).replace("\x00", ""))
+
+
+def without_date(text):
+    """A question's text as people read it: a bracket with its {date} is only for the posts; a {date}
+    inside the sentence reads "[date]". None stays None."""
+    if text is None:
+        return None
+    return DATED_BRACKET.sub("", str(text)).replace(DATE_PLACEHOLDER, "[date]")
 
 
 @lru_cache(maxsize=16)

@@ -93,6 +93,9 @@ def do_label(db, reply_id, label, by, now):
 
     before = db.execute("SELECT label_override, label_override_by, label_override_at FROM replies WHERE id = ?",
                         [reply_id]).fetchone()
+    if label == "clear" and before[0] is None:
+        raise ListenerError(f"reply {reply_id} has no correction to clear (its label is the labeller's): "
+                            "nothing was recorded")
     scoring.set_label(db, reply_id, label, by, now)
     return {"label": label, "before": {"label": before[0], "by": before[1], "at": before[2]}}
 

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from .channels import channel_class
 from .claims import process_gone
 from .db import transaction
+from .display import DATE_PLACEHOLDER
 from .errors import (ChannelError, DuplicateContent, OutcomeUnknown, QuestionError, RateLimited, Unreachable,
                      UsageCapReached)
 from .harvest import block_channel, blocked_note, channel_blocked_until, save_rate_limits
-from .questions import DATE_PLACEHOLDER
 from .recurrence import occurrences
 from .times import iso, iso_epoch, parse_iso
 

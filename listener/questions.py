@@ -15,6 +15,7 @@ from dateutil.rrule import rrulestr
 
 from .channels import channel_classes, display_name
 from .db import transaction
+from .display import DATE_PLACEHOLDER
 from .errors import ListenerError, QuestionError
 from .recurrence import local_times, occurrences, to_utc
 from .times import iso, zone_or_none
@@ -22,7 +23,6 @@ from .times import iso, zone_or_none
 STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
         "count", "time_zone", "alerts"}  # and a [name] table of overrides per channel
-DATE_PLACEHOLDER = "{date}"  # replaced by the occurrence's local date when published
 LONGEST_DATE = "30 Sep 2026"
 
 

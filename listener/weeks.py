@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from .display import without_date
 from .errors import ListenerError
 
 QUOTES = 3
@@ -159,8 +160,10 @@ def question_week(db, question_id, monday):
     if row is None:
         raise WeekError(f"no question {question_id!r}: pick one on the questions table")
     this, last = week_mixes(db, monday, question_id)
+    question = dict(zip(("id", "text", "goal", "status", "channels", "rrule", "schedule_at", "time_zone"), row))
+    question["text"] = without_date(question["text"])  # the {date} is only for its posts
     return {
-        "question": dict(zip(("id", "text", "goal", "status", "channels", "rrule", "schedule_at", "time_zone"), row)),
+        "question": question,
         "monday": monday, "last_monday": monday - timedelta(days=7), "period": iso_week(monday),
         "this": this, "last": last,
         "replies_change": change(this.total, last.total),

@@ -76,15 +76,20 @@ class TickReport:
     alerts: str | None = None
     errors: list = field(default_factory=list)
     stopped: bool = False
+    no_channel: bool = False        # no channel could be opened: publish and harvest were skipped
 
     def line(self):
         parts = [f"tick {self.now}: synced {self.synced}"
                  + (f" ({len(self.sync_errors)} bad file(s))" if self.sync_errors else ""),
-                 f"planned {self.planned}", f"published {self.published}"]
-        for name in ("unknown", "failed", "needs_review", "deferred"):
-            if getattr(self, name):
-                parts.append(f"{name.replace('_', ' ')} {getattr(self, name)}")
-        parts.append(f"harvested {self.harvested} publication(s), {self.new_replies} new repl(ies)")
+                 f"planned {self.planned}"]
+        if self.no_channel:
+            parts.append("no channel: publish and harvest skipped")
+        else:
+            parts.append(f"published {self.published}")
+            for name in ("unknown", "failed", "needs_review", "deferred"):
+                if getattr(self, name):
+                    parts.append(f"{name.replace('_', ' ')} {getattr(self, name)}")
+            parts.append(f"harvested {self.harvested} publication(s), {self.new_replies} new repl(ies)")
         if self.relabelled:
             parts.append(f"relabelled {self.relabelled}")
         if self.themes:
@@ -109,7 +114,8 @@ def tick(db, cfg, channels, now, *, should_stop=None, stopper=None, harvest_budg
     missed), publish due, harvest due within `harvest_budget` seconds (default: half a tick), retrain
     the workspace model and relabel when corrections arrived, update themes, and send the digest
     when `listener.digest.send_due` exists, then check alerts. A failing step is logged and the next
-    one still runs. `should_stop` is checked between steps and between publications.
+    one still runs; without any open channel, publish and harvest are skipped and the offline steps
+    still run. `should_stop` is checked between steps and between publications.
     """
     started = time.monotonic()
     stop = should_stop or (stopper if stopper is not None else (lambda: False))
@@ -139,6 +145,30 @@ def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, s
         report.missed = [m.removeprefix("missed: ") for m in planned.messages if m.startswith("missed: ")]
     if stopped(report, stop):
         return
+    if channels:
+        _online_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, started)
+    else:
+        report.no_channel = True
+    if stopped(report, stop):
+        return
+    with step(report, "relabel"):
+        report.relabelled = relabel(db, now)
+    if stopped(report, stop):
+        return
+    with step(report, "themes"):
+        report.themes = refresh_themes(db, cfg, now)
+    if stopped(report, stop):
+        return
+    with step(report, "digest"):
+        report.digest = send_digest(db, cfg, now)
+    if stopped(report, stop):
+        return
+    with step(report, "alerts"):
+        report.alerts = check_alerts(db, cfg, now)
+
+
+def _online_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, started):
+    """Publish and harvest: the steps that reach the platforms."""
     with step(report, "publish"):
         published = publish.publish_due(db, cfg, channels, now, should_stop=stop)
         report.published = len(published.published)
@@ -157,22 +187,6 @@ def _tick_steps(db, cfg, channels, now, report, stop, stopper, harvest_budget, s
         report.new_replies = harvested.new
         for message in harvested.messages:
             log.info("harvest: %s", message)
-    if stopped(report, stop):
-        return
-    with step(report, "relabel"):
-        report.relabelled = relabel(db, now)
-    if stopped(report, stop):
-        return
-    with step(report, "themes"):
-        report.themes = refresh_themes(db, cfg, now)
-    if stopped(report, stop):
-        return
-    with step(report, "digest"):
-        report.digest = send_digest(db, cfg, now)
-    if stopped(report, stop):
-        return
-    with step(report, "alerts"):
-        report.alerts = check_alerts(db, cfg, now)
 
 
 class step:
@@ -325,7 +339,7 @@ def setup_logging(level=logging.INFO):
 def run(cfg, open_channels, *, once=False, clock=utcnow):
     """The worker process: lock, then tick every [worker] tick_seconds until SIGTERM/Ctrl-C.
 
-    `open_channels(cfg)` returns {name: channel}; it is called after the lock is taken.
+    `open_channels(cfg)` returns {name: channel}, maybe none; it is called after the lock is taken.
     With `once`, returns that tick's TickReport (its `errors` name the failed steps).
     """
     db_path = cfg["database"]["path"]
@@ -339,6 +353,9 @@ def run(cfg, open_channels, *, once=False, clock=utcnow):
                 return tick(db, cfg, channels, clock(), stopper=stopper)
             log.info("worker started on %s (pid %d): a tick every %ss; stop with Ctrl-C or SIGTERM",
                      db_path, os.getpid(), cfg["worker"]["tick_seconds"])
+            if not channels:
+                log.warning("no channel is usable (see above): every tick skips publish and harvest "
+                            "and runs the other steps")
             loop(db, cfg, channels, stopper, clock)
         except Stopping:
             pass

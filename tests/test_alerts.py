@@ -255,6 +255,21 @@ def test_a_new_theme_opens_a_theme_incident_when_themes_exist(db, acfg):
     assert "new theme" in incident["trigger"] and len(incident["samples"]) == alerts.SAMPLES
 
 
+
+@pytest.mark.parametrize("earlier, usual", [(0, ""), (2, " (usually almost none)"), (200, " (usually 0.3)")])
+def test_a_theme_trigger_says_each_number_once(db, acfg, earlier, usual):
+    pub = add_question(db)
+    add_theme(db, "login page")
+    for i in range(earlier):  # the theme's replies over the baseline days before the window
+        reply = add_reply(db, acfg, pub, f"The login page loops, day {i}", SPIKE - timedelta(hours=2 + 3 * i))
+        db.execute("INSERT INTO reply_themes VALUES (?, 1)", [reply])
+    for i in range(11):
+        reply = add_reply(db, acfg, pub, f"The login page loops, try {i}", SPIKE + timedelta(minutes=3 * i))
+        db.execute("INSERT INTO reply_themes VALUES (?, 1)", [reply])
+    [signal] = alerts.theme_signals(db, "effort", "x", SPIKE + timedelta(minutes=40), alerts.settings(acfg))
+    how = "theme \u201clogin page\u201d grows" if earlier else "new theme \u201clogin page\u201d"
+    assert signal.trigger == f"{how}: 11 replies in the last hour{usual}"
+
 @pytest.mark.parametrize("key, posted", [("de:other", None), ("login", SPIKE - timedelta(minutes=30))])
 def test_no_theme_alarm_for_other_in_any_language_nor_a_posts_first_day(db, acfg, key, posted):
     pub = add_question(db)

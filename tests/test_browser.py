@@ -57,6 +57,18 @@ def test_overview_and_pages_in_chromium(server, filled_db):
 
         filtered = server + "/-/dashboards/overview?" + urllib.parse.urlencode(
             {"question": "customer-effort", "channel": "x"})
+        page.set_viewport_size({"width": 1300, "height": 900})
+        page.goto(filtered)  # one question: the sentiment legends are taller than the bars
+        page.wait_for_function("document.querySelectorAll('.vega-embed svg .role-legend').length >= 4", timeout=20000)
+        page.wait_for_timeout(500)
+        cut = page.evaluate("""() => [...document.querySelectorAll('.vega-embed svg')].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
+            return [...svg.querySelectorAll('.role-legend')].map(g => g.getBoundingClientRect())
+              .filter(b => b.bottom > box.bottom + 1 || b.right > box.right + 1 || b.top < box.top - 1)
+              .map(() => svg.closest('[id^=card-]').id);
+        })""")
+        assert cut == [], f"legends cut off at 1300 px: {cut}"
+        page.set_viewport_size({"width": 1400, "height": 1300})
         for url in [filtered, f"{server}/{name}/replies", f"{server}/{name}/replies?_search=pwned",
                     f"{server}/{name}/needs_attention?question=", f"{server}/{name}/mentions?word=pwned&question=",
                     f"{server}/{name}/most_negative_this_week?question=&week=",

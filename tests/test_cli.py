@@ -240,3 +240,28 @@ def test_an_id_that_does_not_exist_is_one_line_naming_it(tmp_path, monkeypatch, 
     result = CliRunner().invoke(cli, args + ["--db", str(db_path)])
     assert result.exit_code == 1 and result.output.startswith(f"Error: {expected}"), result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["demo", "--no-serve", "--replies", "-5"], "Invalid value for '--replies': -5 is not in the range x>=0"),
+    (["demo", "--no-serve", "--port", "0"], "Invalid value for '--port': 0 is not in the range 1<=x<=65535"),
+    (["serve", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range"),
+    (["harvest", "--time-budget", "-1"], "Invalid value for '--time-budget': -1.0 is not in the range x>0"),
+    (["harvest", "--time-budget", "0"], "Invalid value for '--time-budget': 0.0 is not in the range x>0"),
+    (["review", "--suggest", "0"], "--suggest takes a number of replies"),
+    (["calendar", "--days", "-3"], "--days must be at least 1"),
+])
+def test_a_count_out_of_range_is_refused_before_anything_runs(tmp_path, monkeypatch, args, expected):
+    from click.testing import CliRunner
+
+    from listener.cli import cli
+
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    db_path = tmp_path / "x.db"
+    if args[0] == "calendar":
+        open_db(db_path).conn.close()  # it reads an existing database
+    result = CliRunner().invoke(cli, args + ["--db", str(db_path)])
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert result.exit_code in (1, 2) and len(errors) == 1 and errors[0].startswith(f"Error: {expected}"), result.output
+    assert db_path.exists() == (args[0] == "calendar")  # nothing was created, no demo started

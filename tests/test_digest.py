@@ -348,6 +348,9 @@ def test_cli_preview_send_and_bad_port(db, dcfg, smtp, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Listening posts, week 47: 5 replies" in result.output and "Most negative:" in result.output
     assert "data:image/png;base64," in out.read_text() and smtp.envelopes == []
+    assert "Themes:\n   - customer service" in result.output  # computed as --send would...
+    assert db.execute("SELECT count(*) FROM themes").fetchone()[0] == 0  # a preview stores nothing
+    assert db.execute("SELECT count(*) FROM theme_runs").fetchone()[0] == 0
     nowhere = runner.invoke(cli, ["digest", "--preview", "--week", W47, "--out", str(tmp_path / "no" / "d.html")],
                             env=cli_env(dcfg))
     assert nowhere.exit_code == 1 and nowhere.output.startswith(f"Error: folder {tmp_path / 'no'} does not exist")

@@ -85,6 +85,17 @@ def test_undo_puts_back_an_earlier_correction_with_its_author(db):
                       [reply]).fetchone() == ("positive", "sam", "2026-11-27T09:00:00Z")
 
 
+
+def test_clearing_a_correction_is_an_event_and_clearing_none_is_refused(db):
+    reply = newest_reply(db)
+    inbox.act(db, reply, "label", "positive", "sam", NOW)
+    cleared = inbox.act(db, reply, "label", "clear", "maria", NOW)
+    assert inbox.get_event(db, cleared)["payload"]["before"]["label"] == "positive"
+    assert db.execute("SELECT label_override FROM replies WHERE id = ?", [reply]).fetchone()[0] is None
+    with pytest.raises(ListenerError, match=f"reply {reply} has no correction to clear"):
+        inbox.act(db, reply, "label", "clear", "maria", NOW)
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+
 def test_status_assign_and_notes_then_undo_each(db):
     reply = newest_reply(db)
     open_before = inbox.counts(db)["open"]
@@ -118,6 +129,7 @@ def test_undo_refuses_to_clobber_a_later_change_by_someone_else(db):
 
 @pytest.mark.parametrize("reply_offset, action, value, by, message", [
     (0, "label", "angry", "maria", "label must be one of"),
+    (0, "label", "clear", "maria", "has no correction to clear"),
     (0, "status", "done", "maria", "status must be one of"),
     (0, "note", "   ", "maria", "the note is empty"),
     (0, "note", "x" * 3000, "maria", "keep it under"),

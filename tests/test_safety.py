@@ -130,8 +130,13 @@ def test_the_fake_refuses_a_public_host_unless_allowed():
 
 
 @pytest.mark.parametrize("name, value, expected", [
-    ("LISTENER_X_BASE_URL", "api.twitter.com", "[x] base_url"),
-    ("LISTENER_REDDIT_AUTH_URL", "ftp://reddit.com", "[reddit] auth_url"),
+    ("LISTENER_X_BASE_URL", "api.twitter.com", "[x] base_url = 'api.twitter.com' (from LISTENER_X_BASE_URL) must be "
+     "an http:// or https:// URL with a host, e.g. https://api.twitter.com"),
+    ("LISTENER_SERVE_BASE_URL", "listener.example.com", "[serve] base_url = 'listener.example.com' "
+     "(from LISTENER_SERVE_BASE_URL) must be an http:// or https:// URL with a host, e.g. https://listener.example.com "
+     "(the address of `listener serve`)"),
+    ("LISTENER_REDDIT_AUTH_URL", "ftp://reddit.com", "[reddit] auth_url = 'ftp://reddit.com' (from "
+     "LISTENER_REDDIT_AUTH_URL) must be an http:// or https:// URL with a host, e.g. https://www.reddit.com"),
     ("LISTENER_X_TIMEOUT", "0", "[x] timeout"),
     ("LISTENER_DIGEST_SMTP_TIMEOUT", "-1", "[digest] smtp_timeout"),
     ("LISTENER_HARVEST_SCHEDULE", "15x", "'15x' is not a duration"),
@@ -198,7 +203,7 @@ def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absen
     assert rows["one-off"]["next"] == {"reddit": "2099-01-05T09:00:00Z"}
     weekly_next = rows["weekly"]["next"]["x"]
     assert weekly_next == rows["weekly"]["next"]["reddit"] and weekly_next.endswith("T08:00:00Z")  # Monday 09:00 CET
-    assert rows["weekly"]["replies"] == 0
+    assert rows["weekly"]["replies"] == 0 and rows["weekly"]["text"] == "How are we doing?"  # {date} is the posts'
     text = cli(["questions"], env_for_cli).stdout
     assert "weekly" in text and "not published until approved: weekly" in text
     calendar = cli(["calendar", "--days", "14"], env_for_cli).stdout

@@ -49,7 +49,7 @@ def seeded(tmp_path):
     stamp = "2026-11-01T00:00:00Z"
     with transaction(db):
         for qid, text, rrule in [("q1", EVIL_QUESTION, "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0"),
-                                 ("q2", "What would you change?", None), ("q3", "Quiet question?", None)]:
+                                 ("q2", "What would you change? ({date})", None), ("q3", "Quiet question?", None)]:
             db.execute("INSERT INTO questions (id, text, tags, channels, rrule, status, created_at, updated_at) "
                        "VALUES (?, ?, '[\"cx\", \"effort\"]', '[\"x\", \"reddit\"]', ?, 'approved', ?, ?)",
                        [qid, text, rrule, stamp, stamp])
@@ -82,6 +82,7 @@ def test_question_week_counts_this_week_against_last(seeded):
     assert [q["text"] for q in week["negative"]][0] == HOSTILE[1]  # the most negative live reply
     assert all(q["id"] != 7 for q in week["negative"])  # the deleted one is not quoted
     assert week["themes"] == []  # no themes computed yet
+    assert question_week(db, "q2", MONDAY)["question"]["text"] == "What would you change?"  # not its posts' {date}
     quiet = question_week(db, "q3", MONDAY)
     assert quiet["this"].total == 0 and quiet["this"].share("negative") is None and quiet["negative_change"] == ""
     with pytest.raises(WeekError, match="no question"):
@@ -173,6 +174,7 @@ def test_overview_panel_compares_the_weeks(seeded):
                                                                                                   "100.0 %")
     assert (q3["this week"], q3["change"]) == (0, "+0")
     assert "&lt;b onmouseover=" in q1["question"] and "<b " not in q1["question"]
+    assert q2["question"].endswith(">What would you change?</a>")  # without the {date} its posts carry
     only = week_panel(seeded, date_end="2026-11-25", question="q2")
     assert len(only) == 1 and only[0]["last week"] == 2
 

@@ -320,6 +320,23 @@ def test_run_once_twice_publishes_once(env_for_cli, control, tmp_path):
     assert len(control.posts()) == 2
 
 
+
+def test_run_once_without_a_usable_channel_still_runs_the_offline_steps(env_for_cli, control, tmp_path):
+    due_now_question(tmp_path / "posts")
+    cli(["run", "--once"], env_for_cli)
+    [post] = control.posts("x")
+    control.add_replies("x", post["id"], count=6, seed=2)
+    cli(["harvest", "--all"], env_for_cli)
+    no_secrets = {k: v for k, v in env_for_cli.items()
+                  if not k.startswith(("X_", "REDDIT_", "MASTODON_", "BLUESKY_"))}
+    result = cli(["run", "--once"], no_secrets, check=False)
+    assert result.returncode == 1  # cron hears that nothing can be published
+    assert "no channel: publish and harvest skipped" in result.stderr
+    assert "themes of" in result.stderr, result.stderr  # the offline steps ran
+    assert result.stderr.count("no channel is usable") == 1, result.stderr
+    with sqlite3.connect(env_for_cli["LISTENER_DATABASE_PATH"]) as conn:
+        assert conn.execute("SELECT count(*) FROM reply_themes").fetchone()[0] == 6
+
 def test_second_worker_on_same_db_exits_with_one_line(env_for_cli, control, tmp_path):
     env = dict(env_for_cli, LISTENER_WORKER_TICK_SECONDS="3600")
     proc, log = start_worker(env, tmp_path)

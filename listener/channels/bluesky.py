@@ -94,7 +94,7 @@ class BlueskyChannel(Channel):
     display_name = "Bluesky"
     position = 40
     settings = {"base_url": "https://bsky.social", "timeout": 10.0}
-    setting_checks = {"base_url": checks.url, "timeout": checks.positive("seconds")}
+    setting_checks = {"base_url": checks.url("https://bsky.social"), "timeout": checks.positive("seconds")}
     secrets = {"handle": "BLUESKY_HANDLE", "app_password": "BLUESKY_APP_PASSWORD"}
     harvest_route = ROUTE
     fake_secrets = {"handle": "listener_brand.bsky.social", "app_password": "demo-app-password"}

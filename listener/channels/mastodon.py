@@ -125,7 +125,7 @@ class MastodonChannel(Channel):
     display_name = "Mastodon"
     settings = {"base_url": "https://mastodon.social", "timeout": 10.0, "max_characters": 500,
                 "visibility": "public"}
-    setting_checks = {"base_url": checks.url, "timeout": checks.positive("seconds"),
+    setting_checks = {"base_url": checks.url("https://mastodon.social"), "timeout": checks.positive("seconds"),
                       "max_characters": checks.at_least(1, "characters"),
                       "visibility": checks.one_of("public", "unlisted", "private")}
     secrets = {"access_token": "MASTODON_ACCESS_TOKEN"}

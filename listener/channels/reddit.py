@@ -122,7 +122,8 @@ class RedditChannel(Channel):
     display_name = "Reddit"
     settings = {"subreddit": "test", "base_url": "https://oauth.reddit.com", "auth_url": "https://www.reddit.com",
                 "user_agent": "python:listener:0.1 (by /u/brand)", "timeout": 10.0}
-    setting_checks = {"subreddit": checks.text, "base_url": checks.url, "auth_url": checks.url,
+    setting_checks = {"subreddit": checks.text, "base_url": checks.url("https://oauth.reddit.com"),
+                      "auth_url": checks.url("https://www.reddit.com"),
                       "user_agent": checks.text, "timeout": checks.positive("seconds")}
     secrets = {"client_id": "REDDIT_CLIENT_ID", "client_secret": "REDDIT_CLIENT_SECRET",
                "username": "REDDIT_USERNAME", "password": "REDDIT_PASSWORD"}

@@ -199,7 +199,7 @@ class XChannel(Channel):
     display_name = "X"
     billable = True
     settings = {"base_url": "https://api.twitter.com", "timeout": 10.0}
-    setting_checks = {"base_url": checks.url, "timeout": checks.positive("seconds")}
+    setting_checks = {"base_url": checks.url("https://api.twitter.com"), "timeout": checks.positive("seconds")}
     secrets = {"api_key": "X_API_KEY", "api_secret": "X_API_SECRET", "access_token": "X_ACCESS_TOKEN",
                "access_token_secret": "X_ACCESS_TOKEN_SECRET"}
     cost_settings = {"x_read_usd": 0.005, "x_post_usd": 0.015}
