@@ -432,6 +432,7 @@ def test_theme_choices_name_their_question_and_language_and_start_at_the_replys_
     picker = page.split('<select name="theme">')[1].split("</select>")[0]
     labels = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", picker)
     assert "other" not in labels and not any(label.startswith("other [") for label in labels)  # no theme to pick
+    assert "{date}" not in page  # questions read as people read them, not with the date their posts carry
     assert any(re.search(r" \[[a-z]{2}\]$", label) for label in labels)  # a theme in another language says which
     assert len(re.findall("<optgroup", picker)) == len({q for q in re.findall(r'<optgroup label="([^"]+)"', picker)}) > 1
     rows = dict(re.findall(r'<tr class="reply" data-id="(\d+)">(.*?)</tr>', page, re.S))

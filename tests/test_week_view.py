@@ -111,10 +111,13 @@ def cells(html, css_class):
 
 
 def test_question_page_shows_the_numbers_escaped(seeded):
-    page, before, missing, bad, first = get(seeded, f"/-/question/q1?week={MONDAY}", "/-/question/q1?week=2026-11-17",
-                                            "/-/question/nope", "/-/question/q1?week=soon",
-                                            "/-/question/q1?week=0001-01-01")
+    page, before, missing, bad, first, listing = get(seeded, f"/-/question/q1?week={MONDAY}",
+                                                     "/-/question/q1?week=2026-11-17", "/-/question/nope",
+                                                     "/-/question/q1?week=soon", "/-/question/q1?week=0001-01-01",
+                                                     "/-/question")
     assert page.status_code == 200
+    for html in (page.text, listing.text):  # the picker and the list read q2 without the {date} its posts carry
+        assert "What would you change?" in html and "{date}" not in html
     html = page.text
     assert [cells(html, c) for c in ("this-replies", "last-replies", "change-replies", "this-negative",
                                      "last-negative", "change-negative", "this-unscored")] == [

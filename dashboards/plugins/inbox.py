@@ -119,7 +119,7 @@ def build_query(args, zone):
     theme_key = ("(SELECT th.key FROM reply_themes rt JOIN themes th ON th.id = rt.theme_id "
                  f"WHERE rt.reply_id = r.id AND th.period GLOB '{WEEK_GLOB}' ORDER BY th.period DESC LIMIT 1)")
     sql = f"""SELECT r.id, r.author, r.text, r.sentiment, r.label_confidence, r.compound, r.language, r.created_at,
-        r.url, r.channel, p.question_id, q.text AS question_text, p.url AS post_url, t.status, t.assignee, t.notes,
+        r.url, r.channel, p.question_id, without_date(q.text) AS question_text, p.url AS post_url, t.status, t.assignee, t.notes,
         t.last_note, r.label_override_by, {theme} AS theme, {theme_key} AS theme_key
         FROM replies r JOIN publications p ON p.id = r.publication_id LEFT JOIN questions q ON q.id = p.question_id
         {triage_join} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"""
@@ -151,7 +151,7 @@ async def inbox_page(request, datasette):
         "user": name, "role": role, "can_act": role == "editor", "local": name is not None and not serving_users(),
         "counts": await db.execute_fn(inbox.counts), "mix": [dict(r) for r in mix],
         "incidents": await db.execute_fn(alerts.open_incidents),
-        "questions": (await db.execute("SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows,
+        "questions": (await db.execute("SELECT id, without_date(text) FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows,
         "channels": [r[0] for r in (await db.execute("SELECT DISTINCT channel FROM publications ORDER BY 1")).rows],
         "assignees": [r[0] for r in (await db.execute(
             "SELECT DISTINCT assignee FROM reply_triage WHERE assignee IS NOT NULL ORDER BY 1")).rows],

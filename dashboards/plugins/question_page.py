@@ -88,7 +88,7 @@ def extra_body_script(template, table, datasette):
             db = datasette.get_database(name)
             if "questions" in await db.table_names():
                 questions = [list(r) for r in (await db.execute(
-                    "SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text, id")).rows]
+                    "SELECT id, without_date(text) FROM questions WHERE deleted_at IS NULL ORDER BY text, id")).rows]
         config = {"questions": questions, "front": FRONT.get(table, []), "back": BACK.get(table, []),
                   "zone": os.environ.get("LISTENER_TIME_ZONE") or "UTC"}
         return f"window.listenerPages = {script_json(config)};\n" + PAGES_SCRIPT
@@ -134,7 +134,7 @@ async def question_list(datasette, request):
         return Response.redirect(f"/-/question/{urllib.parse.quote(request.args['id'], safe='')}"
                                  + (f"?week={urllib.parse.quote(week)}" if week else ""))
     name, db = database(datasette)
-    rows = (await db.execute("SELECT id, text, status FROM questions WHERE deleted_at IS NULL "
+    rows = (await db.execute("SELECT id, without_date(text) AS text, status FROM questions WHERE deleted_at IS NULL "
                              "ORDER BY status <> 'approved', text")).rows
     return Response.html(await datasette.render_template(
         datasette.jinja_env.from_string(LIST_TEMPLATE), {"rows": rows, "database": name}, request=request))
@@ -151,7 +151,7 @@ async def question_page(datasette, request):
     except WeekError as exc:
         return Response.html(await datasette.render_template(
             datasette.jinja_env.from_string(ERROR_TEMPLATE), {"message": str(exc)}, request=request), status=404)
-    questions = (await db.execute("SELECT id, text FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows
+    questions = (await db.execute("SELECT id, without_date(text) FROM questions WHERE deleted_at IS NULL ORDER BY text")).rows
     context = {**week, "database": name, "questions": questions,
                "schedule": rrule_words(week["question"]["rrule"]) or week["question"]["schedule_at"] or "",
                "channels": list_words(week["question"]["channels"]) or "", **await fixer(db, request)}
