@@ -29,6 +29,7 @@ from .db import transaction
 from .digest import trim
 from .errors import ConfigError
 from .times import iso, parse_duration, parse_iso
+from .weeks import not_other_sql
 
 DAY = 86400
 PRIOR_SHARE = 0.3     # a question with little history is assumed to get this share of negatives ...
@@ -215,13 +216,13 @@ def theme_signals(db, question_id, channel, now, a):
     """
     window, days = a["window"], a["baseline_days"]
     rows = db.execute(
-        """
+        f"""
         SELECT t.key, max(t.id), sum(r.created_at >= :since), sum(r.created_at < :since)
         FROM themes t JOIN reply_themes rt ON rt.theme_id = t.id
           JOIN replies r ON r.id = rt.reply_id
           JOIN publications p ON p.id = r.publication_id
-        WHERE t.question_id = :q AND p.channel = :ch AND r.deleted_at IS NULL AND t.key != 'other'
-          AND t.key NOT GLOB '*:other' AND t.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
+        WHERE t.question_id = :q AND p.channel = :ch AND r.deleted_at IS NULL AND {not_other_sql("t.key")}
+          AND t.period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'
           AND r.created_at >= :start AND r.created_at < :now
           AND CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', p.published_at) AS INTEGER) >= :fresh
         GROUP BY t.key

@@ -28,6 +28,7 @@ from .display import display_text, without_date
 from .errors import ConfigError
 from .status import coverage_text
 from .times import iso, zone_or_none
+from .weeks import is_other
 
 LABELS = ("negative", "neutral", "positive")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -478,7 +479,7 @@ def theme_lines(db, cfg, dbname, question_id, period, limit=THEMES_PER_QUESTION)
         [question_id, period.label]).fetchall()
     lines, other = [], 0
     for theme_id, key, label, language, replies, share, change, previous, negative, positive, quotes_json in rows:
-        if key == "other" or key.endswith(":other"):  # by key: a person may name a theme "other", or rename it
+        if is_other(key):
             other += replies
             continue
         first = (json.loads(quotes_json) or [None])[0]

@@ -12,6 +12,7 @@ import json
 from .db import transaction
 from .errors import ListenerError
 from .times import iso, parse_iso
+from .weeks import is_other
 
 STATUSES = ("handled", "follow_up", "ignored")
 ACTIONS = ("label", "status", "assign", "note", "theme")
@@ -235,7 +236,7 @@ def fixable_theme(db, themes, theme_id, question_id):
     row = themes.theme_row(db, theme_id)
     if question_id is not None and row[0] != question_id:
         raise ListenerError(f"theme {theme_id} belongs to {row[0]}, not {question_id}: reload the question's page")
-    if row[1] == "other" or row[1].endswith(":other"):
+    if is_other(row[1]):
         raise ListenerError(f"theme {theme_id} is 'other', the replies that fit no theme: move single replies "
                             "out of it in the inbox instead")
     return row

@@ -6,6 +6,7 @@ team's time zone instead; near midnight on a Sunday the two may differ by a few 
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -88,6 +89,28 @@ def has_table(db, name, columns=()):
 
 
 THEME_COLUMNS = ("question_id", "period", "key", "label", "language", "replies", "change", "quotes")
+# A theme's label as people read it: its language after it unless it is English ('hotline [de]').
+THEME_LABEL_SQL = "label || CASE WHEN language != 'en' THEN ' [' || language || ']' ELSE '' END"
+
+
+def is_other(key):
+    """True for the key of 'other' (per language: 'de:other'): the replies that fit no theme, so no
+    theme to show, pick or fix. By key, not label: a person may name a theme "other"."""
+    return key == "other" or key.endswith(":other")
+
+
+def not_other_sql(column="key"):
+    """is_other() negated, as SQL on the key `column`."""
+    return f"{column} != 'other' AND {column} NOT GLOB '*:other'"
+
+
+def monday_of_week(label):
+    """The Monday of an ISO week label ('2026-W48' -> 2026-11-23), or None for anything else."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", label or "")
+    try:
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
+    except ValueError:
+        return None
 
 
 def week_themes(db, question_id, monday):
@@ -102,10 +125,9 @@ def week_themes(db, question_id, monday):
     if not has_table(db, "themes", THEME_COLUMNS):
         return []
     previous = "previous_replies" if has_table(db, "themes", ["previous_replies"]) else "NULL"
-    rows = db.execute(  # "other" (per language: 'de:other') is no theme, as in the digest
-        "SELECT label || CASE WHEN language != 'en' THEN ' [' || language || ']' ELSE '' END, replies, change, "
-        f"{previous}, quotes, id, label, language FROM themes WHERE question_id = ? AND period = ? "
-        "AND key != 'other' AND key NOT GLOB '*:other' ORDER BY replies DESC, label",
+    rows = db.execute(
+        f"SELECT {THEME_LABEL_SQL}, replies, change, {previous}, quotes, id, label, language FROM themes "
+        f"WHERE question_id = ? AND period = ? AND {not_other_sql()} ORDER BY replies DESC, label",
         [question_id, iso_week(monday)]).fetchall()
     themes = []
     for label, replies, delta, before, quotes, theme_id, name, language in rows:

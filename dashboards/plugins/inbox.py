@@ -7,8 +7,7 @@ anonymous visitors get 403. On a loopback server without logins the local user a
 """
 
 import os
-import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +20,7 @@ from listener.db import open_db
 from listener.errors import ListenerError
 from listener.times import iso, parse_iso, utcnow
 from listener.users import identify, serving_users
+from listener.weeks import THEME_LABEL_SQL, monday_of_week, not_other_sql
 
 PAGE_SIZE = 50
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -72,10 +72,9 @@ def utc_bound(day, zone, end=False):
 WEEK_GLOB = "[0-9][0-9][0-9][0-9]-W[0-9][0-9]"
 # Each ISO week has its own themes rows; a theme is its key within a question, named by its latest week.
 # "other" (per language: 'de:other') is no theme to filter on or move to.
-LATEST_THEMES = (f"SELECT id, question_id, key, label || CASE WHEN language != 'en' THEN ' [' || language || ']' "
-                 f"ELSE '' END AS label FROM themes WHERE id IN (SELECT max(id) FROM themes "
-                 f"WHERE period GLOB '{WEEK_GLOB}' AND key != 'other' AND key NOT GLOB '*:other' "
-                 f"GROUP BY question_id, key) ORDER BY question_id, label")
+LATEST_THEMES = (f"SELECT id, question_id, key, {THEME_LABEL_SQL} AS label FROM themes WHERE id IN (SELECT max(id) "
+                 f"FROM themes WHERE period GLOB '{WEEK_GLOB}' AND {not_other_sql()} GROUP BY question_id, key) "
+                 "ORDER BY question_id, label")
 
 
 def build_query(args, zone):
@@ -167,14 +166,8 @@ async def theme_page(db, theme_id):
     """The question's page of the week of the theme picked in the filter (where it is renamed and merged)."""
     row = (await db.execute("SELECT question_id, period FROM themes WHERE id = ?",
                             [int(theme_id)])).first() if theme_id.isdigit() and len(theme_id) < 19 else None
-    if row is None or not re.fullmatch(r"\d{4}-W\d{2}", row[1]):
-        return None
-    year, week = (int(part) for part in row[1].split("-W"))
-    try:
-        monday = date.fromisocalendar(year, week, 1)
-    except ValueError:
-        return None
-    return f"/-/question/{quote(row[0], safe='')}?week={monday.isoformat()}"
+    monday = monday_of_week(row[1]) if row else None
+    return f"/-/question/{quote(row[0], safe='')}?week={monday.isoformat()}" if monday else None
 
 
 def refuse(message, status, wants_json):
