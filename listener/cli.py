@@ -13,7 +13,7 @@ from . import questions as questions_mod
 from . import status as status_mod
 from .channels import channel_names
 from .config import load_config
-from .db import open_db, open_existing_db, rolled_back
+from .db import open_db, open_existing_db, require_folder, rolled_back
 from .errors import ListenerError
 from .display import display_text
 from .times import parse_iso, utcnow
@@ -103,8 +103,7 @@ def init(path):
     target = Path(path)
     if target.exists():
         raise ListenerError(f"{target} already exists: edit it, or pass --path for a new file")
-    if not target.parent.is_dir():
-        raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --path in an existing folder")
+    require_folder(target, "--path")
     example = Path(__file__).with_name("config.example.toml")
     target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
     cfg = load_config(str(target))
@@ -418,8 +417,7 @@ def digest(cfg, preview, send, due, week, out, partial):
         click.echo(mail.send_period(db, cfg, period, now).message)
         return
     target = Path(out or f"digest-{period.label}.html")
-    if not target.parent.is_dir():
-        raise ListenerError(f"folder {target.parent} does not exist: create it, or pass --out in an existing folder")
+    require_folder(target, "--out")
     with rolled_back(db):  # the themes as --send would store them, but a preview changes nothing stored
         themes_mod.refresh_week(db, period, now)
         built = digest_mod.build_digest(db, cfg, period)

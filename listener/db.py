@@ -9,13 +9,17 @@ from .errors import ConfigError
 from .schema import migrate
 
 
+def require_folder(path, option, what="folder"):
+    """One line, before anything is written, when the folder a file is to go in does not exist."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise ConfigError(f"{what} {folder} does not exist: create it, or pass {option} in an existing folder")
+
+
 def open_db(path, *, migrate_schema=True) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path`: WAL, busy timeout, foreign keys, migrated."""
     path = Path(path)
-    if not path.parent.exists():
-        raise ConfigError(
-            f"database folder {path.parent} does not exist: create it or pass --db with an existing folder"
-        )
+    require_folder(path, "--db", "database folder")
     try:
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
