@@ -136,3 +136,8 @@ def identify(users, actor, scope):
     if is_local_request(scope):
         return local_name(), "editor"
     return None, None
+
+
+def who(request):
+    """identify() for a Datasette request, against the users the server runs with."""
+    return identify(serving_users(), request.actor, request.scope)

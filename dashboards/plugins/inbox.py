@@ -19,7 +19,7 @@ from listener import alerts, inbox
 from listener.db import open_db
 from listener.errors import ListenerError
 from listener.times import iso, parse_iso, utcnow
-from listener.users import identify, serving_users
+from listener.users import serving_users, who
 from listener.weeks import THEME_LABEL_SQL, monday_of_week, not_other_sql
 
 PAGE_SIZE = 50
@@ -46,10 +46,6 @@ def team_zone():
         return ZoneInfo(os.environ.get("LISTENER_TIME_ZONE") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def who(request):
-    return identify(serving_users(), request.actor, request.scope)
 
 
 def local_time(stamp, zone, now):

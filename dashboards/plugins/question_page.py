@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from listener import inbox
 from listener.display import list_words, local_time, rrule_words, zone_or_utc
 from listener.times import utcnow
-from listener.users import identify, serving_users
+from listener.users import who
 from listener.weeks import WeekError, parse_monday, question_week
 
 PAGES_SCRIPT = Path(__file__).with_name("pages.js").read_text(encoding="utf-8")
@@ -161,7 +161,7 @@ async def question_page(datasette, request):
 
 async def fixer(db, request):
     """Whether this person may rename and merge themes here (editors: as in the inbox), and what undo would undo."""
-    user, role = identify(serving_users(), request.actor, request.scope)
+    user, role = who(request)
     if role != "editor":
         return {"can_act": False}
     event = await db.execute_fn(lambda conn: inbox.latest_event(conn, user))
