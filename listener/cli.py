@@ -480,10 +480,10 @@ def themes_rename(cfg, theme_id, label, by):
 
     Example: listener themes rename 12 "invoice portal" --by maria
     """
-    from . import themes as themes_mod
+    from . import inbox
 
-    themes_mod.rename_theme(open_configured_db(cfg, create=False), theme_id, label, by, utcnow())
-    click.echo(f"theme {theme_id}: renamed {label!r}")
+    event_id = inbox.act_on_theme(open_configured_db(cfg, create=False), "rename", theme_id, label, by, utcnow())
+    click.echo(f"theme {theme_id}: renamed {label!r} by {by} (event {event_id})")
 
 
 @themes.command("merge")
@@ -496,10 +496,10 @@ def themes_merge(cfg, source_id, target_id, by):
 
     Example: listener themes merge 14 12 --by maria
     """
-    from . import themes as themes_mod
+    from . import inbox
 
-    themes_mod.merge_themes(open_configured_db(cfg, create=False), source_id, target_id, by, utcnow())
-    click.echo(f"theme {source_id}: merged into theme {target_id}")
+    event_id = inbox.act_on_theme(open_configured_db(cfg, create=False), "merge", source_id, target_id, by, utcnow())
+    click.echo(f"theme {source_id}: merged into theme {target_id} by {by} (event {event_id})")
 
 
 @themes.command("move")
@@ -512,23 +512,24 @@ def themes_move(cfg, reply_id, theme_id, by):
 
     Example: listener themes move 4711 12 --by maria
     """
-    from . import themes as themes_mod
+    from . import inbox
 
-    themes_mod.move_reply(open_configured_db(cfg, create=False), reply_id, theme_id, by, utcnow())
-    click.echo(f"reply {reply_id}: moved to theme {theme_id}")
+    event_id = inbox.act(open_configured_db(cfg, create=False), reply_id, "theme", theme_id, by, utcnow())
+    click.echo(f"reply {reply_id}: moved to theme {theme_id} by {by} (event {event_id})")
 
 
 @themes.command("undo")
 @click.argument("fix_id", type=int)
+@click.option("--by", default=local_name, show_default="your OS user name", help="who undoes it")
 @common
-def themes_undo(cfg, fix_id):
+def themes_undo(cfg, fix_id, by):
     """Stop applying a rename, merge or move (ids in the theme_fixes table).
 
     Example: listener themes undo 3
     """
-    from . import themes as themes_mod
+    from . import inbox
 
-    themes_mod.undo_fix(open_configured_db(cfg, create=False), fix_id, utcnow())
+    inbox.undo_fix(open_configured_db(cfg, create=False), fix_id, by, utcnow())
     click.echo(f"theme fix {fix_id}: undone")
 
 

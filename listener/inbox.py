@@ -161,8 +161,8 @@ def do_theme(db, reply_id, theme_id, by, now):
     themes = themes_module()
     before = [row[0] for row in db.execute("SELECT theme_id FROM reply_themes WHERE reply_id = ? ORDER BY theme_id",
                                            [reply_id]).fetchall()]
-    themes.move_reply(db, reply_id, int(theme_id), by, now)
-    return {"theme": int(theme_id), "before": before}
+    fix = themes.move_reply(db, reply_id, int(theme_id), by, now)
+    return {"theme": int(theme_id), "before": before, "fix": fix}
 
 
 def undo_theme(db, event, by, now):
@@ -192,7 +192,7 @@ def set_triage(db, reply_id, by, now, **changes):
         [reply_id, current["status"], current["assignee"], current["notes"], current["last_note"], iso(now), by])
 
 
-# -- actions on a theme: a theme_fixes row (as `listener themes rename|merge`) and an event ---------
+# -- actions on a theme (the browser and `listener themes rename|merge`): a theme_fixes row and an event
 
 def act_on_theme(db, action, theme_id, value, by, now, question_id=None):
     """Rename a theme (`value`: the label) or merge it into another (`value`: the target's id) as `by`.
@@ -238,8 +238,18 @@ def fixable_theme(db, themes, theme_id, question_id):
         raise ListenerError(f"theme {theme_id} belongs to {row[0]}, not {question_id}: reload the question's page")
     if is_other(row[1]):
         raise ListenerError(f"theme {theme_id} is 'other', the replies that fit no theme: move single replies "
-                            "out of it in the inbox instead")
+                            "out of it instead (in the inbox, or `listener themes move REPLY_ID THEME_ID`)")
     return row
+
+
+def undo_fix(db, fix_id, by, now):
+    """Stop applying a theme fix by its id (`listener themes undo`); the event that made it, if any,
+    is marked undone with it, so nobody's undo stack offers it again."""
+    with transaction(db):
+        themes_module().undo_fix(db, fix_id, now)
+        db.execute("UPDATE events SET undone_at = ?, undone_by = ? WHERE undone_at IS NULL "
+                   "AND action IN ('theme', 'theme_rename', 'theme_merge') AND json_extract(payload, '$.fix') = ?",
+                   [iso(now), by, fix_id])
 
 
 def undo_theme_fix(db, event, by, now):

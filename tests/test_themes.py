@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from listener import digest as digest_mod
+from listener import inbox
 from listener import themes
 from listener.cli import cli
 from listener.config import load_config
@@ -498,14 +499,28 @@ def test_cli_prints_json_and_fixes(tdb, tcfg, tmp_path):
     data = json.loads(result.output)
     labels = {t["label"]: t for t in data[0]["themes"]}
     assert labels["dark mode"]["replies"] == 4
-    result = runner.invoke(cli, ["themes", "rename", str(labels["dark mode"]["id"]), "dark theme", *db_args])
+    result = runner.invoke(cli, ["themes", "rename", str(labels["dark mode"]["id"]), "dark theme", "--by", "maria",
+                                 *db_args])
     assert result.exit_code == 0, result.output
+    # a fix from the command line is an event too: in the activity history and in maria's undo stack
+    event = inbox.latest_event(tdb, "maria")
+    assert inbox.describe(event) == f"rename of theme {labels['dark mode']['id']} to “dark theme”"
+    result = runner.invoke(cli, ["themes", "rename", str(labels["other"]["id"]), "misc", *db_args])
+    assert result.exit_code == 1 and "is 'other', the replies that fit no theme" in result.output
+    result = runner.invoke(cli, ["themes", "merge", str(labels["refunds and compensation"]["id"]), str(labels["other"]["id"]),
+                                 *db_args])
+    assert result.exit_code == 1 and "is 'other'" in result.output
     result = runner.invoke(cli, ["themes", *db_args, "--from", "2026-11-20", "--to", "2026-11-30"])
     assert result.exit_code == 0 and "dark theme" in result.output and "2026-11-20..2026-11-30" in result.output
     result = runner.invoke(cli, ["themes", *db_args, "--week", "2026-48"])
     assert result.exit_code == 1 and "use e.g. 2026-W47" in result.output
     result = runner.invoke(cli, ["themes", *db_args, "--question", "nope"])
     assert result.exit_code == 1 and "no question 'nope'" in result.output
+    # undoing the fix by its id from the command line takes it off maria's stack as well
+    result = runner.invoke(cli, ["themes", "undo", str(event["payload"]["fix"]), "--by", "maria", *db_args])
+    assert result.exit_code == 0, result.output
+    assert inbox.latest_event(tdb, "maria") is None
+    assert tdb.execute("SELECT undone_by FROM events WHERE id = ?", [event["id"]]).fetchone()[0] == "maria"
 
 
 def test_the_cli_shows_strangers_control_characters_as_replacements(tdb, tcfg, tmp_path):
