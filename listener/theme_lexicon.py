@@ -356,6 +356,10 @@ GROUND = {
                r"\bon ?board\b", r"\btvs?\b", r"\bdirectv\b"],
     },
     "bags": {None: [r"\bbags?\b", r"\bstroller\b", r"\bcar ?seat\b", r"\bfile reference\b"] + [p for p, _ in _BAG_LOST]},
+    # lexicon-10: a service that works, but badly (slow, buffering, one bar, a trickle, brown water), is poor quality,
+    # not an outage: down is down, slow is poor
+    "outage": {"quality": [r"\bbuffering\b", r"\bmbps\b", r"\bslow (?:internet|broadband|speeds?|connection|line|network|wifi)\b",
+                           r"\bone bar\b", r"\bwater pressure\b", r"\bbrown water\b", r"\bspeeds?\b"]},
     "crew": {
         "staff": [r"\battendants?\b", r"\b(?:cabin |flight |air )?crew\b", r"\bsteward\b"],
         None: [r"\bpilots?\b", r"\bcaptain\b", r"\bcapt\b", r"\bfas\b"],
@@ -463,6 +467,9 @@ OTHER_TRADES = {
         # lexicon-8: a device that does not recognise, connect or hold a charge; the third one in a year
         r"\b(?:doesn'?t|does not|won'?t|can'?t) (?:recogni[sz]e|detect|connect|pair|hold a charge)\b",
         r"\b(?:second|third|fourth|fifth) (?:\w+ )?(?:in|this) (?:\d+|a|one|two|three|six) ?(?:days?|weeks?|months?|years?)\b",
+        # lexicon-10: a service that works, but badly (with GROUND's buffering, speeds, one bar, water pressure)
+        r"\bpixelat\w*", r"\bstutter\w*", r"\bchoppy\b", r"\bcrackl\w*", r"\btrickle\b", r"\bdead zones?\b",
+        r"\b(?:so|too|really|very|painfully|unbearably) slow\b",
     ],
     "delivery": [
         r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
