@@ -483,6 +483,11 @@ OTHER_TRADES = {
         r"\bconductors?\b", r"\b(?:personal )?trainers?\b", r"\binstructors?\b", r"\btutors?\b", r"\bteachers?\b", r"\blecturers?\b",
         r"\bplumbers?\b", r"\belectricians?\b", r"\bbuilders?\b", r"\bmovers\b", r"\bfront desk\b", r"\bhosts?\b",
         r"\b(?:the |a |one )?(?:guy|man|woman|lady|lads|bloke) (?:came|turned up|said|told|just|who)\b", r"\btalked down\b", r"\brolled (?:her|his|their) eyes\b",
+        # lexicon-10: who served or handled the customer, by their trade's name, and how they treated them
+        (r"\b(?:stylists?|baristas?|pharmacists?|waiters?|waitress\w*|bartenders?|concierge|surveyors?|(?:claims? |call )?handlers?|inspectors?|"
+         r"(?:product |retention )?specialists?|the (?:person|man|woman|lady|guy|girl|bloke) (?:on|at|behind) the)\b", 1.0),
+        r"\b(?:talk(?:ed|s|ing)? over me|laughed at (?:me|him|her|us|my)|called me a|snapped at|patroni[sz]\w*|sarcastic|"
+        r"(?:on|scrolling) (?:his|her|their) phone the whole time)\b",
     ],
     "hold": [
         r"\bvoicemail\b", r"\bghosted\b", r"\bqueue position\b", r"\bposition \d+", r"\bnumber \d+ in the queue\b",
