@@ -478,6 +478,11 @@ OTHER_TRADES = {
         r"\bin the post\b", r"\bmail\b", r"\bcollect(?:ed|ion)?\b", r"\b(?:delivery|arrival) (?:date|window|slot)s?\b",
         (r"\bstill not here\b", 2.0), r"\bwhere's (?:it|my)\b",
     ],
+    "appointment": [
+        # lexicon-10: turning up for a booked time to find no one expects you
+        r"\bno show\b", r"\bno record of\b", r"\b(?:don'?t|didn'?t|did not|do not) have (?:me|you|us) (?:down|in the system|booked)\b",
+        r"\bhad (?:me|us) down\b", r"\b(?:turned|showed) up (?:for|at) (?:my|our|the) (?:\d|appointment|slot|booking)",
+    ],
     "staff": [
         r"\breceptionists?\b", r"\bsales ?(?:m[ae]n|person|people|guy|team|reps?|assistants?)\b", r"\bushers?\b", r"\bguards?\b",
         r"\bconductors?\b", r"\b(?:personal )?trainers?\b", r"\binstructors?\b", r"\btutors?\b", r"\bteachers?\b", r"\blecturers?\b",
