@@ -385,6 +385,11 @@ OTHER_TRADES = {
         r"\b(?:arrived|came|turned up) (?:with )?(?:no|without)\b", r"\bnone of (?:them|it|the)\b", r"\bonly (?:the|half) (?:\w+ )?(?:case|box|order)\b",
         (r"\bordered\b[^.!?]{0,40}\bgot\b", 2.0),  # "ordered the 45mm and got a 41mm", "ordered 3, got 1"
         (r"\bonly (?:one|two|three|four|half|\d+)\b(?: \w+){0,2} (?:arrived|turned up|came|inside|in the box)\b", 2.0),
+        # lexicon-10: an order counted short ("came with 4 of the 6 pastries", "12 items ordered, 7 arrived", "box 2 of 2 never came")
+        (r"\b(?:came|arrived|turned up|delivered) with (?:only )?(?:\d+|one|two|three|four|five) (?:\w+ ){0,3}?(?:of the|instead of)\b", 2.0),
+        (r"\bitems? ordered\W+(?:only |but )?(?:\d+|one|two|three|four|five|six) (?:arrived|came|turned up|delivered)\b", 2.0),
+        (r"\b(?:box|parcel|bag|part) \d+ of \d+ (?:never|didn'?t|did not|is missing|was missing|missing)\b", 2.0),
+        (r"\b(?:one|two|three|some|half|part) of (?:my|the|our) (?:order|items|boxes|parcels|bags) (?:never|didn'?t|did not|(?:is|are|was|were) missing)\b", 2.0),
     ],
     "contract": [
         (r"\b(?:hard|impossible|difficult|easy) to cancel\b", 2.0), (r"\b(?:can'?t|cannot|won'?t let me) cancel\b", 2.0),
