@@ -475,6 +475,10 @@ OTHER_TRADES = {
         # lexicon-10: a service that works, but badly (with GROUND's buffering, speeds, one bar, water pressure)
         r"\bpixelat\w*", r"\bstutter\w*", r"\bchoppy\b", r"\bcrackl\w*", r"\btrickle\b", r"\bdead zones?\b",
         r"\b(?:so|too|really|very|painfully|unbearably) slow\b",
+        # lexicon-10: a thing that gave out too soon: "after one wash", "8 months old and", "out of the box", "lasted 11 minutes"
+        r"\bafter (?:one|1|a|the first|two|2|three|3|a few) (?:wash|washes|wear|wears|use|uses|session|sessions|ride|rides|charge|charges|week|weeks|month|months)\b",
+        r"\b(?:months?|weeks?)[- ]old\b", r"\bsince day one\b", r"\bout of the box\b", r"\blasted (?:until|less than|barely|(?:about |only |just )?(?:\d+|one|two|a) (?:minutes?|mins?|hours?|days?|weeks?|washes|uses))\b",
+        r"\bwithin (?:a|one|two|\d+) (?:days?|weeks?|months?) of (?:opening|buying|use|using|delivery|purchase)\b",
     ],
     "delivery": [
         r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
