@@ -479,6 +479,10 @@ OTHER_TRADES = {
         r"\bafter (?:one|1|a|the first|two|2|three|3|a few) (?:wash|washes|wear|wears|use|uses|session|sessions|ride|rides|charge|charges|week|weeks|month|months)\b",
         r"\b(?:months?|weeks?)[- ]old\b", r"\bsince day one\b", r"\bout of the box\b", r"\blasted (?:until|less than|barely|(?:about |only |just )?(?:\d+|one|two|a) (?:minutes?|mins?|hours?|days?|weeks?|washes|uses))\b",
         r"\bwithin (?:a|one|two|\d+) (?:days?|weeks?|months?) of (?:opening|buying|use|using|delivery|purchase)\b",
+        # lexicon-10: a thing that squeals, rattles or creaks; food that smells off or is past its date
+        r"\bsqueak\w*", r"\bsqueal\w*", r"\brattl\w*", r"\bcreak\w*", r"\bclunk\w*", r"\bgrinding\b", r"\bcoil whine\b",
+        r"\b(?:smell|smells|smelled|smelt|taste|tastes|tasted) off\b", r"\bbest before\b", r"\buse[- ]by\b", r"\bpast its (?:use|sell|best)\b",
+        r"\brock hard\b", r"\bmushy\b", r"\bslim(?:e|y)\b", r"\bfrozen in the middle\b", r"\bwent (?:brown|green|mouldy|moldy|bad)\b",
     ],
     "delivery": [
         r"\border (?:no\.? |number |ref\w* |#)?#?[a-z]*-?\d{3,}", r"\bordered\b", r"\bredeliver\w*", r"\bpreorder\w*", r"\bpre-order\w*",
