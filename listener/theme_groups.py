@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from .sentiment import is_sentiment_word
 from .theme_lexicon import BROADER, CONTEXT, FAMILY, JOINED_LABELS, LABELS, about_flying, aspect_scores, clear_winner, dominant
 
-METHOD_VERSION = "lexicon-9+choice-1+context-2+phrases-2+propagation-1"
+METHOD_VERSION = "lexicon-10+choice-1+context-2+phrases-2+propagation-1"
 MIN_SIZE = 3
 MAX_PHRASE_THEMES = 8
 PHRASE_CEILING = 0.5  # a phrase in more than half of a big pool (20+) says nothing about it

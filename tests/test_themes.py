@@ -213,6 +213,19 @@ def test_aspect_rules(text, key):
     ("Refund request sent 3 weeks ago. No reply", "refund"),
     ("Charged twice this month and no answer from anyone", "billing"),  # the money is weighed against the silence
     ("The courier delivering my new suitcase never showed up, tracking says delivered", "delivery"),  # a shop's suitcase
+    # lexicon-10: a service that works but badly is poor quality; one that is down is an outage
+    ("Buffering every evening and the speeds are nowhere near what I pay for", "quality"),
+    ("Water pressure is a trickle again", "quality"),
+    ("No internet since 6am, the whole street is down", "outage"),
+    # staff by their trade's name and how they treated the customer
+    ("The stylist talked over me the whole time", "staff"),
+    ("The claim handler was patronising from start to finish", "staff"),
+    # a booked time nobody expected, an order counted short, a thing that gave out too soon or smells off
+    ("Turned up at 3pm as booked and they had no record of it", "appointment"),
+    ("My order came with 2 of the 4 candles", "missing"),
+    ("The colours ran after one wash", "quality"),
+    ("Blender is three months old and already squeals", "quality"),
+    ("The salmon tasted off and the bread was past its best before date", "quality"),
 ])
 def test_aspect_rules_on_the_ground(text, key):
     from listener.theme_groups import normalise
@@ -704,6 +717,8 @@ def test_other_trades_words_leave_the_airline_reading_alone():
     assert aspect_scores(charged, flying=False)["billing"] == 2.0  # a charge names billing where no one flies
     # "charged $50 for my bag" is about the bag: a charge weighs 1, and money counts half where people fly
     assert aspect_scores(charged, flying=True) == {"billing": 0.5}
+    buffering = normalise("Buffering all night")  # lexicon-10: poor quality where no one flies, the wifi's outage on board
+    assert "quality" in aspect_scores(buffering, flying=False) and "outage" in aspect_scores(buffering, flying=True)
     firmware = normalise("The firmware broke it")
     assert "app" in aspect_scores(firmware, flying=False) and "app" not in aspect_scores(firmware, flying=True)
 
@@ -732,7 +747,9 @@ def test_aspects_too_small_for_a_theme_join_the_broader_theme_they_are_part_of()
 @pytest.mark.parametrize("text", ["£4.80 for a cup of hot water", "order CN-552019 still not here", "position 38 in the queue",
                                   "error 404 on every page", "premium up 30% at renewal", "case #771-0942, please advise",
                                   "is it down?", "day 11, still waiting", "hello?? anyone??", "since the v14.2 update",
-                                  "photos from 2019 are just gone", "went from 950 to 1200 coins", "3 weeks now"])
+                                  "photos from 2019 are just gone", "went from 950 to 1200 coins", "3 weeks now",
+                                  "buffering again", "came with 4 of the 6", "rattling out of the box", "no record of my booking",
+                                  "the waiter laughed at me", "12 items ordered, 7 arrived"])
 def test_the_prefilter_runs_every_other_trades_pattern_that_matches(text):
     from listener.theme_lexicon import GROUND_TABLES, candidates
 
