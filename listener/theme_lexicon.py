@@ -334,8 +334,9 @@ FLYING_SHARE = 0.10
 
 # The airline aspects' words that other trades use too: where a question's replies are not about
 # flying, a garage's engine and a gym's equipment are faulty things, a cinema's seats and toilets
-# its comfort and facilities, a grocery's bags nothing. {airline aspect: {where they go (None: they
-# do not count): [its patterns, as written in ASPECTS]}}. Words only flying uses stay where they are.
+# its comfort and facilities, a grocery's bags nothing; and (lexicon-10) an outage's words for a service
+# that works but badly are its poor quality. {aspect: {where they go (None: they do not count): [its
+# patterns, as written in ASPECTS]}}. Words only flying uses stay where they are.
 GROUND = {
     "aircraft": {
         "quality": [r"\bmechanic\w*", r"\bengines?\b", r"\btires?\b", r"\bequipment\b", r"\bunsafe\b",
@@ -542,7 +543,7 @@ def _on_the_ground():
     moved = {p: to for targets in GROUND.values() for to, patterns in targets.items() for p in patterns}
     written = {_text(p) for key, _, _, patterns in ASPECTS if key in GROUND for p in patterns}
     if set(moved) - written:
-        raise ValueError(f"GROUND names patterns its airline aspects do not have: {sorted(set(moved) - written)}")
+        raise ValueError(f"GROUND names patterns its aspects do not have: {sorted(set(moved) - written)}")
     gained = {}  # {aspect: the airline aspects' patterns it takes}, in the lexicon's order
     for key, _, _, patterns in ASPECTS:
         for p in patterns:
