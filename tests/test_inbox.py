@@ -419,6 +419,44 @@ def test_a_theme_move_from_the_inbox_is_a_theme_fix_and_undoes(db):
     assert theme_of() == before
 
 
+def test_a_theme_move_from_the_inbox_page_shows_in_the_replys_weeks_and_elsewhere_before_it_is_read(db, db_path,
+                                                                                               tmp_path):
+    """The page's path (periods: the reply's weeks) against the command line's (every period at once)."""
+    reply, question, period = db.execute(
+        "SELECT rt.reply_id, t.question_id, t.period FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+        "WHERE t.key != 'other' AND t.period GLOB '????-W??' ORDER BY rt.reply_id LIMIT 1").fetchone()
+    monday = date.fromisocalendar(*(int(part) for part in period.split("-W")), 1)
+    span = themes.range_span(monday - timedelta(days=7), monday + timedelta(days=6), "UTC")  # a second period
+    themes.compute_themes(db, question, span, NOW)
+    copy_database(db_path, tmp_path / "full.db")
+    full = open_db(tmp_path / "full.db")
+    target, key = db.execute("SELECT id, key FROM themes WHERE question_id = ? AND period = ? AND key NOT IN "
+                             "((SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+                             "WHERE rt.reply_id = ?), 'other') ORDER BY id LIMIT 1", [question, period, reply]).fetchone()
+    snapshot = lambda d: (d.execute("SELECT period, key, label, replies, change, previous_replies, quotes FROM themes "  # noqa: E731
+                                    "ORDER BY 1, 2").fetchall(),
+                          d.execute("SELECT t.period, t.key, rt.reply_id FROM reply_themes rt JOIN themes t "
+                                    "ON t.id = rt.theme_id ORDER BY 1, 2, 3").fetchall())
+    stale = lambda: dict(db.execute("SELECT period, stale FROM theme_runs WHERE question_id = ?",  # noqa: E731
+                                    [question]).fetchall())
+    assert themes.periods_of_reply(db, reply) == [span.key, period]
+    for action in ("move", "undo"):
+        if action == "move":
+            inbox.act(db, reply, "theme", str(target), "maria", NOW, periods=[period])
+            inbox.act(full, reply, "theme", str(target), "maria", NOW)
+        else:
+            inbox.undo(db, "maria", NOW, periods=[period])
+            inbox.undo(full, "maria", NOW)
+        mine = db.execute("SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id WHERE rt.reply_id = ? "
+                          "AND t.period = ?", [reply, period]).fetchone()[0]
+        assert (mine == key) == (action == "move")  # at once in the reply's week
+        assert stale()[period] == "shown" and "stale" in stale().values()  # the other weeks wait for their reader
+        themes.recompute_all_stale(db, NOW)  # the worker's step
+        assert set(stale().values()) == {None}
+        assert snapshot(db) == snapshot(full)
+    full.conn.close()
+
+
 def test_theme_choices_name_their_question_and_language_and_start_at_the_replys_theme(db_path, monkeypatch):
     monkeypatch.delenv("LISTENER_USERS", raising=False)
     db = open_db(db_path)
