@@ -546,7 +546,9 @@ def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_
         page = await ds.client.get(page_url, cookies={"ds_actor": maria})
         out["editor_forms"] = page.text.count('name="do" value="rename"'), page.text.count('name="do" value="merge"')
         csrf = {"ds_csrftoken": page.cookies.get("ds_csrftoken")}
-        form = {"csrftoken": page_token(page), "question": question, "theme_id": str(renamed), "next": page_url}
+        out["period_field"] = f'name="period" value="{period}"' in page.text
+        form = {"csrftoken": page_token(page), "question": question, "theme_id": str(renamed), "next": page_url,
+                "period": period}
 
         async def post(data, actor=maria, cookies=csrf, accept="application/json"):
             response = await ds.client.post("/-/inbox/act", data={**form, **data}, headers={"accept": accept or "*/*"},
@@ -598,6 +600,8 @@ def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_
     assert db.execute("SELECT who, action, reply_id FROM events").fetchall() == [
         ("maria", "theme_rename", None), ("maria", "theme_merge", None)]
     assert db.execute("SELECT action, by FROM theme_fixes ORDER BY id").fetchall() == [("rename", "maria"), ("merge", "maria")]
+    assert out["period_field"] and db.execute("SELECT stale FROM theme_runs WHERE question_id = ? AND period = ?",
+                                              [question, period]).fetchone()[0] == "shown"  # its week at once
     stored = {key: (lbl, n) for key, lbl, n in db.execute(
         "SELECT key, label, replies FROM themes WHERE question_id = ? AND period = ?", [question, period])}
     assert stored[renamed_key][0] == label and source_key not in stored and stored[target_key][1] == moved + kept
@@ -615,6 +619,21 @@ def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_
     back = cli_themes(db_path, tmp_path, question, period)
     assert back[renamed_key][0] == old_label and back[source_key][1] == moved and back[target_key][1] == kept
     assert db.execute("SELECT count(*) FROM theme_fixes WHERE undone_at IS NULL").fetchone()[0] == 0
+
+
+def test_a_question_page_recomputes_a_week_a_fix_left_stale_before_showing_it(db_path, monkeypatch):
+    monkeypatch.delenv("LISTENER_USERS", raising=False)
+    db = open_db(db_path)
+    question, period, monday, rows = week_themes(db)
+    (target, *_), (source, source_key, _, moved), *_ = rows
+    inbox.act_on_theme(db, "merge", source, str(target), "maria", NOW, question_id=question, periods=[])
+    stale = lambda: db.execute("SELECT stale FROM theme_runs WHERE question_id = ? AND period = ?",  # noqa: E731
+                               [question, period]).fetchone()[0]
+    assert stale() == "stale" and db.execute("SELECT 1 FROM themes WHERE id = ?", [source]).fetchone()
+    page = run(make_datasette(db_path).client.get(f"/-/question/{question}?week={monday}")).text
+    assert f'data-theme="{source}"' not in page and f'data-theme="{target}"' in page
+    assert stale() is None and not db.execute("SELECT 1 FROM themes WHERE id = ?", [source]).fetchone()
+    db.conn.close()
 
 
 def test_theme_undo_from_the_page_even_after_the_cli_undid_the_fix(db):
