@@ -200,7 +200,7 @@ def compute_themes(db, question_id, span, now, *, force=True, shown=False):
     assigned, labels, kept = apply_fixes(dict(assigned), fixes)
     assigned = small_groups_to_other(assigned, MIN_SIZE, keep=kept)
     themes = build_themes(rows, assigned, labels, previous, len(rows))
-    store(db, question_id, span, themes, sig, now, grouping, shown)
+    store(db, question_id, span, themes, (sig, fixes), now, grouping, shown)
     return themes
 
 
@@ -236,14 +236,19 @@ def cached_grouping(db, question_id, span, rows, earlier, moves):
     return assigned, json.dumps({"from": made_from, "groups": assigned}, ensure_ascii=False)
 
 
-def store(db, question_id, span, themes, sig, now, grouping=None, shown=False):
-    """Replace the period's themes, keeping the id of every key that is still there."""
+def store(db, question_id, span, themes, made_from, now, grouping=None, shown=False):
+    """Replace the period's themes, keeping the id of every key that is still there.
+
+    `made_from` is (signature, the fixes applied): a fix recorded since (by another process)
+    leaves the period stale, to be recomputed again."""
+    sig, fixes = made_from
     with transaction(db):
-        keys_before = None
-        if shown:  # the keys it had before the first fix still to be recomputed in order
-            run = db.execute("SELECT keys_before FROM theme_runs WHERE question_id = ? AND period = ?",
-                             [question_id, span.key]).fetchone()
-            keys_before = run[0] if run and run[0] else json.dumps(sorted({k for (k,) in db.execute(
+        state = ("shown" if shown else None) if active_fixes(db, question_id) == fixes else "stale"
+        run = db.execute("SELECT keys_before FROM theme_runs WHERE question_id = ? AND period = ?",
+                         [question_id, span.key]).fetchone()
+        keys_before = run[0] if run and state else None  # cleared by its recompute in order
+        if shown and keys_before is None:  # the keys it had before the first fix still to be recomputed in order
+            keys_before = json.dumps(sorted({k for (k,) in db.execute(
                 "SELECT key FROM themes WHERE question_id = ? AND period = ?", [question_id, span.key])}))
         keys = [t["key"] for t in themes]
         old = db.execute("SELECT id FROM themes WHERE question_id = ? AND period = ?",
@@ -273,8 +278,7 @@ def store(db, question_id, span, themes, sig, now, grouping=None, shown=False):
                    "DO UPDATE SET start = excluded.start, end = excluded.end, signature = excluded.signature, "
                    "computed_at = excluded.computed_at, stale = excluded.stale, "
                    "keys_before = excluded.keys_before, grouping = excluded.grouping",
-                   [question_id, span.key, span.start, span.end, sig, iso(now), "shown" if shown else None,
-                    keys_before, grouping])
+                   [question_id, span.key, span.start, span.end, sig, iso(now), state, keys_before, grouping])
 
 
 def stored_themes(db, question_id, period_key):
@@ -374,17 +378,22 @@ def recompute_question(db, question_id, now):
 
 def show_fix(db, question_id, periods, now):
     """The quick answer to a fix made in the browser: recompute only `periods` (the ones on screen),
-    leaving the others stale for the worker or their next reader. A merge or its undo changes no
+    each after the period before it when that is stale too (its counts are the change column's),
+    and leave the others stale for the worker or their next reader. A merge or its undo changes no
     grouping, so this only applies the fixes again (cached_grouping); a move regroups its periods."""
-    shown = 0
+    runs = {period: (start, end, stale) for period, start, end, stale in db.execute(
+        "SELECT period, start, end, stale FROM theme_runs WHERE question_id = ?", [question_id]).fetchall()}
+    shown = []
     for period in dict.fromkeys(periods):
-        row = db.execute("SELECT start, end FROM theme_runs WHERE question_id = ? AND period = ?",
-                         [question_id, period]).fetchone()
-        if row:
-            compute_themes(db, question_id, Span(period, row[0], row[1], previous_key(period)), now,
-                           shown=True)
-            shown += 1
-    return shown
+        if period in runs:
+            before = previous_key(period)
+            if before in runs and runs[before][2] == "stale" and before not in shown:
+                shown.append(before)
+            shown.append(period)
+    for period in dict.fromkeys(shown):
+        start, end, _ = runs[period]
+        compute_themes(db, question_id, Span(period, start, end, previous_key(period)), now, shown=True)
+    return len(shown)
 
 
 def after_fix(db, question_id, now, periods=None):
