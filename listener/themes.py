@@ -177,12 +177,13 @@ def build_themes(rows, assigned, labels, previous, total):
     return themes
 
 
-def compute_themes(db, question_id, span, now, *, force=True, shown=False):
+def compute_themes(db, question_id, span, now, *, force=True, shown=False, regroup=True):
     """Group the question's replies in `span` into themes, store them, return them (dicts).
 
     Without `force`, nothing is recomputed when neither the replies nor the fixes changed. `shown`:
     recomputed at once for a person's fix out of order (the periods before it may be stale), so the
-    period stays due for its recompute in order (mark_stale, recompute_stale).
+    period stays due for its recompute in order (mark_stale, recompute_stale). Without `regroup`,
+    nothing is recomputed (None) unless the kept grouping can be reused (cached_grouping).
     """
     rows = period_replies(db, question_id, span)
     fixes = active_fixes(db, question_id)
@@ -196,7 +197,9 @@ def compute_themes(db, question_id, span, now, *, force=True, shown=False):
     previous = dict(db.execute("SELECT key, replies FROM themes WHERE question_id = ? AND period = ?",
                                [question_id, span.previous]).fetchall())
     moves = {reply_id: to_key for _, action, _, to_key, _, reply_id in fixes if action == "move"}
-    assigned, grouping = cached_grouping(db, question_id, span, rows, earlier, moves)
+    assigned, grouping = cached_grouping(db, question_id, span, rows, earlier, moves, regroup)
+    if assigned is None:
+        return None
     assigned, labels, kept = apply_fixes(dict(assigned), fixes)
     assigned = small_groups_to_other(assigned, MIN_SIZE, keep=kept)
     themes = build_themes(rows, assigned, labels, previous, len(rows))
@@ -218,9 +221,10 @@ def other_keys(db, question_id, period):
         [question_id, period, question_id, period])})
 
 
-def cached_grouping(db, question_id, span, rows, earlier, moves):
+def cached_grouping(db, question_id, span, rows, earlier, moves, regroup=True):
     """group_replies' answer, read back when what it is computed from is unchanged (a fix other than
-    a move changes none of it), else computed. Returns ({id: (key, label, language, weight)}, JSON)."""
+    a move changes none of it), else computed (without `regroup`: None). Returns ({id: (key, label,
+    language, weight)}, JSON)."""
     digest = hashlib.sha1(METHOD_VERSION.encode())
     for reply_id, text, language, *_ in rows:
         digest.update(f"{reply_id}:{language}:{len(text)}:".encode() + text.encode("utf-8", "surrogatepass"))
@@ -232,6 +236,8 @@ def cached_grouping(db, question_id, span, rows, earlier, moves):
         cached = json.loads(run[0])
         if cached["from"] == made_from:
             return {int(rid): tuple(value) for rid, value in cached["groups"].items()}, run[0]
+    if not regroup:
+        return None, None
     assigned = group_replies([(r[0], r[1], r[2]) for r in rows], earlier, moves=moves)
     return assigned, json.dumps({"from": made_from, "groups": assigned}, ensure_ascii=False)
 
@@ -377,23 +383,22 @@ def recompute_question(db, question_id, now):
 
 
 def show_fix(db, question_id, periods, now):
-    """The quick answer to a fix made in the browser: recompute only `periods` (the ones on screen),
-    each after the period before it when that is stale too (its counts are the change column's),
+    """The quick answer to a fix made in the browser: recompute only `periods` (the ones on screen)
     and leave the others stale for the worker or their next reader. A merge or its undo changes no
-    grouping, so this only applies the fixes again (cached_grouping); a move regroups its periods."""
+    grouping, so this only applies the fixes again (cached_grouping); a move regroups its periods.
+    The period before one shown is recomputed first when it is stale and that needs no regrouping:
+    its counts are what the change column compares with."""
     runs = {period: (start, end, stale) for period, start, end, stale in db.execute(
         "SELECT period, start, end, stale FROM theme_runs WHERE question_id = ?", [question_id]).fetchall()}
-    shown = []
-    for period in dict.fromkeys(periods):
-        if period in runs:
-            before = previous_key(period)
-            if before in runs and runs[before][2] == "stale" and before not in shown:
-                shown.append(before)
-            shown.append(period)
-    for period in dict.fromkeys(shown):
-        start, end, _ = runs[period]
-        compute_themes(db, question_id, Span(period, start, end, previous_key(period)), now, shown=True)
-    return len(shown)
+    span = lambda period: Span(period, runs[period][0], runs[period][1], previous_key(period))  # noqa: E731
+    shown = 0
+    for period in dict.fromkeys(p for p in periods if p in runs):
+        before = previous_key(period)
+        if before in runs and runs[before][2] == "stale" and before not in periods:
+            shown += compute_themes(db, question_id, span(before), now, shown=True, regroup=False) is not None
+        compute_themes(db, question_id, span(period), now, shown=True)
+        shown += 1
+    return shown
 
 
 def after_fix(db, question_id, now, periods=None):
