@@ -177,13 +177,15 @@ def build_themes(rows, assigned, labels, previous, total):
     return themes
 
 
-def compute_themes(db, question_id, span, now, *, force=True, shown=False, regroup=True):
+def compute_themes(db, question_id, span, now, *, force=True, shown=False, reuse="valid"):
     """Group the question's replies in `span` into themes, store them, return them (dicts).
 
     Without `force`, nothing is recomputed when neither the replies nor the fixes changed. `shown`:
     recomputed at once for a person's fix out of order (the periods before it may be stale), so the
-    period stays due for its recompute in order (mark_stale, recompute_stale). Without `regroup`,
-    nothing is recomputed (None) unless the kept grouping can be reused (cached_grouping).
+    period stays due for its recompute in order (mark_stale, recompute_stale). `reuse`: the kept
+    grouping when it is still valid, else regroup ("valid"), else return None ("valid-only"); or
+    ("kept") the kept grouping even when replies or other periods changed since (the fixes over the
+    replies as last grouped: what the page showed, for `shown`), regrouping only without one.
     """
     rows = period_replies(db, question_id, span)
     fixes = active_fixes(db, question_id)
@@ -197,9 +199,14 @@ def compute_themes(db, question_id, span, now, *, force=True, shown=False, regro
     previous = dict(db.execute("SELECT key, replies FROM themes WHERE question_id = ? AND period = ?",
                                [question_id, span.previous]).fetchall())
     moves = {reply_id: to_key for _, action, _, to_key, _, reply_id in fixes if action == "move"}
-    assigned, grouping = cached_grouping(db, question_id, span, rows, earlier, moves, regroup)
+    assigned, grouping = cached_grouping(db, question_id, span, rows, earlier, moves, reuse)
     if assigned is None:
         return None
+    ids = {row[0] for row in rows}
+    if ids != assigned.keys():  # an outdated grouping ("kept"): the replies it grouped that are still here
+        rows = [row for row in rows if row[0] in assigned]
+        assigned = {reply_id: value for reply_id, value in assigned.items() if reply_id in ids}
+        sig = signature(rows, fixes)
     assigned, labels, kept = apply_fixes(dict(assigned), fixes)
     assigned = small_groups_to_other(assigned, MIN_SIZE, keep=kept)
     themes = build_themes(rows, assigned, labels, previous, len(rows))
@@ -221,10 +228,10 @@ def other_keys(db, question_id, period):
         [question_id, period, question_id, period])})
 
 
-def cached_grouping(db, question_id, span, rows, earlier, moves, regroup=True):
+def cached_grouping(db, question_id, span, rows, earlier, moves, reuse="valid"):
     """group_replies' answer, read back when what it is computed from is unchanged (a fix other than
-    a move changes none of it), else computed (without `regroup`: None). Returns ({id: (key, label,
-    language, weight)}, JSON)."""
+    a move changes none of it), else computed (`reuse`: see compute_themes). Returns ({id: (key,
+    label, language, weight)}, JSON)."""
     digest = hashlib.sha1(METHOD_VERSION.encode())
     for reply_id, text, language, *_ in rows:
         digest.update(f"{reply_id}:{language}:{len(text)}:".encode() + text.encode("utf-8", "surrogatepass"))
@@ -234,9 +241,9 @@ def cached_grouping(db, question_id, span, rows, earlier, moves, regroup=True):
                      [question_id, span.key]).fetchone()
     if run and run[0]:
         cached = json.loads(run[0])
-        if cached["from"] == made_from:
+        if cached["from"] == made_from or reuse == "kept":
             return {int(rid): tuple(value) for rid, value in cached["groups"].items()}, run[0]
-    if not regroup:
+    if reuse == "valid-only":
         return None, None
     assigned = group_replies([(r[0], r[1], r[2]) for r in rows], earlier, moves=moves)
     return assigned, json.dumps({"from": made_from, "groups": assigned}, ensure_ascii=False)
@@ -384,10 +391,12 @@ def recompute_question(db, question_id, now):
 
 def show_fix(db, question_id, periods, now):
     """The quick answer to a fix made in the browser: recompute only `periods` (the ones on screen)
-    and leave the others stale for the worker or their next reader. A merge or its undo changes no
-    grouping, so this only applies the fixes again (cached_grouping); a move regroups its periods.
-    The period before one shown is recomputed first when it is stale and that needs no regrouping:
-    its counts are what the change column compares with."""
+    and leave the others stale for the worker or their next reader. None is regrouped: the fixes
+    are applied again over the period's kept grouping, exactly as a full recompute would when only
+    fixes other than moves changed since it was grouped; else over the replies as last grouped (what
+    the page showed), the rest (new replies, what a move teaches the classifier) with the
+    recompute in order. The period before one shown is recomputed first when it is stale and its
+    kept grouping is valid: its counts are what the change column compares with."""
     runs = {period: (start, end, stale) for period, start, end, stale in db.execute(
         "SELECT period, start, end, stale FROM theme_runs WHERE question_id = ?", [question_id]).fetchall()}
     span = lambda period: Span(period, runs[period][0], runs[period][1], previous_key(period))  # noqa: E731
@@ -395,8 +404,8 @@ def show_fix(db, question_id, periods, now):
     for period in dict.fromkeys(p for p in periods if p in runs):
         before = previous_key(period)
         if before in runs and runs[before][2] == "stale" and before not in periods:
-            shown += compute_themes(db, question_id, span(before), now, shown=True, regroup=False) is not None
-        compute_themes(db, question_id, span(period), now, shown=True)
+            shown += compute_themes(db, question_id, span(before), now, shown=True, reuse="valid-only") is not None
+        compute_themes(db, question_id, span(period), now, shown=True, reuse="kept")
         shown += 1
     return shown
 

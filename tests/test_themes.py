@@ -883,7 +883,7 @@ def test_a_crash_between_weeks_loses_nothing_and_the_next_run_finishes(tdb, tcfg
     assert snapshot(tdb) == snapshot(other)
 
 
-def test_a_fix_that_changes_no_grouping_does_not_regroup(tdb, tcfg, full, monkeypatch):
+def test_a_fix_in_the_browser_never_regroups(tdb, tcfg, full, monkeypatch):
     other, keys = full
     calls = []
     real = themes.group_replies
@@ -893,6 +893,14 @@ def test_a_fix_that_changes_no_grouping_does_not_regroup(tdb, tcfg, full, monkey
     assert calls == []  # the week's grouping before fixes was stored with it: only the fixes are applied again
     inbox.undo(tdb, "maria", NOW, periods=[W48])
     assert calls == []
+    # a move changes what the classifier learns: shown at once over the week as last grouped, and the
+    # worker regroups; new replies since the last grouping join at the worker's step too
+    add_replies(tdb, ["Dark mode, please, my eyes hurt"], day=WEEKS[W48])
+    reply = tdb.execute("SELECT rt.reply_id FROM reply_themes rt WHERE rt.theme_id = ?", [keys["refund"]]).fetchone()[0]
+    inbox.act(tdb, reply, "theme", str(keys["delivery"]), "maria", NOW, periods=[W48])
+    assert calls == [] and keys_in(tdb, W48)["delivery"] == 5 and keys_in(tdb, W48)["dark mode"] == 4
+    themes.refresh_recent(tdb, tcfg, NOW)
+    assert calls and keys_in(tdb, W48)["dark mode"] == 5 and stale(tdb)[W48] is None
 
 
 def test_weeks_recomputed_later_prefer_the_keys_the_shown_week_had_before_the_fix(tdb, tcfg):
