@@ -284,6 +284,17 @@ def undo_theme_fix(db, event, by, now):
     return None
 
 
+def event_periods(db, event):
+    """Where a theme event shows: the periods of its reply (a move), or the period of the theme it
+    merged into (the one on the page where it was made)."""
+    themes = themes_module()
+    if event["reply_id"]:
+        return themes.periods_of_reply(db, event["reply_id"])
+    theme = event["payload"].get("into") or event["payload"].get("theme")
+    row = db.execute("SELECT period FROM themes WHERE id = ?", [theme]).fetchone() if theme else None
+    return [row[0]] if row else []
+
+
 def describe(event):
     """What an event did, in a few words: 'status on reply 12', 'rename of theme 7 to “refund delay”'."""
     payload = event["payload"]

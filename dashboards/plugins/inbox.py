@@ -204,13 +204,12 @@ async def act(request, datasette):
 
 
 def shown_periods(db, form, event=None):
-    """The periods a theme fix must show at once: the question page's week, else (the inbox) the
-    periods of the reply acted on; the others are recomputed when first read (themes.after_fix)."""
+    """The periods a theme fix must show at once: the question page's week, else (the inbox) those
+    of the reply or theme the undone event was about; the others are recomputed when first read
+    (themes.after_fix)."""
     if form.get("period"):
         return [form["period"]]
-    if event and event["reply_id"]:
-        return themes.periods_of_reply(db, event["reply_id"])
-    return []
+    return inbox.event_periods(db, event) if event else []
 
 
 async def thread(request, datasette):
