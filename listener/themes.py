@@ -382,13 +382,6 @@ def recompute_all_stale(db, now):
     return sum(recompute_stale(db, q, now) for q in questions)
 
 
-def recompute_question(db, question_id, now):
-    """Recompute every stored period of the question (after a fix), earliest first."""
-    with transaction(db):
-        mark_stale(db, question_id)
-    return recompute_stale(db, question_id, now)
-
-
 def show_fix(db, question_id, periods, now):
     """The quick answer to a fix made in the browser: recompute only `periods` (the ones on screen)
     and leave the others stale for the worker or their next reader. None is regrouped: the fixes
@@ -464,16 +457,13 @@ def merge_themes(db, source_id, target_id, by, now, *, recompute=True):
     if source[3] != target[3]:
         raise ListenerError(f"theme {source_id} is in {source[3]} and {target_id} in {target[3]}: themes "
                             f"of different languages stay apart (move single replies instead)")
-    fix_id = record_fix(db, "merge", source[0], by, now, from_key=source[1], to_key=target[1], label=target[2])
-    fixed(db, source[0], now, recompute)
-    return fix_id
-
-
-def fixed(db, question_id, now, recompute):
-    with transaction(db):
-        mark_stale(db, question_id)
+    with transaction(db):  # the fix and its stale periods together: a crash leaves neither or both
+        fix_id = record_fix(db, "merge", source[0], by, now, from_key=source[1], to_key=target[1],
+                            label=target[2])
+        mark_stale(db, source[0])
     if recompute:
-        recompute_stale(db, question_id, now)
+        recompute_stale(db, source[0], now)
+    return fix_id
 
 
 def move_reply(db, reply_id, theme_id, by, now, *, recompute=True):
@@ -489,8 +479,11 @@ def move_reply(db, reply_id, theme_id, by, now, *, recompute=True):
     if row[0] != question_id:
         raise ListenerError(f"reply {reply_id} answers {row[0]}, theme {theme_id} belongs to {question_id}: "
                             f"pick a theme of the reply's question")
-    fix_id = record_fix(db, "move", question_id, by, now, to_key=key, label=label, reply_id=reply_id)
-    fixed(db, question_id, now, recompute)
+    with transaction(db):
+        fix_id = record_fix(db, "move", question_id, by, now, to_key=key, label=label, reply_id=reply_id)
+        mark_stale(db, question_id)
+    if recompute:
+        recompute_stale(db, question_id, now)
     return fix_id
 
 
@@ -503,7 +496,9 @@ def undo_fix(db, fix_id, now, *, recompute=True):
         raise ListenerError(f"theme fix {fix_id} was already undone at {row[1]}")
     with transaction(db):
         db.execute("UPDATE theme_fixes SET undone_at = ? WHERE id = ?", [iso(now), fix_id])
-    fixed(db, row[0], now, recompute)
+        mark_stale(db, row[0])
+    if recompute:
+        recompute_stale(db, row[0], now)
     return row[0]
 
 
