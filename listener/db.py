@@ -39,17 +39,6 @@ def open_db(path, *, migrate_schema=True) -> sqlite_utils.Database:
     return db
 
 
-WRITERS = {}
-
-
-def writer(path) -> sqlite_utils.Database:
-    """A served file's read-write connection, one per file (Datasette's own stays read-only): where
-    the pages' actions write."""
-    if path not in WRITERS:
-        WRITERS[path] = open_db(path)
-    return WRITERS[path]
-
-
 def open_existing_db(path) -> sqlite_utils.Database:
     """open_db for read-only commands: a missing file is an error, never created."""
     if not Path(path).is_file():

@@ -16,7 +16,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from listener import alerts, inbox, themes
-from listener.db import writer
+from listener.db import open_db
 from listener.errors import ListenerError
 from listener.times import iso, parse_iso, utcnow
 from listener.users import serving_users, who
@@ -27,10 +27,18 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 FILTERS = ("question", "channel", "sentiment", "theme", "status", "assignee", "language", "from", "to", "order")
 KEYS = {"label:negative": "n", "label:neutral": "u", "label:positive": "p", "status:handled": "h",
         "status:follow_up": "f", "status:ignored": "i"}
+WRITERS = {}
 
 
 def database(datasette):
     return next(db for name, db in datasette.databases.items() if not name.startswith("_"))
+
+
+def writer(path):
+    """Our own read-write connection to the served file (Datasette's stays read-only)."""
+    if path not in WRITERS:
+        WRITERS[path] = open_db(path)
+    return WRITERS[path]
 
 
 def team_zone():

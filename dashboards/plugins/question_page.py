@@ -14,6 +14,7 @@
   order setting, so dashboards/plugins/pages.js moves them in the page).
 """
 
+import asyncio
 import json
 import os
 import urllib.parse
@@ -24,7 +25,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from markupsafe import Markup, escape
 
 from listener import inbox, themes
-from listener.db import writer
+from listener.db import open_db
 from listener.display import list_words, local_time, rrule_words, zone_or_utc
 from listener.times import utcnow
 from listener.users import who
@@ -163,14 +164,23 @@ async def question_page(datasette, request):
 
 async def fresh_themes(db, question_id, monday):
     """A week left stale by a theme fix made elsewhere is recomputed (with the stale weeks before it)
-    before it is shown: see themes.after_fix."""
+    before it is shown: see themes.after_fix. In a thread, on its own connection: a catch-up that
+    regroups takes seconds, and the server keeps answering meanwhile."""
     period = iso_week(monday)
     row = (await db.execute("SELECT start, end FROM theme_runs WHERE question_id = ? AND period = ? "
                             "AND stale = 'stale'", [question_id, period])).first() if "theme_runs" in \
         await db.table_names() else None
     if row:
         until = themes.Span(period, row[0], row[1], themes.previous_key(period))
-        themes.recompute_stale(writer(db.path), question_id, utcnow(), until=until)
+        await asyncio.get_running_loop().run_in_executor(None, recompute_up_to, db.path, question_id, until)
+
+
+def recompute_up_to(path, question_id, until):
+    writer = open_db(path)
+    try:
+        themes.recompute_stale(writer, question_id, utcnow(), until=until)
+    finally:
+        writer.conn.close()
 
 
 async def fixer(db, request):
