@@ -21,6 +21,14 @@ brands-reddit-fediverse: blind until lexicon-8), the third (brands-x-3,
 brands-reddit-fediverse-2: measured blind with lexicon-7 and lexicon-8, then added here) and the
 fourth (brands-x-4, brands-reddit-fediverse-3: measured blind before and after lexicon-9).
 
+    .venv/bin/python benchmarks/themes.py --fixes [--quick]
+
+A merge and its undo made in the browser (the question page's latest week shown at once, the other
+weeks left stale) against the full recompute of every stored week that main did inside the POST,
+for 20,000 replies in one week and 100,000 over ten (--quick: 2,000 in one week, 10,000 over two),
+in the same run; then the stale weeks caught up (the worker's step) and compared with the full
+recompute row by row. Replies drawn from the airline tweets as in the speed figures.
+
     .venv/bin/python benchmarks/themes.py --ceiling
 
 What a supervised classifier reaches when it is given the human reasons: trained on the other three
@@ -216,6 +224,76 @@ def stored_speed(rows, n):
     print(f"{n:>7} replies, read + group + store in SQLite: {took:6.2f} s, peak memory {peak:6.0f} MB")
 
 
+def fixes(rows, cases):
+    """Merge and undo: the browser's path against the full recompute (main's, every week regrouped)."""
+    import tempfile
+    from datetime import datetime, timedelta, timezone
+
+    from listener import inbox
+    from listener.db import copy_database, open_db, transaction
+    from listener.themes import Span, compute_themes, recompute_all_stale
+
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    print(f"\n## theme fixes (load average now {os.getloadavg()[0]:.1f}; seconds)")
+    print(f"{'replies':>8} {'weeks':>5} {'fix':<6} {'before: full':>12} {'full, cached':>12} {'browser':>8} "
+          f"{'catch-up':>8}  same")
+    for n, weeks in cases:
+        texts = synthetic(rows, n, random.Random(3))
+        mondays = [datetime.fromisocalendar(2026, 48 - w, 1).date() for w in reversed(range(weeks))]
+        with tempfile.TemporaryDirectory() as folder:
+            browser, full = Path(folder) / "browser.db", Path(folder) / "full.db"
+            db = open_db(browser)
+            with transaction(db):
+                db.execute("INSERT INTO questions (id, text, created_at, updated_at) VALUES ('q', '?', 'n', 'n')")
+                db.execute("INSERT INTO publications (question_id, occurrence_at, channel, account, "
+                           "idempotency_key, text, created_at, updated_at) "
+                           "VALUES ('q', 't', 'x', 'a', 'k', '?', 'n', 'n')")
+                db.conn.executemany(
+                    "INSERT INTO replies (publication_id, channel, remote_id, text, created_at, first_seen_at, "
+                    "last_seen_at, label) VALUES (1, 'x', ?, ?, ?, 'x', 'x', 'negative')",
+                    [(str(i), t, f"{mondays[i % weeks] + timedelta(days=1)}T09:00:00Z") for i, t in enumerate(texts)])
+            spans = [Span(f"2026-W{48 - weeks + 1 + i:02d}", f"{m}T00:00:00Z", f"{m + timedelta(days=7)}T00:00:00Z",
+                          f"2026-W{48 - weeks + i:02d}") for i, m in enumerate(mondays)]
+            for span in spans:
+                compute_themes(db, "q", span, now)
+            copy_database(str(browser), str(full))
+            other = open_db(full)
+            week = spans[-1].key
+            source, target = db.execute(f"SELECT id FROM themes WHERE period = '{week}' AND key != 'other' "
+                                        "ORDER BY replies DESC LIMIT 2").fetchall()[::-1]
+            steps = [("merge", lambda d, p: inbox.act_on_theme(d, "merge", source[0], target[0], "maria", now,
+                                                                periods=p)),
+                     ("undo", lambda d, p: inbox.undo(d, "maria", now, periods=p))]
+            for name, do in steps:
+                cached = Path(folder) / "cached.db"
+                copy_database(str(full), str(cached))
+                took_cached = timed(lambda: do(open_db(cached), None))
+                other.execute("UPDATE theme_runs SET grouping = NULL")  # main had no cache: every week regroups
+                took_full = timed(lambda: do(other, None))
+                took_browser = timed(lambda: do(db, [week]))
+                took_catch_up = timed(lambda: recompute_all_stale(db, now))
+                same = snapshot(db) == snapshot(other)
+                print(f"{n:>8} {weeks:>5} {name:<6} {took_full:>12.2f} {took_cached:>12.2f} {took_browser:>8.2f} "
+                      f"{took_catch_up:>8.2f}  {'yes' if same else 'NO'}")
+            db.conn.close()
+            other.conn.close()
+
+
+def timed(work):
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def snapshot(db):
+    """What people see of a question's themes, without ids and times: equal after the same fixes."""
+    themes = db.execute("SELECT question_id, period, key, label, language, replies, share, negative, neutral, "
+                        "positive, unscored, change, previous_replies, quotes FROM themes ORDER BY 1, 2, 3").fetchall()
+    members = db.execute("SELECT t.question_id, t.period, t.key, rt.reply_id FROM reply_themes rt "
+                         "JOIN themes t ON t.id = rt.theme_id ORDER BY 1, 2, 3, 4").fetchall()
+    return themes, members
+
+
 def stability(rows, days=7):
     """Replies of `days - 1` days vs the same plus one more day: share keeping their theme label."""
     print("\n## stability (one more day of replies)")
@@ -271,6 +349,8 @@ def main(argv):
     rows = load()
     if "--ceiling" in argv:
         return ceiling(rows)
+    if "--fixes" in argv:
+        return fixes(rows, [(2_000, 1), (10_000, 2)] if "--quick" in argv else [(20_000, 1), (100_000, 10)])
     quality(rows)
     quality(rows, keep_cant_tell=True)
     stability(rows)

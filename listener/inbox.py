@@ -20,8 +20,12 @@ THEME_ACTIONS = ("rename", "merge")  # on a theme, from a question's page: event
 MAX_NOTE = 2000
 
 
-def act(db, reply_id, action, value, by, now):
-    """Do `action` (one of ACTIONS) with `value` on a reply as `by`; returns the event id."""
+def act(db, reply_id, action, value, by, now, periods=None):
+    """Do `action` (one of ACTIONS) with `value` on a reply as `by`; returns the event id.
+
+    A move to another theme recomputes the question's themes after the action's transaction: all of
+    them (periods=None), or only `periods` at once and the rest later (themes.after_fix).
+    """
     if action not in ACTIONS:
         raise ListenerError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
     if not (by or "").strip():
@@ -30,7 +34,16 @@ def act(db, reply_id, action, value, by, now):
         if not db.execute("SELECT 1 FROM replies WHERE id = ?", [reply_id]).fetchone():
             raise ListenerError(f"no reply with id {reply_id}: find ids in the inbox or the replies table")
         payload = DO[action](db, reply_id, value, by, now)
-        return record_event(db, by, now, action, reply_id, payload)
+        event_id = record_event(db, by, now, action, reply_id, payload)
+    if action == "theme":
+        catch_up(db, payload["fix"], now, periods)
+    return event_id
+
+
+def catch_up(db, fix_id, now, periods=None):
+    """Recompute the themes of the fix's question once the fix is committed (themes.after_fix)."""
+    question_id = db.execute("SELECT question_id FROM theme_fixes WHERE id = ?", [fix_id]).fetchone()[0]
+    themes_module().after_fix(db, question_id, now, periods)
 
 
 def record_event(db, who, now, action, reply_id, payload):
@@ -40,8 +53,10 @@ def record_event(db, who, now, action, reply_id, payload):
     return cursor.lastrowid
 
 
-def undo(db, by, now, event_id=None):
-    """Undo `event_id`, or else `by`'s latest action not yet undone; returns the event undone (a dict)."""
+def undo(db, by, now, event_id=None, periods=None):
+    """Undo `event_id`, or else `by`'s latest action not yet undone; returns the event undone (a dict).
+
+    Undoing a theme fix recomputes themes as `act` does (`periods`: see themes.after_fix)."""
     with transaction(db):
         if event_id is None:
             event_id = latest_event_id(db, by)
@@ -58,9 +73,11 @@ def undo(db, by, now, event_id=None):
         if later:
             raise ListenerError(f"reply {event['reply_id']} was changed again by {later[1]} (event {later[0]}): "
                                 "undo that first")
-        UNDO[event["action"]](db, event, by, now)
+        fix = UNDO[event["action"]](db, event, by, now)
         db.execute("UPDATE events SET undone_at = ?, undone_by = ? WHERE id = ?", [iso(now), by, event_id])
-        return {**event, "undone_at": iso(now), "undone_by": by}
+    if fix:
+        catch_up(db, fix, now, periods)
+    return {**event, "undone_at": iso(now), "undone_by": by}
 
 
 def latest_event_id(db, by):
@@ -161,7 +178,7 @@ def do_theme(db, reply_id, theme_id, by, now):
     themes = themes_module()
     before = [row[0] for row in db.execute("SELECT theme_id FROM reply_themes WHERE reply_id = ? ORDER BY theme_id",
                                            [reply_id]).fetchall()]
-    fix = themes.move_reply(db, reply_id, int(theme_id), by, now)
+    fix = themes.move_reply(db, reply_id, int(theme_id), by, now, recompute=False)
     return {"theme": int(theme_id), "before": before, "fix": fix}
 
 
@@ -169,7 +186,7 @@ def undo_theme(db, event, by, now):
     before = event["payload"]["before"]
     if not before:
         raise ListenerError(f"reply {event['reply_id']} had no theme before: move it to the right theme instead")
-    themes_module().move_reply(db, event["reply_id"], before[0], by, now)
+    return themes_module().move_reply(db, event["reply_id"], before[0], by, now, recompute=False)
 
 
 def themes_module():
@@ -194,12 +211,13 @@ def set_triage(db, reply_id, by, now, **changes):
 
 # -- actions on a theme (the browser and `listener themes rename|merge`): a theme_fixes row and an event
 
-def act_on_theme(db, action, theme_id, value, by, now, question_id=None):
+def act_on_theme(db, action, theme_id, value, by, now, question_id=None, periods=None):
     """Rename a theme (`value`: the label) or merge it into another (`value`: the target's id) as `by`.
 
     The fix is made by listener.themes, so it survives every recompute as one from the command
     line; the event (no reply) keeps the fix's id for undo. `question_id`, when given, is the
-    question the person saw: a theme of another one is refused. Returns the event id.
+    question the person saw: a theme of another one is refused. A merge recomputes the themes after
+    the transaction (`periods`: see themes.after_fix). Returns the event id.
     """
     if action not in THEME_ACTIONS:
         raise ListenerError(f"unknown theme action {action!r}: use one of {', '.join(THEME_ACTIONS)}")
@@ -216,10 +234,13 @@ def act_on_theme(db, action, theme_id, value, by, now, question_id=None):
         else:
             target_id = theme_number(value, "a theme to merge into")
             target = fixable_theme(db, themes, target_id, question)
-            fix = themes.merge_themes(db, theme_id, target_id, by, now)
+            fix = themes.merge_themes(db, theme_id, target_id, by, now, recompute=False)
             payload = {"theme": theme_id, "question": question, "key": key, "label": label,
                        "into": target_id, "into_key": target[1], "into_label": target[2]}
-        return record_event(db, by, now, f"theme_{action}", None, {**payload, "fix": fix})
+        event_id = record_event(db, by, now, f"theme_{action}", None, {**payload, "fix": fix})
+    if action == "merge":
+        catch_up(db, fix, now, periods)
+    return event_id
 
 
 def theme_number(value, what):
@@ -246,17 +267,32 @@ def undo_fix(db, fix_id, by, now):
     """Stop applying a theme fix by its id (`listener themes undo`); the event that made it, if any,
     is marked undone with it, so nobody's undo stack offers it again."""
     with transaction(db):
-        themes_module().undo_fix(db, fix_id, now)
+        themes_module().undo_fix(db, fix_id, now, recompute=False)
         db.execute("UPDATE events SET undone_at = ?, undone_by = ? WHERE undone_at IS NULL "
                    "AND action IN ('theme', 'theme_rename', 'theme_merge') AND json_extract(payload, '$.fix') = ?",
                    [iso(now), by, fix_id])
+    catch_up(db, fix_id, now)
 
 
 def undo_theme_fix(db, event, by, now):
-    """Stop applying the event's fix; nothing to do when it was undone already (`listener themes undo`)."""
+    """Stop applying the event's fix; nothing to do when it was undone already (`listener themes undo`).
+    Returns the fix when the themes are to be recomputed."""
     fix = event["payload"]["fix"]
     if db.execute("SELECT 1 FROM theme_fixes WHERE id = ? AND undone_at IS NULL", [fix]).fetchone():
-        themes_module().undo_fix(db, fix, now)
+        themes_module().undo_fix(db, fix, now, recompute=False)
+        return fix
+    return None
+
+
+def event_periods(db, event):
+    """Where a theme event shows: the periods of its reply (a move), or the period of the theme it
+    merged into (the one on the page where it was made)."""
+    themes = themes_module()
+    if event["reply_id"]:
+        return themes.periods_of_reply(db, event["reply_id"])
+    theme = event["payload"].get("into") or event["payload"].get("theme")
+    row = db.execute("SELECT period FROM themes WHERE id = ?", [theme]).fetchone() if theme else None
+    return [row[0]] if row else []
 
 
 def describe(event):

@@ -535,3 +535,17 @@ def m017_reply_html(db):
     """Channels as plugins (issue 15): the platform's own markup of a reply, where it sends HTML
     (Mastodon's `content`); `text` stays the plain words that are shown and scored."""
     db.execute("ALTER TABLE replies ADD COLUMN html TEXT")
+
+
+@migration
+def m014_theme_runs_stale(db):
+    """Theme fixes made in the browser recompute only the period on screen (issue 13, m9).
+
+    stale: NULL = as a full recompute leaves it; 'stale' = a fix came since, recompute before it is
+    read; 'shown' = recomputed at once for the person fixing it, recomputed again in order later.
+    keys_before: a 'shown' period's theme keys before it was shown (JSON), what the periods around it
+    see while they are recomputed in order. grouping: the period's grouping before fixes (JSON) and
+    a hash of what it was computed from, so that a recompute that changes only fixes does not regroup.
+    """
+    for column in ("stale", "keys_before", "grouping"):
+        db.execute(f"ALTER TABLE theme_runs ADD COLUMN {column} TEXT")

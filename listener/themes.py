@@ -177,36 +177,92 @@ def build_themes(rows, assigned, labels, previous, total):
     return themes
 
 
-def compute_themes(db, question_id, span, now, *, force=True):
+def compute_themes(db, question_id, span, now, *, force=True, shown=False, reuse="valid"):
     """Group the question's replies in `span` into themes, store them, return them (dicts).
 
-    Without `force`, nothing is recomputed when neither the replies nor the fixes changed.
+    Without `force`, nothing is recomputed when neither the replies nor the fixes changed. `shown`:
+    recomputed at once for a person's fix out of order (the periods before it may be stale), so the
+    period stays due for its recompute in order (mark_stale, recompute_stale). `reuse`: the kept
+    grouping when it is still valid, else regroup ("valid"), else return None ("valid-only"); or
+    ("kept") the kept grouping even when replies or other periods changed since (the fixes over the
+    replies as last grouped: what the page showed, for `shown`), regrouping only without one.
     """
     rows = period_replies(db, question_id, span)
     fixes = active_fixes(db, question_id)
     sig = signature(rows, fixes)
     if not force:
-        run = db.execute("SELECT signature FROM theme_runs WHERE question_id = ? AND period = ?",
+        run = db.execute("SELECT signature, stale FROM theme_runs WHERE question_id = ? AND period = ?",
                          [question_id, span.key]).fetchone()
-        if run and run[0] == sig:
+        if run and run[0] == sig and run[1] is None:
             return None
-    earlier = [k for (k,) in db.execute(
-        "SELECT key FROM themes WHERE question_id = ? AND period != ? GROUP BY key "
-        "ORDER BY max(computed_at) DESC, key", [question_id, span.key])]
+    earlier = other_keys(db, question_id, span.key)
     previous = dict(db.execute("SELECT key, replies FROM themes WHERE question_id = ? AND period = ?",
                                [question_id, span.previous]).fetchall())
     moves = {reply_id: to_key for _, action, _, to_key, _, reply_id in fixes if action == "move"}
-    assigned = group_replies([(r[0], r[1], r[2]) for r in rows], earlier, moves=moves)
-    assigned, labels, kept = apply_fixes(assigned, fixes)
+    assigned, grouping = cached_grouping(db, question_id, span, rows, earlier, moves, reuse)
+    if assigned is None:
+        return None
+    ids = {row[0] for row in rows}
+    if ids != assigned.keys():  # an outdated grouping ("kept"): the replies it grouped that are still here
+        rows = [row for row in rows if row[0] in assigned]
+        assigned = {reply_id: value for reply_id, value in assigned.items() if reply_id in ids}
+        sig = signature(rows, fixes)
+    assigned, labels, kept = apply_fixes(dict(assigned), fixes)
     assigned = small_groups_to_other(assigned, MIN_SIZE, keep=kept)
     themes = build_themes(rows, assigned, labels, previous, len(rows))
-    store(db, question_id, span, themes, sig, now)
+    store(db, question_id, span, themes, (sig, fixes), now, grouping, shown)
     return themes
 
 
-def store(db, question_id, span, themes, sig, now):
-    """Replace the period's themes, keeping the id of every key that is still there."""
+def other_keys(db, question_id, period):
+    """The keys of the question's other periods, that keyphrase themes prefer (theme_groups).
+
+    A period shown early after a fix (stale = 'shown') counts with the keys it had before: what
+    the periods around it saw before the fix, and see in a full recompute in order until its turn.
+    """
+    return sorted({key for (key,) in db.execute(
+        "SELECT t.key FROM themes t JOIN theme_runs r ON r.question_id = t.question_id AND r.period = t.period "
+        "WHERE t.question_id = ? AND t.period != ? AND r.keys_before IS NULL "
+        "UNION SELECT j.value FROM theme_runs r, json_each(r.keys_before) j "
+        "WHERE r.question_id = ? AND r.period != ? AND r.keys_before IS NOT NULL",
+        [question_id, period, question_id, period])})
+
+
+def cached_grouping(db, question_id, span, rows, earlier, moves, reuse="valid"):
+    """group_replies' answer, read back when what it is computed from is unchanged (a fix other than
+    a move changes none of it), else computed (`reuse`: see compute_themes). Returns ({id: (key,
+    label, language, weight)}, JSON)."""
+    digest = hashlib.sha1(METHOD_VERSION.encode())
+    for reply_id, text, language, *_ in rows:
+        digest.update(f"{reply_id}:{language}:{len(text)}:".encode() + text.encode("utf-8", "surrogatepass"))
+    digest.update(json.dumps([earlier, sorted(moves.items())]).encode())
+    made_from = digest.hexdigest()
+    run = db.execute("SELECT grouping FROM theme_runs WHERE question_id = ? AND period = ?",
+                     [question_id, span.key]).fetchone()
+    if run and run[0]:
+        cached = json.loads(run[0])
+        if cached["from"] == made_from or reuse == "kept":
+            return {int(rid): tuple(value) for rid, value in cached["groups"].items()}, run[0]
+    if reuse == "valid-only":
+        return None, None
+    assigned = group_replies([(r[0], r[1], r[2]) for r in rows], earlier, moves=moves)
+    return assigned, json.dumps({"from": made_from, "groups": assigned}, ensure_ascii=False)
+
+
+def store(db, question_id, span, themes, made_from, now, grouping=None, shown=False):
+    """Replace the period's themes, keeping the id of every key that is still there.
+
+    `made_from` is (signature, the fixes applied): a fix recorded since (by another process)
+    leaves the period stale, to be recomputed again."""
+    sig, fixes = made_from
     with transaction(db):
+        state = ("shown" if shown else None) if active_fixes(db, question_id) == fixes else "stale"
+        run = db.execute("SELECT keys_before FROM theme_runs WHERE question_id = ? AND period = ?",
+                         [question_id, span.key]).fetchone()
+        keys_before = run[0] if run and state else None  # cleared by its recompute in order
+        if shown and keys_before is None:  # the keys it had before the first fix still to be recomputed in order
+            keys_before = json.dumps(sorted({k for (k,) in db.execute(
+                "SELECT key FROM themes WHERE question_id = ? AND period = ?", [question_id, span.key])}))
         keys = [t["key"] for t in themes]
         old = db.execute("SELECT id FROM themes WHERE question_id = ? AND period = ?",
                          [question_id, span.key]).fetchall()
@@ -230,11 +286,12 @@ def store(db, question_id, span, themes, sig, now):
                 values).fetchone()[0]
             db.conn.executemany("INSERT INTO reply_themes (reply_id, theme_id) VALUES (?, ?)",
                                 [(rid, t["id"]) for rid in t["reply_ids"]])
-        db.execute("INSERT INTO theme_runs (question_id, period, start, end, signature, computed_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, period) DO UPDATE SET "
-                   "start = excluded.start, end = excluded.end, signature = excluded.signature, "
-                   "computed_at = excluded.computed_at",
-                   [question_id, span.key, span.start, span.end, sig, iso(now)])
+        db.execute("INSERT INTO theme_runs (question_id, period, start, end, signature, computed_at, stale, "
+                   "keys_before, grouping) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (question_id, period) "
+                   "DO UPDATE SET start = excluded.start, end = excluded.end, signature = excluded.signature, "
+                   "computed_at = excluded.computed_at, stale = excluded.stale, "
+                   "keys_before = excluded.keys_before, grouping = excluded.grouping",
+                   [question_id, span.key, span.start, span.end, sig, iso(now), state, keys_before, grouping])
 
 
 def stored_themes(db, question_id, period_key):
@@ -259,17 +316,22 @@ def questions_with_replies(db, span):
 
 
 def refresh_week(db, period, now):
-    """Recompute a week's themes of every question whose replies (or fixes) changed; returns how many."""
+    """Recompute a week's themes of every question whose replies (or fixes) changed; returns how many.
+    The stale periods up to it are recomputed first (in order, as after a fix)."""
     span = week_span(period)
-    return sum(compute_themes(db, question_id, span, now, force=False) is not None
-               for question_id in questions_with_replies(db, span))
+    questions = questions_with_replies(db, span)
+    done = sum(recompute_stale(db, question_id, now, until=span) for question_id in questions)
+    return done + sum(compute_themes(db, question_id, span, now, force=False) is not None
+                      for question_id in questions)
 
 
 def refresh_recent(db, cfg, now):
-    """The worker's step: last week's and this week's themes (last week first: this week compares with it)."""
+    """The worker's step: every period left stale by a fix made in the browser, then last week's and
+    this week's themes (last week first: this week compares with it)."""
     zone = digest_zone(cfg)
     this = period_of(now.astimezone(ZoneInfo(zone)).date(), zone)
-    return refresh_week(db, this.previous(), now) + refresh_week(db, this, now)
+    stale = recompute_all_stale(db, now)
+    return stale + refresh_week(db, this.previous(), now) + refresh_week(db, this, now)
 
 
 # ---------------------------------------------------------------- people's fixes
@@ -289,11 +351,72 @@ def record_fix(db, action, question_id, by, now, *, from_key=None, to_key=None, 
                           [action, question_id, from_key, to_key, label, reply_id, by, iso(now)]).fetchone()[0]
 
 
-def recompute_question(db, question_id, now):
-    """Recompute every stored period of the question (after a fix), earliest first."""
-    for period, start, end in db.execute("SELECT period, start, end FROM theme_runs WHERE question_id = ? "
-                                         "ORDER BY start, period", [question_id]).fetchall():
-        compute_themes(db, question_id, Span(period, start, end, previous_key(period)), now)
+def mark_stale(db, question_id):
+    """After a fix: every stored period of the question is to be recomputed, earliest first, before
+    it is read (recompute_stale); a period shown early stays as it is until its turn."""
+    db.execute("UPDATE theme_runs SET stale = 'stale' WHERE question_id = ?", [question_id])
+
+
+def stale_spans(db, question_id, until=None):
+    """The question's periods due for a recompute, earliest first; with `until` (a Span), only those
+    up to it (the periods after a period cannot change it)."""
+    rows = db.execute("SELECT period, start, end FROM theme_runs WHERE question_id = ? AND stale IS NOT NULL "
+                      "ORDER BY start, period", [question_id]).fetchall()
+    spans = [Span(period, start, end, previous_key(period)) for period, start, end in rows]
+    return spans if until is None else [s for s in spans if (s.start, s.key) <= (until.start, until.key)]
+
+
+def recompute_stale(db, question_id, now, until=None):
+    """Recompute the question's stale periods in order (up to `until`), one transaction each: as the
+    full recompute after a fix would, so a process that dies half way leaves the rest stale."""
+    spans = stale_spans(db, question_id, until)
+    for span in spans:
+        compute_themes(db, question_id, span, now)
+    return len(spans)
+
+
+def recompute_all_stale(db, now):
+    """Every stale period of every question (the worker's themes step, the digest, alerts)."""
+    questions = [q for (q,) in db.execute("SELECT DISTINCT question_id FROM theme_runs WHERE stale IS NOT NULL "
+                                          "ORDER BY 1").fetchall()]
+    return sum(recompute_stale(db, q, now) for q in questions)
+
+
+def show_fix(db, question_id, periods, now):
+    """The quick answer to a fix made in the browser: recompute only `periods` (the ones on screen)
+    and leave the others stale for the worker or their next reader. None is regrouped: the fixes
+    are applied again over the period's kept grouping, exactly as a full recompute would when only
+    fixes other than moves changed since it was grouped; else over the replies as last grouped (what
+    the page showed), the rest (new replies, what a move teaches the classifier) with the
+    recompute in order. The period before one shown is recomputed first when it is stale and its
+    kept grouping is valid: its counts are what the change column compares with."""
+    runs = {period: (start, end, stale) for period, start, end, stale in db.execute(
+        "SELECT period, start, end, stale FROM theme_runs WHERE question_id = ?", [question_id]).fetchall()}
+    span = lambda period: Span(period, runs[period][0], runs[period][1], previous_key(period))  # noqa: E731
+    shown = 0
+    for period in dict.fromkeys(p for p in periods if p in runs):
+        before = previous_key(period)
+        if before in runs and runs[before][2] == "stale" and before not in periods:
+            shown += compute_themes(db, question_id, span(before), now, shown=True, reuse="valid-only") is not None
+        compute_themes(db, question_id, span(period), now, shown=True, reuse="kept")
+        shown += 1
+    return shown
+
+
+def after_fix(db, question_id, now, periods=None):
+    """Bring the themes up to a fix just recorded: every period now (periods=None, the command line),
+    or only `periods` now and the rest when first read (the browser)."""
+    if periods is None:
+        return recompute_stale(db, question_id, now)
+    return show_fix(db, question_id, periods, now)
+
+
+def periods_of_reply(db, reply_id):
+    """The stored periods (weeks and ranges) a reply is in: where a move of it shows."""
+    return [period for (period,) in db.execute(
+        f"""SELECT DISTINCT tr.period FROM replies r JOIN publications p ON p.id = r.publication_id
+        JOIN theme_runs tr ON tr.question_id = p.question_id AND tr.start <= {WHEN_SQL} AND {WHEN_SQL} < tr.end
+        WHERE r.id = ? ORDER BY tr.start, tr.period""", [reply_id]).fetchall()]
 
 
 def previous_key(period):
@@ -320,8 +443,11 @@ def rename_theme(db, theme_id, label, by, now):
     return fix_id
 
 
-def merge_themes(db, source_id, target_id, by, now):
-    """Put the source theme's replies into the target theme, now and in every recompute."""
+def merge_themes(db, source_id, target_id, by, now, *, recompute=True):
+    """Put the source theme's replies into the target theme, now and in every recompute.
+
+    Without `recompute` the question's periods are only marked stale (for after_fix, outside the
+    caller's transaction)."""
     source, target = theme_row(db, source_id), theme_row(db, target_id)
     if source_id == target_id:
         raise ListenerError("a theme cannot be merged into itself: give two different theme ids")
@@ -331,13 +457,17 @@ def merge_themes(db, source_id, target_id, by, now):
     if source[3] != target[3]:
         raise ListenerError(f"theme {source_id} is in {source[3]} and {target_id} in {target[3]}: themes "
                             f"of different languages stay apart (move single replies instead)")
-    fix_id = record_fix(db, "merge", source[0], by, now, from_key=source[1], to_key=target[1], label=target[2])
-    recompute_question(db, source[0], now)
+    with transaction(db):  # the fix and its stale periods together: a crash leaves neither or both
+        fix_id = record_fix(db, "merge", source[0], by, now, from_key=source[1], to_key=target[1],
+                            label=target[2])
+        mark_stale(db, source[0])
+    if recompute:
+        recompute_stale(db, source[0], now)
     return fix_id
 
 
-def move_reply(db, reply_id, theme_id, by, now):
-    """Put one reply into another theme of its question, now and in every recompute."""
+def move_reply(db, reply_id, theme_id, by, now, *, recompute=True):
+    """Put one reply into another theme of its question, now and in every recompute (see merge_themes)."""
     question_id, key, label, _ = theme_row(db, theme_id)
     row = db.execute("SELECT p.question_id, r.text, r.deleted_at FROM replies r "
                      "JOIN publications p ON p.id = r.publication_id WHERE r.id = ?", [reply_id]).fetchone()
@@ -349,13 +479,16 @@ def move_reply(db, reply_id, theme_id, by, now):
     if row[0] != question_id:
         raise ListenerError(f"reply {reply_id} answers {row[0]}, theme {theme_id} belongs to {question_id}: "
                             f"pick a theme of the reply's question")
-    fix_id = record_fix(db, "move", question_id, by, now, to_key=key, label=label, reply_id=reply_id)
-    recompute_question(db, question_id, now)
+    with transaction(db):
+        fix_id = record_fix(db, "move", question_id, by, now, to_key=key, label=label, reply_id=reply_id)
+        mark_stale(db, question_id)
+    if recompute:
+        recompute_stale(db, question_id, now)
     return fix_id
 
 
-def undo_fix(db, fix_id, now):
-    """Stop applying a fix (kept, with undone_at, so the history stays)."""
+def undo_fix(db, fix_id, now, *, recompute=True):
+    """Stop applying a fix (kept, with undone_at, so the history stays); returns its question."""
     row = db.execute("SELECT question_id, undone_at FROM theme_fixes WHERE id = ?", [fix_id]).fetchone()
     if not row:
         raise ListenerError(f"no theme fix with id {fix_id}: see the theme_fixes table")
@@ -363,7 +496,10 @@ def undo_fix(db, fix_id, now):
         raise ListenerError(f"theme fix {fix_id} was already undone at {row[1]}")
     with transaction(db):
         db.execute("UPDATE theme_fixes SET undone_at = ? WHERE id = ?", [iso(now), fix_id])
-    recompute_question(db, row[0], now)
+        mark_stale(db, row[0])
+    if recompute:
+        recompute_stale(db, row[0], now)
+    return row[0]
 
 
 # ---------------------------------------------------------------- output

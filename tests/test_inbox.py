@@ -419,6 +419,44 @@ def test_a_theme_move_from_the_inbox_is_a_theme_fix_and_undoes(db):
     assert theme_of() == before
 
 
+def test_a_theme_move_from_the_inbox_page_shows_in_the_replys_weeks_and_elsewhere_before_it_is_read(db, db_path,
+                                                                                               tmp_path):
+    """The page's path (periods: the reply's weeks) against the command line's (every period at once)."""
+    reply, question, period = db.execute(
+        "SELECT rt.reply_id, t.question_id, t.period FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+        "WHERE t.key != 'other' AND t.period GLOB '????-W??' ORDER BY rt.reply_id LIMIT 1").fetchone()
+    monday = date.fromisocalendar(*(int(part) for part in period.split("-W")), 1)
+    span = themes.range_span(monday - timedelta(days=7), monday + timedelta(days=6), "UTC")  # a second period
+    themes.compute_themes(db, question, span, NOW)
+    copy_database(db_path, tmp_path / "full.db")
+    full = open_db(tmp_path / "full.db")
+    target, key = db.execute("SELECT id, key FROM themes WHERE question_id = ? AND period = ? AND key NOT IN "
+                             "((SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+                             "WHERE rt.reply_id = ?), 'other') ORDER BY id LIMIT 1", [question, period, reply]).fetchone()
+    snapshot = lambda d: (d.execute("SELECT period, key, label, replies, change, previous_replies, quotes FROM themes "  # noqa: E731
+                                    "ORDER BY 1, 2").fetchall(),
+                          d.execute("SELECT t.period, t.key, rt.reply_id FROM reply_themes rt JOIN themes t "
+                                    "ON t.id = rt.theme_id ORDER BY 1, 2, 3").fetchall())
+    stale = lambda: dict(db.execute("SELECT period, stale FROM theme_runs WHERE question_id = ?",  # noqa: E731
+                                    [question]).fetchall())
+    assert themes.periods_of_reply(db, reply) == [span.key, period]
+    for action in ("move", "undo"):
+        if action == "move":
+            inbox.act(db, reply, "theme", str(target), "maria", NOW, periods=[period])
+            inbox.act(full, reply, "theme", str(target), "maria", NOW)
+        else:
+            inbox.undo(db, "maria", NOW, periods=[period])
+            inbox.undo(full, "maria", NOW)
+        mine = db.execute("SELECT t.key FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id WHERE rt.reply_id = ? "
+                          "AND t.period = ?", [reply, period]).fetchone()[0]
+        assert (mine == key) == (action == "move")  # at once in the reply's week
+        assert stale()[period] == "shown" and "stale" in stale().values()  # the other weeks wait for their reader
+        themes.recompute_all_stale(db, NOW)  # the worker's step
+        assert set(stale().values()) == {None}
+        assert snapshot(db) == snapshot(full)
+    full.conn.close()
+
+
 def test_theme_choices_name_their_question_and_language_and_start_at_the_replys_theme(db_path, monkeypatch):
     monkeypatch.delenv("LISTENER_USERS", raising=False)
     db = open_db(db_path)
@@ -508,7 +546,9 @@ def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_
         page = await ds.client.get(page_url, cookies={"ds_actor": maria})
         out["editor_forms"] = page.text.count('name="do" value="rename"'), page.text.count('name="do" value="merge"')
         csrf = {"ds_csrftoken": page.cookies.get("ds_csrftoken")}
-        form = {"csrftoken": page_token(page), "question": question, "theme_id": str(renamed), "next": page_url}
+        out["period_field"] = f'name="period" value="{period}"' in page.text
+        form = {"csrftoken": page_token(page), "question": question, "theme_id": str(renamed), "next": page_url,
+                "period": period}
 
         async def post(data, actor=maria, cookies=csrf, accept="application/json"):
             response = await ds.client.post("/-/inbox/act", data={**form, **data}, headers={"accept": accept or "*/*"},
@@ -560,6 +600,8 @@ def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_
     assert db.execute("SELECT who, action, reply_id FROM events").fetchall() == [
         ("maria", "theme_rename", None), ("maria", "theme_merge", None)]
     assert db.execute("SELECT action, by FROM theme_fixes ORDER BY id").fetchall() == [("rename", "maria"), ("merge", "maria")]
+    assert out["period_field"] and db.execute("SELECT stale FROM theme_runs WHERE question_id = ? AND period = ?",
+                                              [question, period]).fetchone()[0] == "shown"  # its week at once
     stored = {key: (lbl, n) for key, lbl, n in db.execute(
         "SELECT key, label, replies FROM themes WHERE question_id = ? AND period = ?", [question, period])}
     assert stored[renamed_key][0] == label and source_key not in stored and stored[target_key][1] == moved + kept
@@ -577,6 +619,21 @@ def test_an_editor_renames_and_merges_themes_on_the_question_page_and_undoes(db_
     back = cli_themes(db_path, tmp_path, question, period)
     assert back[renamed_key][0] == old_label and back[source_key][1] == moved and back[target_key][1] == kept
     assert db.execute("SELECT count(*) FROM theme_fixes WHERE undone_at IS NULL").fetchone()[0] == 0
+
+
+def test_a_question_page_recomputes_a_week_a_fix_left_stale_before_showing_it(db_path, monkeypatch):
+    monkeypatch.delenv("LISTENER_USERS", raising=False)
+    db = open_db(db_path)
+    question, period, monday, rows = week_themes(db)
+    (target, *_), (source, source_key, _, moved), *_ = rows
+    inbox.act_on_theme(db, "merge", source, str(target), "maria", NOW, question_id=question, periods=[])
+    stale = lambda: db.execute("SELECT stale FROM theme_runs WHERE question_id = ? AND period = ?",  # noqa: E731
+                               [question, period]).fetchone()[0]
+    assert stale() == "stale" and db.execute("SELECT 1 FROM themes WHERE id = ?", [source]).fetchone()
+    page = run(make_datasette(db_path).client.get(f"/-/question/{question}?week={monday}")).text
+    assert f'data-theme="{source}"' not in page and f'data-theme="{target}"' in page
+    assert stale() is None and not db.execute("SELECT 1 FROM themes WHERE id = ?", [source]).fetchone()
+    db.conn.close()
 
 
 def test_theme_undo_from_the_page_even_after_the_cli_undid_the_fix(db):

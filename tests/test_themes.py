@@ -786,3 +786,152 @@ def test_keyphrase_themes_are_named_by_a_thing_not_a_feeling_a_time_or_a_filler(
     out = group_replies([(i, t, "en") for i, t in enumerate(texts)])
     assert {out[i][0] for i in range(4)} == {"scanner"}  # the thing, though the filler is in more replies
     assert {out[i][0] for i in range(4, 8)} == {"other"}
+
+
+# -- fixes made in the browser: the week on screen at once, the other weeks when first read ----------
+
+WEEKS = {"2026-W46": "2026-11-10", "2026-W47": "2026-11-17", W48: "2026-11-24"}
+
+
+def three_weeks(db, cfg):
+    """The planted replies in each of three weeks, their themes computed in order; W48's {key: id}."""
+    for day in WEEKS.values():
+        add_replies(db, planted_texts(), day=day)
+    for label in WEEKS:
+        found = themes.compute_themes(db, "q", week(cfg, label), NOW)
+    return {t["key"]: t["id"] for t in found}
+
+
+def snapshot(db):
+    """What people see of the themes, without ids and times: equal when the same fixes are applied."""
+    rows = db.execute("SELECT question_id, period, key, label, language, replies, share, negative, neutral, positive, "
+                      "unscored, change, previous_replies, quotes FROM themes ORDER BY 1, 2, 3").fetchall()
+    members = db.execute("SELECT t.period, t.key, rt.reply_id FROM reply_themes rt JOIN themes t ON t.id = rt.theme_id "
+                         "ORDER BY 1, 2, 3").fetchall()
+    return rows, members
+
+
+def stale(db):
+    return dict(db.execute("SELECT period, stale FROM theme_runs WHERE question_id = 'q'").fetchall())
+
+
+def keys_in(db, period):
+    return {key: n for key, n in db.execute("SELECT key, replies FROM themes WHERE question_id = 'q' AND period = ?",
+                                            [period])}
+
+
+@pytest.fixture
+def full(tdb, tcfg, tmp_path):
+    """A copy of the three weeks where every fix is made as the command line makes it: all weeks at once."""
+    keys = three_weeks(tdb, tcfg)
+    copy_database(tcfg["database"]["path"], tmp_path / "full.db")
+    other = open_db(tmp_path / "full.db")
+    yield other, keys
+    other.conn.close()
+
+
+def test_a_merge_in_the_browser_shows_in_its_week_at_once_and_elsewhere_before_anyone_reads_it(tdb, tcfg, full):
+    other, keys = full
+    before = keys_in(tdb, "2026-W46")
+    inbox.act_on_theme(tdb, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q",
+                       periods=[W48])
+    assert "dark mode" not in keys_in(tdb, W48) and keys_in(tdb, W48)["delivery"] == 4 + 4  # at once
+    # the week before is recomputed too (the change column compares with it), the others wait
+    assert stale(tdb) == {"2026-W46": "stale", "2026-W47": "shown", W48: "shown"}
+    assert keys_in(tdb, "2026-W46") == before  # not yet: the week is recomputed before it is read
+    inbox.act_on_theme(other, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q")
+    assert set(stale(other).values()) == {None}
+    in_week = lambda db: [row for row in snapshot(db)[0] if row[1] == W48]  # noqa: E731
+    assert in_week(tdb) == in_week(other)  # as the full recompute shows it, previous week's counts included
+    assert snapshot(tdb) != snapshot(other)
+    assert themes.refresh_recent(tdb, tcfg, NOW) == 3  # the worker's step, before the digest and alerts
+    assert set(stale(tdb).values()) == {None}
+    assert snapshot(tdb) == snapshot(other)
+
+
+def test_an_undo_in_the_browser_likewise_and_a_read_recomputes_the_weeks_up_to_it(tdb, tcfg, full):
+    other, keys = full
+    for db in (tdb, other):
+        inbox.act_on_theme(db, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q")
+    assert snapshot(tdb) == snapshot(other)
+    inbox.undo(tdb, "maria", NOW, periods=[W48])
+    assert keys_in(tdb, W48)["dark mode"] == 4 and "dark mode" not in keys_in(tdb, "2026-W46")
+    inbox.undo(other, "maria", NOW)
+    # a question page of W46 (or `listener themes --week 2026-W46`) recomputes the stale weeks up to it
+    assert themes.recompute_stale(tdb, "q", NOW, until=week(tcfg, "2026-W46")) == 1
+    # W47 waits too: the merge took "dark mode" out of the other weeks' keys, which W47's grouping
+    # prefers, so it must regroup, and that is not done in the browser
+    assert stale(tdb) == {"2026-W46": None, "2026-W47": "stale", W48: "shown"}
+    mine, theirs = snapshot(tdb), snapshot(other)
+    assert [r for r in mine[0] if r[1] == "2026-W46"] == [r for r in theirs[0] if r[1] == "2026-W46"]
+    themes.recompute_all_stale(tdb, NOW)
+    assert snapshot(tdb) == theirs
+
+
+def test_a_cli_read_of_a_stale_week_is_as_after_a_full_recompute(tdb, tcfg, full, tmp_path):
+    other, keys = full
+    inbox.act_on_theme(tdb, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q",
+                       periods=[W48])
+    inbox.act_on_theme(other, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q")
+    config = tmp_path / "utc.toml"
+    config.write_text('[digest]\ntime_zone = "UTC"\n')
+    result = CliRunner().invoke(cli, ["themes", "--question", "q", "--week", "2026-W47", "--json", "--db",
+                                      tcfg["database"]["path"], "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    shown = {t["key"]: t["replies"] for t in json.loads(result.output)[0]["themes"]}
+    assert shown == keys_in(other, "2026-W47") and "dark mode" not in shown
+
+
+def test_a_crash_between_weeks_loses_nothing_and_the_next_run_finishes(tdb, tcfg, full):
+    other, keys = full
+    inbox.act_on_theme(tdb, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q",
+                       periods=[W48])
+    inbox.act_on_theme(other, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q")
+    old_w47 = snapshot(tdb)
+    tdb.execute("CREATE TEMP TRIGGER crash BEFORE INSERT ON reply_themes WHEN (SELECT period FROM themes "
+                "WHERE id = NEW.theme_id) = '2026-W47' BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END")
+    with pytest.raises(Exception, match="the disk is gone"):  # half way through the worker's step
+        themes.refresh_recent(tdb, tcfg, NOW)
+    assert stale(tdb) == {"2026-W46": None, "2026-W47": "shown", W48: "shown"}  # W47: as shown, whole
+    assert [r for r in snapshot(tdb)[1] if r[0] == "2026-W47"] == [r for r in old_w47[1] if r[0] == "2026-W47"]
+    assert tdb.execute("SELECT count(*) FROM reply_themes").fetchone()[0] == 3 * len(planted_texts())
+    tdb.execute("DROP TRIGGER crash")
+    themes.refresh_recent(tdb, tcfg, NOW)
+    assert snapshot(tdb) == snapshot(other)
+
+
+def test_a_fix_in_the_browser_never_regroups(tdb, tcfg, full, monkeypatch):
+    other, keys = full
+    calls = []
+    real = themes.group_replies
+    monkeypatch.setattr(themes, "group_replies", lambda *a, **k: calls.append(1) or real(*a, **k))
+    inbox.act_on_theme(tdb, "merge", keys["dark mode"], keys["delivery"], "maria", NOW, question_id="q",
+                       periods=[W48])
+    assert calls == []  # the week's grouping before fixes was stored with it: only the fixes are applied again
+    inbox.undo(tdb, "maria", NOW, periods=[W48])
+    assert calls == []
+    # a move changes what the classifier learns: shown at once over the week as last grouped, and the
+    # worker regroups; new replies since the last grouping join at the worker's step too
+    add_replies(tdb, ["Dark mode, please, my eyes hurt"], day=WEEKS[W48])
+    reply = tdb.execute("SELECT rt.reply_id FROM reply_themes rt WHERE rt.theme_id = ?", [keys["refund"]]).fetchone()[0]
+    inbox.act(tdb, reply, "theme", str(keys["delivery"]), "maria", NOW, periods=[W48])
+    assert calls == [] and keys_in(tdb, W48)["delivery"] == 5 and keys_in(tdb, W48)["dark mode"] == 4
+    themes.refresh_recent(tdb, tcfg, NOW)
+    assert calls and keys_in(tdb, W48)["dark mode"] == 5 and stale(tdb)[W48] is None
+
+
+def test_weeks_recomputed_later_prefer_the_keys_the_shown_week_had_before_the_fix(tdb, tcfg):
+    """Keyphrase themes prefer the keys of the question's other weeks (theme_groups): until a week
+    shown early is recomputed in its turn, the others see its keys from before, as in a full recompute."""
+    for day in list(WEEKS.values())[:2]:
+        add_replies(tdb, [t for t in planted_texts() if "dark mode" not in t.lower()], day=day)
+    add_replies(tdb, planted_texts(), day=WEEKS[W48])
+    for label in WEEKS:
+        found = {t["key"]: t["id"] for t in themes.compute_themes(tdb, "q", week(tcfg, label), NOW)}
+    assert "dark mode" in themes.other_keys(tdb, "q", "2026-W46")  # only W48 has it
+    inbox.act_on_theme(tdb, "merge", found["dark mode"], found["delivery"], "maria", NOW, question_id="q",
+                       periods=[W48])
+    assert "dark mode" not in keys_in(tdb, W48)
+    assert "dark mode" in themes.other_keys(tdb, "q", "2026-W46")
+    themes.recompute_all_stale(tdb, NOW)
+    assert "dark mode" not in themes.other_keys(tdb, "q", "2026-W46")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from listener import alerts, inbox
+from listener import alerts, inbox, themes
 from listener.db import open_db
 from listener.errors import ListenerError
 from listener.times import iso, parse_iso, utcnow
@@ -191,15 +191,16 @@ async def act(request, datasette):
     db = writer(database(datasette).path)
     try:
         if action == "undo":
-            event = inbox.undo(db, name, utcnow())
+            event = inbox.undo(db, name, utcnow(), periods=shown_periods(db, form, inbox.latest_event(db, name)))
             message = f"undid {inbox.describe(event)}"
         elif action in inbox.THEME_ACTIONS:  # from a question's page
             event_id = inbox.act_on_theme(db, action, form.get("theme_id"), form.get(action), name, utcnow(),
-                                          question_id=form.get("question") or None)
+                                          question_id=form.get("question") or None, periods=shown_periods(db, form))
             message = f"{inbox.describe(inbox.get_event(db, event_id))} by {name} (Undo reverts it)"
         else:
             reply_id = int(form.get("reply_id") or 0)
-            inbox.act(db, reply_id, action, value, name, utcnow())
+            inbox.act(db, reply_id, action, value, name, utcnow(),
+                      periods=themes.periods_of_reply(db, reply_id) if action == "theme" else None)
             message = f"reply {reply_id}: {action} {value or ''}".strip() + f" by {name} (z to undo)"
     except (ListenerError, ValueError) as exc:
         return refuse(str(exc) if isinstance(exc, ListenerError) else "reply_id must be a number", 400, wants_json)
@@ -208,6 +209,15 @@ async def act(request, datasette):
     datasette.add_message(request, message)  # shown on the page it goes back to
     back = form.get("next") or "/-/inbox"
     return Response.redirect(back if back.startswith(("/-/inbox", "/-/question/")) else "/-/inbox")
+
+
+def shown_periods(db, form, event=None):
+    """The periods a theme fix must show at once: the question page's week, else (the inbox) those
+    of the reply or theme the undone event was about; the others are recomputed when first read
+    (themes.after_fix)."""
+    if form.get("period"):
+        return [form["period"]]
+    return inbox.event_periods(db, event) if event else []
 
 
 async def thread(request, datasette):

@@ -14,6 +14,7 @@
   order setting, so dashboards/plugins/pages.js moves them in the page).
 """
 
+import asyncio
 import json
 import os
 import urllib.parse
@@ -23,11 +24,12 @@ from datasette import Response, hookimpl
 from jinja2 import ChoiceLoader, DictLoader
 from markupsafe import Markup, escape
 
-from listener import inbox
+from listener import inbox, themes
+from listener.db import open_db
 from listener.display import list_words, local_time, rrule_words, zone_or_utc
 from listener.times import utcnow
 from listener.users import who
-from listener.weeks import WeekError, parse_monday, question_week
+from listener.weeks import WeekError, iso_week, parse_monday, question_week
 
 PAGES_SCRIPT = Path(__file__).with_name("pages.js").read_text(encoding="utf-8")
 LIST_COLUMNS = {"tags", "channels"}
@@ -147,6 +149,7 @@ async def question_page(datasette, request):
     question_id = urllib.parse.unquote(request.url_vars["question_id"])
     try:
         monday = parse_monday(request.args.get("week"), utcnow())
+        await fresh_themes(db, question_id, monday)
         week = await db.execute_fn(lambda conn: question_week(conn, question_id, monday))
     except WeekError as exc:
         return Response.html(await datasette.render_template(
@@ -157,6 +160,27 @@ async def question_page(datasette, request):
                "channels": list_words(week["question"]["channels"]) or "", **await fixer(db, request)}
     return Response.html(await datasette.render_template(
         datasette.jinja_env.from_string(PAGE_TEMPLATE), context, request=request))
+
+
+async def fresh_themes(db, question_id, monday):
+    """A week left stale by a theme fix made elsewhere is recomputed (with the stale weeks before it)
+    before it is shown: see themes.after_fix. In a thread, on its own connection: a catch-up that
+    regroups takes seconds, and the server keeps answering meanwhile."""
+    period = iso_week(monday)
+    row = (await db.execute("SELECT start, end FROM theme_runs WHERE question_id = ? AND period = ? "
+                            "AND stale = 'stale'", [question_id, period])).first() if "theme_runs" in \
+        await db.table_names() else None
+    if row:
+        until = themes.Span(period, row[0], row[1], themes.previous_key(period))
+        await asyncio.get_running_loop().run_in_executor(None, recompute_up_to, db.path, question_id, until)
+
+
+def recompute_up_to(path, question_id, until):
+    writer = open_db(path)
+    try:
+        themes.recompute_stale(writer, question_id, utcnow(), until=until)
+    finally:
+        writer.conn.close()
 
 
 async def fixer(db, request):
@@ -219,7 +243,7 @@ ERROR_TEMPLATE = TITLE + """Not found{% endblock %}
 {% block content %}<h1>Not found</h1><p>{{ message }}</p><p><a href="/-/question">All questions</a></p>{% endblock %}"""
 
 PAGE_TEMPLATE = TITLE + """{{ question.text|truncate(60) }}{% endblock %}
-{% macro hidden(theme_id=none) %}<input type="hidden" name="csrftoken" value="{{ csrftoken() }}"><input type="hidden" name="next" value="{{ here }}"><input type="hidden" name="question" value="{{ question.id }}">{% if theme_id %}<input type="hidden" name="theme_id" value="{{ theme_id }}">{% endif %}{% endmacro %}
+{% macro hidden(theme_id=none) %}<input type="hidden" name="csrftoken" value="{{ csrftoken() }}"><input type="hidden" name="next" value="{{ here }}"><input type="hidden" name="question" value="{{ question.id }}"><input type="hidden" name="period" value="{{ period }}">{% if theme_id %}<input type="hidden" name="theme_id" value="{{ theme_id }}">{% endif %}{% endmacro %}
 {% block content %}
 <p class="crumbs"><a href="/-/dashboards/overview">Overview</a> / <a href="/-/question">Questions</a></p>
 <h1 class="question-text">{{ question.text }}</h1>
