@@ -538,7 +538,7 @@ def m017_reply_html(db):
 
 
 @migration
-def m014_theme_runs_stale(db):
+def m018_theme_runs_stale(db):
     """Theme fixes made in the browser recompute only the period on screen (issue 13, m9).
 
     stale: NULL = as a full recompute leaves it; 'stale' = a fix came since, recompute before it is
