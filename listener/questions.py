@@ -50,6 +50,9 @@ def parse_question(path, min_interval_minutes=60, cfg=None):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise QuestionError(f"{name}: not UTF-8 text: save the file as UTF-8") from None
+    except OSError as exc:  # a folder named *.toml, a file we may not read
+        raise QuestionError(f"{name}: cannot be read ({exc.strerror}): make it a readable question file, "
+                            "or move it out of the posts folder") from None
     except tomllib.TOMLDecodeError as exc:
         raise QuestionError(f"{name}: invalid TOML ({exc}): fix the syntax at that line") from None
 
@@ -64,8 +67,11 @@ def parse_question(path, min_interval_minutes=60, cfg=None):
     if not isinstance(text, str) or not text.strip():
         fail("text", "required: the question to ask, as a string")
     channels = data.get("channels", [name for name, cls in classes.items() if cls.in_default_channels])
-    if not isinstance(channels, list) or not channels or any(c not in classes for c in channels):
+    if not isinstance(channels, list) or not channels:
         fail("channels", f"must be a non-empty list of {', '.join(classes)}")
+    unknown = [c for c in channels if c not in classes]
+    if unknown:
+        fail("channels", f"{unknown[0]!r} is not an installed channel: use {', '.join(classes)}")
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         fail("tags", 'must be a list of strings, e.g. ["effort", "cx"]')

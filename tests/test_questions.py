@@ -18,7 +18,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
     ({"text": "Hi?", "at": "tomorrow"}, "at: 'tomorrow' is not a local date-time"),
     ({"text": "Hi?", "rrule": "FREQ=SOMETIMES"}, "rrule: not a valid iCalendar RRULE"),
     ({"text": "Hi?", "rrule": "FREQ=DAILY;COUNT=3"}, "rrule: put UNTIL, COUNT"),
-    ({"text": "Hi?", "at": "2026-12-01T09:00", "channels": ["myspace"]}, "channels: must be"),
+    ({"text": "Hi?", "at": "2026-12-01T09:00", "channels": ["myspace"]}, "channels: 'myspace' is not an installed channel: use x, reddit"),
+    ({"text": "Hi?", "at": "2026-12-01T09:00", "channels": "x"}, "channels: must be a non-empty list"),
     ({"text": "Hi?", "at": "2026-12-01T09:00", "status": "live"}, "status: must be one of"),
     ({"text": "Hi?", "at": "2026-12-01T09:00", "status": "approved"}, "approved_by: an approved question"),
     ({"text": "x" * 300, "at": "2026-12-01T09:00"}, "over X's 280"),
@@ -106,10 +107,12 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
                    status="approved", approved_by="m", channels=["x"])
     write_question(posts, "e-starts", text="Weekly pulse ({date})", rrule="FREQ=WEEKLY;BYDAY=MO",
                    starts="2026-01-05T10:30", time_zone="Europe/Berlin")
+    (posts / "f-folder.toml").mkdir()
     started = time.monotonic()
     result = sync(db, posts, NOW, cfg)
     assert time.monotonic() - started < 10
-    assert result.loaded == ["d-good", "e-starts"] and len(result.errors) == 3
+    assert result.loaded == ["d-good", "e-starts"] and len(result.errors) == 4
+    assert result.errors[3].startswith("f-folder.toml: cannot be read (Is a directory): ")
     assert result.new == ["d-good", "e-starts"] and result.waiting == ["e-starts"]
     assert "e-starts: no BYHOUR in the rule: posts at 10:30 Europe/Berlin (the time of starts)" in result.notes
     assert result.weekly_posts == {"x": 7}
