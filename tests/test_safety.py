@@ -195,7 +195,7 @@ def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absen
 
     posts = tmp_path / "posts"
     write_question(posts, "weekly", text="How are we doing? ({date})", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9",
-                   starts="2026-01-05T09:00", time_zone="Europe/Berlin")
+                   starts="2026-01-05T09:00", time_zone="Europe/Berlin", channels=["x", "reddit", "mastodon", "bluesky"])
     approved(posts, "one-off", "Would you recommend us?", at="2099-01-05T09:00", channels=["reddit"])
     cli(["sync"], env_for_cli)
     rows = {row["id"]: row for row in json.loads(cli(["questions", "--json"], env_for_cli).stdout)}
@@ -206,6 +206,8 @@ def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absen
     assert rows["weekly"]["replies"] == 0 and rows["weekly"]["text"] == "How are we doing?"  # {date} is the posts'
     text = cli(["questions"], env_for_cli).stdout
     assert "weekly" in text and "not published until approved: weekly" in text
+    header, *table = text.splitlines()[:3]
+    assert all(len(row) == len(header) for row in table)  # the columns line up, four channels or one
     calendar = cli(["calendar", "--days", "14"], env_for_cli).stdout
     assert calendar.strip().splitlines()[-1].startswith("not shown: weekly (2 occurrence(s)) is a draft: "
                                                          "`listener approve weekly --by NAME`")
