@@ -82,3 +82,45 @@ def host_names(value):
     if not isinstance(value, list) or not all(
             isinstance(v, str) and v and not set(v) & set("/ @") and v.count(":") != 1 for v in value):
         return 'must be a list of host names, e.g. ["listener.example.com"] (no scheme, port or path)'
+
+
+def optional(check):
+    """`check`, but "" (the setting's "not set") is fine too."""
+    def check_or_empty(value):
+        if value != "":
+            return check(value)
+    return check_or_empty
+
+
+def duration_within(low, high):
+    """A check for one duration like "1h" between `low` and `high` (timedeltas)."""
+    def check(value):
+        try:
+            if low <= parse_duration(value) <= high:
+                return None
+        except ValueError:
+            pass
+        return f'must be a duration from {describe(low)} to {describe(high)} like "15m", "1h" or "1d"'
+    return check
+
+
+def describe(delta):
+    minutes = int(delta.total_seconds() // 60)
+    if not minutes:
+        return "0m"
+    return f"{minutes // 1440}d" if minutes % 1440 == 0 else f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def quiet_hours(value):
+    from .alerts import parse_quiet_hours  # alerts needs the settings loaded: imported when checked
+    from .errors import ConfigError
+
+    try:
+        parse_quiet_hours(value, "")
+    except ConfigError:
+        return 'must look like "22:00-07:00" (local time, may cross midnight), or "" for none'
+
+
+def addresses(value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
+        return 'must be a list of e-mail addresses, e.g. ["cx-team@example.com"]'

@@ -148,12 +148,29 @@ def test_the_fake_refuses_a_public_host_unless_allowed():
     ("LISTENER_DIGEST_TIME_ZONE", "Europe", "[digest] time_zone"),
     ("LISTENER_PUBLISH_MIN_INTERVAL_MINUTES", "0", "[publish] min_interval_minutes"),
     ("LISTENER_WORKER_TICK_SECONDS", "0", "[worker] tick_seconds"),
+    ("LISTENER_SERVE_TIME_ZONE", "Berlin", "[serve] time_zone = 'Berlin'"),
+    ("LISTENER_DIGEST_RECIPIENTS", "cx-team", "[digest] recipients = ['cx-team'] (from LISTENER_DIGEST_RECIPIENTS) "
+     "must be a list of e-mail addresses"),
+    ("LISTENER_ALERTS_WINDOW", "90", "[alerts] window = '90' (from LISTENER_ALERTS_WINDOW) must be a duration "
+     'from 5m to 1d like "15m"'),
+    ("LISTENER_ALERTS_WINDOW", "2d", "[alerts] window = '2d'"),
+    ("LISTENER_ALERTS_COOLDOWN", "soon", "[alerts] cooldown = 'soon'"),
+    ("LISTENER_ALERTS_MIN_NEGATIVE", "0", "[alerts] min_negative = 0"),
+    ("LISTENER_ALERTS_SHARE_Z", "-1", "[alerts] share_z = -1.0"),
+    ("LISTENER_ALERTS_QUIET_HOURS", "22-7", "[alerts] quiet_hours = '22-7' (from LISTENER_ALERTS_QUIET_HOURS) "
+     'must look like "22:00-07:00"'),
+    ("LISTENER_ALERTS_TIME_ZONE", "CET+1", "[alerts] time_zone = 'CET+1'"),
+    ("LISTENER_ALERTS_RECIPIENTS", "oncall", "[alerts] recipients = ['oncall']"),
+    ("LISTENER_ALERTS_WEBHOOK_TIMEOUT", "0", "[alerts] webhook_timeout = 0.0"),
+    # the URL may be a secret (Slack's): named, never shown
+    ("LISTENER_ALERTS_WEBHOOK_URL", "hooks.slack.com/T0/s3cr3t", "[alerts] webhook_url (from "
+     "LISTENER_ALERTS_WEBHOOK_URL) must be an http:// or https:// URL"),
 ])
 def test_bad_config_values_are_one_line_naming_setting_and_source(name, value, expected):
     with pytest.raises(ConfigError) as caught:
         load_config(environ={name: value})
     message = str(caught.value)
-    assert expected in message and name in message and "\n" not in message
+    assert expected in message and name in message and "\n" not in message and "s3cr3t" not in message
 
 
 def test_bad_config_value_in_the_file_names_the_file(tmp_path, env_for_cli):
