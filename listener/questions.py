@@ -301,6 +301,7 @@ def sync(db, posts_dir, now, cfg=None):
                                 f"{row['time_zone']} (the time of starts)")
         if status == "approved":
             count_week(result, row, now, cfg)
+            result.notes += [f"{row['id']}: {note}" for note in unusable_channels(row, now, cfg)]
     with transaction(db):
         for (qid,) in db.execute("SELECT id FROM questions WHERE deleted_at IS NULL").fetchall():
             if qid not in seen:
@@ -321,6 +322,27 @@ def count_week(result, row, now, cfg):
     for channel in json.loads(row["channels"]):
         if cfg is None or cfg[channel]["enabled"]:
             result.weekly_posts[channel] = result.weekly_posts.get(channel, 0) + len(times)
+
+
+def unusable_channels(row, now, cfg):
+    """Why an approved question's channels cannot post its coming occurrences from here (disabled, or
+    a secret not set)."""
+    grace = timedelta(minutes=cfg["publish"]["missed_grace_minutes"]) if cfg else None
+    try:
+        if cfg is None or not occurrences(row, now - grace, now + timedelta(days=366)):
+            return []
+    except QuestionError:
+        return []
+    notes = []
+    for channel in json.loads(row["channels"]):
+        fix = f"or leave {channel} out of its channels"
+        if not cfg[channel]["enabled"]:
+            notes.append(f"will not post on {display_name(channel)}: [{channel}] enabled = false (enable it, {fix})")
+            continue
+        missing = [env for key, env in channel_classes()[channel].secrets.items() if not cfg.secret(channel, key)]
+        if missing:
+            notes.append(f"will not post on {display_name(channel)}: {', '.join(missing)} not set (export it, {fix})")
+    return notes
 
 
 def format_sync(result, cfg):

@@ -123,6 +123,23 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
                    status="approved", approved_by="m", channels=["x"])
     again = sync(db, posts, NOW, cfg)
     assert again.new == [] and again.changed == ["d-good"]
+    assert not [note for note in again.notes if "will not post" in note]
+
+
+def test_sync_names_the_channels_an_approved_question_cannot_post_on(db, cfg, tmp_path):
+    posts = tmp_path / "posts"
+    write_question(posts, "everywhere", text="How easy are we?", at="2026-12-01T09:00", status="approved",
+                   approved_by="m", channels=["x", "reddit", "mastodon", "bluesky"])
+    write_question(posts, "draft", text="Hi?", at="2026-12-01T09:00", channels=["mastodon"])
+    write_question(posts, "past", text="Hi?", at="2026-11-01T09:00", status="approved", approved_by="m",
+                   channels=["mastodon"])
+    cfg["reddit"]["enabled"] = False
+    cfg.secret_overrides = {k: v for k, v in cfg.secret_overrides.items() if k != ("mastodon", "access_token")}
+    notes = [note for note in sync(db, posts, NOW, cfg).notes if "will not post" in note]
+    assert notes == [
+        "everywhere: will not post on Reddit: [reddit] enabled = false (enable it, or leave reddit out of its channels)",
+        "everywhere: will not post on Mastodon: MASTODON_ACCESS_TOKEN not set (export it, or leave mastodon out "
+        "of its channels)"]
 
 
 def test_the_file_is_the_source_of_truth_for_pause_and_resume(db, tmp_path):
