@@ -276,7 +276,7 @@ def sync(db, posts_dir, now, cfg=None):
     """
     posts_dir = Path(posts_dir)
     if not posts_dir.is_dir():
-        raise ListenerError(f"posts folder {posts_dir} not found: create it or set [posts] dir")
+        raise ListenerError(f"posts folder {posts_dir} not found: create it, pass --posts or set [posts] dir")
     min_interval = cfg["publish"]["min_interval_minutes"] if cfg else 60
     result = SyncResult()
     seen = set()

@@ -245,6 +245,8 @@ def test_an_id_that_does_not_exist_is_one_line_naming_it(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("args, expected", [
     (["demo", "--no-serve", "--replies", "-5"], "Invalid value for '--replies': -5 is not in the range x>=0"),
     (["demo", "--no-serve", "--port", "0"], "Invalid value for '--port': 0 is not in the range 1<=x<=65535"),
+    (["demo", "--no-serve", "--posts", "nowhere"], "posts folder nowhere not found: run the demo in the listener "
+     "folder (it has posts/), or pass --posts FOLDER"),
     (["serve", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range"),
     (["harvest", "--time-budget", "-1"], "Invalid value for '--time-budget': -1.0 is not in the range x>0"),
     (["harvest", "--time-budget", "0"], "Invalid value for '--time-budget': 0.0 is not in the range x>0"),
