@@ -431,7 +431,7 @@ def approve(db, question_id, by, now):
 
 def set_status(db, question_id, status, now):
     with transaction(db):
-        if not db.execute("SELECT 1 FROM questions WHERE id = ?", [question_id]).fetchone():
+        if not db.execute("SELECT 1 FROM questions WHERE id = ? AND deleted_at IS NULL", [question_id]).fetchone():
             raise ListenerError(f"no question {question_id!r}: run `listener sync`, then `listener questions`")
         db.execute("UPDATE questions SET status = ?, updated_at = ? WHERE id = ?", [status, iso(now), question_id])
         cancel_planned(db, question_id, f"question {status}")

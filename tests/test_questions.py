@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import write_question
-from listener.errors import QuestionError
+from listener.errors import ListenerError, QuestionError
 from listener.questions import parse_question, sync
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -143,7 +143,7 @@ def test_sync_names_the_channels_an_approved_question_cannot_post_on(db, cfg, tm
 
 
 def test_the_file_is_the_source_of_truth_for_pause_and_resume(db, tmp_path):
-    from listener.questions import set_status
+    from listener.questions import approve, set_status
 
     posts = tmp_path / "posts"
     fields = {"text": "How easy are we?", "at": "2026-12-01T09:00", "approved_by": "m"}
@@ -159,3 +159,9 @@ def test_the_file_is_the_source_of_truth_for_pause_and_resume(db, tmp_path):
     assert status() == "paused"
     assert any("paused with `listener pause`" in note and "listener approve a --by NAME" in note
                for note in result.notes)
+    (posts / "a.toml").unlink()
+    assert sync(db, posts, NOW).removed == ["a"]
+    for act in (lambda: set_status(db, "a", "paused", NOW), lambda: approve(db, "a", "m", NOW)):
+        with pytest.raises(ListenerError, match="no question 'a': run `listener sync`"):  # its file is gone
+            act()
+    assert status() == "archived"
