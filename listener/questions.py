@@ -5,6 +5,7 @@ A bad file gives one error naming the file, the key and the fix; the other files
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
         "count", "time_zone", "alerts"}  # and a [name] table of overrides per channel
 LONGEST_DATE = "30 Sep 2026"
+PLACEHOLDER = re.compile(r"\{\s*\w+\s*\}")  # {date}, and the typos people make of it: {Date}, {dat}
 
 
 @dataclass
@@ -100,6 +102,10 @@ def parse_question(path, min_interval_minutes=60, cfg=None):
                 fail(f"{channel}.{key}", "must be a non-empty string")
         if variant:
             variants[channel] = variant
+    for key, value in [("text", text)] + [(f"{c}.{k}", v) for c, variant in variants.items() for k, v in variant.items()]:
+        unknown_placeholder = next((p for p in PLACEHOLDER.findall(value) if p != DATE_PLACEHOLDER), None)
+        if unknown_placeholder:
+            fail(key, f"{unknown_placeholder} is not a placeholder: the only one is {DATE_PLACEHOLDER}, the post's date")
     schedule_at, rrule, starts, until, count = schedule_fields(data, fail)
     for channel in channels:
         check_for_channel(classes[channel], text, variants.get(channel, {}), rrule, fail, cfg)

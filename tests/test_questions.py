@@ -28,6 +28,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
     ({"text": "Hi?", "at": "2026-12-01T09:00", "tags": "cx"}, "tags: must be a list"),
     ({"text": "Hi?", "rrule": "FREQ=WEEKLY"}, "text: a recurring question on X needs {date}"),
     ({"text": "Hi?", "rrule": "FREQ=WEEKLY", "x": {"text": "Hi"}}, "x.text: a recurring question on X needs {date}"),
+    ({"text": "Hi? ({Date})", "at": "2026-12-01T09:00"}, "text: {Date} is not a placeholder: the only one is {date}"),
+    ({"text": "Hi?", "at": "2026-12-01T09:00", "reddit": {"title": "Hi {dat}"}}, "reddit.title: {dat} is not a"),
 ])
 def test_each_bad_field_names_file_key_and_fix(tmp_path, fields, message):
     path = write_question(tmp_path, "q1", **fields)
