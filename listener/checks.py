@@ -93,22 +93,15 @@ def optional(check):
 
 
 def duration_within(low, high):
-    """A check for one duration like "1h" between `low` and `high` (timedeltas)."""
+    """A check for one duration like "1h" from `low` to `high` (durations too, e.g. "5m", "1d")."""
     def check(value):
         try:
-            if low <= parse_duration(value) <= high:
+            if parse_duration(low) <= parse_duration(value) <= parse_duration(high):
                 return None
         except ValueError:
             pass
-        return f'must be a duration from {describe(low)} to {describe(high)} like "15m", "1h" or "1d"'
+        return f'must be a duration from {low} to {high} like "15m", "1h" or "1d"'
     return check
-
-
-def describe(delta):
-    minutes = int(delta.total_seconds() // 60)
-    if not minutes:
-        return "0m"
-    return f"{minutes // 1440}d" if minutes % 1440 == 0 else f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def quiet_hours(value):

@@ -6,7 +6,6 @@ Secrets are never read from the file: only from the environment variables named 
 import copy
 import os
 import tomllib
-from datetime import timedelta
 from pathlib import Path
 
 from . import checks
@@ -149,8 +148,8 @@ CHECKS = {
     ("digest", "smtp_timeout"): checks.positive("seconds"),
     ("worker", "tick_seconds"): checks.at_least(1, "seconds"),
     ("serve", "time_zone"): checks.optional(checks.zone), ("digest", "recipients"): checks.addresses,
-    ("alerts", "window"): checks.duration_within(timedelta(minutes=5), timedelta(days=1)),
-    ("alerts", "cooldown"): checks.duration_within(timedelta(0), timedelta(days=30)),
+    ("alerts", "window"): checks.duration_within("5m", "1d"),
+    ("alerts", "cooldown"): checks.duration_within("0m", "30d"),
     **{("alerts", key): checks.at_least(1, unit) for key, unit in (
         ("baseline_days", "days"), ("min_negative", "replies"), ("volume_min", "replies"), ("theme_min", "replies"))},
     **{("alerts", key): checks.positive(unit) for key, unit in (
