@@ -25,6 +25,7 @@ STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
         "count", "time_zone", "alerts"}  # and a [name] table of overrides per channel
 LONGEST_DATE = "30 Sep 2026"
+OTHER_FORMATS = {".yaml", ".yml", ".json"}  # question files people may write by mistake: sync says so
 PLACEHOLDER = re.compile(r"\{\s*\w+\s*\}")  # {date}, and the typos people make of it: {Date}, {dat}
 
 
@@ -308,6 +309,9 @@ def sync(db, posts_dir, now, cfg=None):
         if status == "approved":
             count_week(result, row, now, cfg)
             result.notes += [f"{row['id']}: {note}" for note in unusable_channels(row, now, cfg)]
+    for path in sorted(p for p in posts_dir.iterdir() if p.suffix.lower() in OTHER_FORMATS):
+        result.notes.append(f"{path.name}: skipped: question files are TOML: write it as {path.stem}.toml "
+                            "(see posts/README.md)")
     with transaction(db):
         for (qid,) in db.execute("SELECT id FROM questions WHERE deleted_at IS NULL").fetchall():
             if qid not in seen:

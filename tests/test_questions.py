@@ -110,6 +110,7 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
     write_question(posts, "e-starts", text="Weekly pulse ({date})", rrule="FREQ=WEEKLY;BYDAY=MO",
                    starts="2026-01-05T10:30", time_zone="Europe/Berlin")
     (posts / "f-folder.toml").mkdir()
+    (posts / "g-yaml.yaml").write_text("text: Hi?\n", encoding="utf-8")
     started = time.monotonic()
     result = sync(db, posts, NOW, cfg)
     assert time.monotonic() - started < 10
@@ -117,6 +118,7 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
     assert result.errors[3].startswith("f-folder.toml: cannot be read (Is a directory): ")
     assert result.new == ["d-good", "e-starts"] and result.waiting == ["e-starts"]
     assert "e-starts: no BYHOUR in the rule: posts at 10:30 Europe/Berlin (the time of starts)" in result.notes
+    assert "g-yaml.yaml: skipped: question files are TOML: write it as g-yaml.toml (see posts/README.md)" in result.notes
     assert result.weekly_posts == {"x": 7}
     from listener.questions import format_sync
     out = format_sync(result, cfg)
