@@ -195,12 +195,17 @@ def test_read_only_commands_never_create_the_database(args, env_for_cli, tmp_pat
 
 
 def test_status_says_which_credentials_are_missing_never_their_values(env_for_cli, tmp_path):
+    due = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    approved(tmp_path / "posts", "now", "How easy are we to do business with?", at=due, channels=["x", "reddit"])
     cli(["sync"], env_for_cli)
     env = {k: v for k, v in env_for_cli.items() if k not in ("REDDIT_PASSWORD", "REDDIT_CLIENT_SECRET")}
+    cli(["publish"], env)  # x posts; reddit's post waits in the outbox
     env["X_API_SECRET"] = "s3cr3t-value"
     out = cli(["status"], env).stdout
     assert "  x        set" in out
     assert "  reddit   missing REDDIT_CLIENT_SECRET, REDDIT_PASSWORD" in out
+    assert "(will not post: REDDIT_CLIENT_SECRET, REDDIT_PASSWORD not set)" in out  # why it waits
+    assert "(will not post: [reddit] enabled = false)" in cli(["status"], dict(env, LISTENER_REDDIT_ENABLED="0")).stdout
     assert "s3cr3t-value" not in out and "s3cr3t-value" not in cli(["status", "--json"], env).stdout
 
 
