@@ -94,10 +94,11 @@ def question_list(db, cfg, now):
 def format_questions(rows):
     if not rows:
         return "no questions: write posts/*.toml (see posts/README.md), then `listener sync`"
-    lines = [f"{'question':<28} {'status':<9} {'next (UTC)':<21} {'channels':<11} {'posts':>5} {'replies':>7}"]
+    wide = max(len("channels"), *(len(",".join(row["next"])) for row in rows))
+    lines = [f"{'question':<28} {'status':<9} {'next (UTC)':<21} {'channels':<{wide}} {'posts':>5} {'replies':>7}"]
     for row in rows:
         when = next(iter(row["next"].values()), None) or "-"
-        lines.append(f"{row['id'][:28]:<28} {row['status']:<9} {when:<21} {','.join(row['next']) or '-':<11} "
+        lines.append(f"{row['id'][:28]:<28} {row['status']:<9} {when:<21} {','.join(row['next']) or '-':<{wide}} "
                      f"{row['published']:>5} {row['replies']:>7}")
     waiting = [row["id"] for row in rows if row["status"] in ("draft", "paused")]
     if waiting:

@@ -82,3 +82,38 @@ def host_names(value):
     if not isinstance(value, list) or not all(
             isinstance(v, str) and v and not set(v) & set("/ @") and v.count(":") != 1 for v in value):
         return 'must be a list of host names, e.g. ["listener.example.com"] (no scheme, port or path)'
+
+
+def optional(check):
+    """`check`, but "" (the setting's "not set") is fine too."""
+    def check_or_empty(value):
+        if value != "":
+            return check(value)
+    return check_or_empty
+
+
+def duration_within(low, high):
+    """A check for one duration like "1h" from `low` to `high` (durations too, e.g. "5m", "1d")."""
+    def check(value):
+        try:
+            if parse_duration(low) <= parse_duration(value) <= parse_duration(high):
+                return None
+        except ValueError:
+            pass
+        return f'must be a duration from {low} to {high} like "15m", "1h" or "1d"'
+    return check
+
+
+def quiet_hours(value):
+    from .alerts import parse_quiet_hours  # alerts needs the settings loaded: imported when checked
+    from .errors import ConfigError
+
+    try:
+        parse_quiet_hours(value, "")
+    except ConfigError:
+        return 'must look like "22:00-07:00" (local time, may cross midnight), or "" for none'
+
+
+def addresses(value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
+        return 'must be a list of e-mail addresses, e.g. ["cx-team@example.com"]'

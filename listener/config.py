@@ -76,6 +76,9 @@ SECRETS = {
     "alerts": {"webhook_secret": "LISTENER_ALERTS_WEBHOOK_SECRET"},
 }
 
+# Settings that may hold a secret (a Slack webhook URL): a bad value is named, never shown.
+SECRET_VALUES = {("alerts", "webhook_url")}
+
 CONFIG_ENV = "LISTENER_CONFIG"
 
 
@@ -144,6 +147,16 @@ CHECKS = {
     ("digest", "smtp_security"): checks.one_of("none", "starttls", "ssl"),
     ("digest", "smtp_timeout"): checks.positive("seconds"),
     ("worker", "tick_seconds"): checks.at_least(1, "seconds"),
+    ("serve", "time_zone"): checks.optional(checks.zone), ("digest", "recipients"): checks.addresses,
+    ("alerts", "window"): checks.duration_within("5m", "1d"),
+    ("alerts", "cooldown"): checks.duration_within("0m", "30d"),
+    **{("alerts", key): checks.at_least(1, unit) for key, unit in (
+        ("baseline_days", "days"), ("min_negative", "replies"), ("volume_min", "replies"), ("theme_min", "replies"))},
+    **{("alerts", key): checks.positive(unit) for key, unit in (
+        ("share_z", "spreads"), ("volume_factor", "times"), ("volume_z", "spreads"), ("theme_factor", "times"))},
+    ("alerts", "quiet_hours"): checks.quiet_hours, ("alerts", "time_zone"): checks.zone,
+    ("alerts", "recipients"): checks.addresses, ("alerts", "webhook_timeout"): checks.positive("seconds"),
+    ("alerts", "webhook_url"): checks.optional(checks.url("https://hooks.slack.com/services/... (your receiver)")),
 }
 
 
@@ -169,7 +182,8 @@ def validate(cfg, sources=None):
         problem = check(cfg[section][key])
         if problem:
             where = (sources or {}).get((section, key), "the defaults")
-            raise ConfigError(f"[{section}] {key} = {cfg[section][key]!r} (from {where}) {problem}: fix the value")
+            shown = "" if (section, key) in SECRET_VALUES else f" = {cfg[section][key]!r}"
+            raise ConfigError(f"[{section}] {key}{shown} (from {where}) {problem}: fix the value")
 
 
 def _read_toml(path):

@@ -14,6 +14,7 @@ from .bulk import BULK_THRESHOLD, bulk_replies
 from .channels import channel_classes, open_channel
 from .config import load_config
 from .db import open_db, transaction
+from .errors import ListenerError
 from .fake import start_server, stop_server
 from .status import format_summary, summary
 from .themes import refresh_recent
@@ -58,7 +59,10 @@ def run_demo(db_path, *, replies=300, seed=1, posts_dir="posts", echo=print, spi
     ends: their links are pointed at their rows in Datasette (`datasette_url`, default [serve] base_url).
     """
     db_path = Path(db_path)
-    db = open_db(db_path)  # first: a missing folder is one line, before the fake platform saves state there
+    if not Path(posts_dir).is_dir():  # before anything is created or started
+        raise ListenerError(f"posts folder {posts_dir} not found: run the demo in the listener folder "
+                            "(it has posts/), or pass --posts FOLDER")
+    db = open_db(db_path)  # then: a missing folder is one line, before the fake platform saves state there
     server = start_server(state_file=str(db_path) + ".fake-platform.json", seed=seed)
     try:
         # Generous limits for big demo files; the real limits are exercised in the tests.

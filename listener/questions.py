@@ -5,6 +5,7 @@ A bad file gives one error naming the file, the key and the fix; the other files
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ STATUSES = ("draft", "approved", "paused", "archived")
 KEYS = {"text", "goal", "tags", "channels", "status", "approved_by", "at", "rrule", "starts", "until",
         "count", "time_zone", "alerts"}  # and a [name] table of overrides per channel
 LONGEST_DATE = "30 Sep 2026"
+OTHER_FORMATS = {".yaml", ".yml", ".json"}  # question files people may write by mistake: sync says so
+PLACEHOLDER = re.compile(r"\{\s*\w+\s*\}")  # {date}, and the typos people make of it: {Date}, {dat}
 
 
 @dataclass
@@ -50,6 +53,9 @@ def parse_question(path, min_interval_minutes=60, cfg=None):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise QuestionError(f"{name}: not UTF-8 text: save the file as UTF-8") from None
+    except OSError as exc:  # a folder named *.toml, a file we may not read
+        raise QuestionError(f"{name}: cannot be read ({exc.strerror}): make it a readable question file, "
+                            "or move it out of the posts folder") from None
     except tomllib.TOMLDecodeError as exc:
         raise QuestionError(f"{name}: invalid TOML ({exc}): fix the syntax at that line") from None
 
@@ -64,8 +70,11 @@ def parse_question(path, min_interval_minutes=60, cfg=None):
     if not isinstance(text, str) or not text.strip():
         fail("text", "required: the question to ask, as a string")
     channels = data.get("channels", [name for name, cls in classes.items() if cls.in_default_channels])
-    if not isinstance(channels, list) or not channels or any(c not in classes for c in channels):
+    if not isinstance(channels, list) or not channels:
         fail("channels", f"must be a non-empty list of {', '.join(classes)}")
+    unknown = [c for c in channels if c not in classes]
+    if unknown:
+        fail("channels", f"{unknown[0]!r} is not an installed channel: use {', '.join(classes)}")
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         fail("tags", 'must be a list of strings, e.g. ["effort", "cx"]')
@@ -94,6 +103,10 @@ def parse_question(path, min_interval_minutes=60, cfg=None):
                 fail(f"{channel}.{key}", "must be a non-empty string")
         if variant:
             variants[channel] = variant
+    for key, value in [("text", text)] + [(f"{c}.{k}", v) for c, variant in variants.items() for k, v in variant.items()]:
+        unknown_placeholder = next((p for p in PLACEHOLDER.findall(value) if p != DATE_PLACEHOLDER), None)
+        if unknown_placeholder:
+            fail(key, f"{unknown_placeholder} is not a placeholder: the only one is {DATE_PLACEHOLDER}, the post's date")
     schedule_at, rrule, starts, until, count = schedule_fields(data, fail)
     for channel in channels:
         check_for_channel(classes[channel], text, variants.get(channel, {}), rrule, fail, cfg)
@@ -270,7 +283,7 @@ def sync(db, posts_dir, now, cfg=None):
     """
     posts_dir = Path(posts_dir)
     if not posts_dir.is_dir():
-        raise ListenerError(f"posts folder {posts_dir} not found: create it or set [posts] dir")
+        raise ListenerError(f"posts folder {posts_dir} not found: create it, pass --posts or set [posts] dir")
     min_interval = cfg["publish"]["min_interval_minutes"] if cfg else 60
     result = SyncResult()
     seen = set()
@@ -295,6 +308,10 @@ def sync(db, posts_dir, now, cfg=None):
                                 f"{row['time_zone']} (the time of starts)")
         if status == "approved":
             count_week(result, row, now, cfg)
+            result.notes += [f"{row['id']}: {note}" for note in unusable_channels(row, now, cfg)]
+    for path in sorted(p for p in posts_dir.iterdir() if p.suffix.lower() in OTHER_FORMATS):
+        result.notes.append(f"{path.name}: skipped: question files are TOML: write it as {path.stem}.toml "
+                            "(see posts/README.md)")
     with transaction(db):
         for (qid,) in db.execute("SELECT id FROM questions WHERE deleted_at IS NULL").fetchall():
             if qid not in seen:
@@ -315,6 +332,27 @@ def count_week(result, row, now, cfg):
     for channel in json.loads(row["channels"]):
         if cfg is None or cfg[channel]["enabled"]:
             result.weekly_posts[channel] = result.weekly_posts.get(channel, 0) + len(times)
+
+
+def unusable_channels(row, now, cfg):
+    """Why an approved question's channels cannot post its coming occurrences from here (disabled, or
+    a secret not set)."""
+    grace = timedelta(minutes=cfg["publish"]["missed_grace_minutes"]) if cfg else None
+    try:
+        if cfg is None or not occurrences(row, now - grace, now + timedelta(days=366)):
+            return []
+    except QuestionError:
+        return []
+    notes = []
+    for channel in json.loads(row["channels"]):
+        fix = f"or leave {channel} out of its channels"
+        if not cfg[channel]["enabled"]:
+            notes.append(f"will not post on {display_name(channel)}: [{channel}] enabled = false (enable it, {fix})")
+            continue
+        missing = [env for key, env in channel_classes()[channel].secrets.items() if not cfg.secret(channel, key)]
+        if missing:
+            notes.append(f"will not post on {display_name(channel)}: {', '.join(missing)} not set (export it, {fix})")
+    return notes
 
 
 def format_sync(result, cfg):
@@ -403,7 +441,7 @@ def approve(db, question_id, by, now):
 
 def set_status(db, question_id, status, now):
     with transaction(db):
-        if not db.execute("SELECT 1 FROM questions WHERE id = ?", [question_id]).fetchone():
+        if not db.execute("SELECT 1 FROM questions WHERE id = ? AND deleted_at IS NULL", [question_id]).fetchone():
             raise ListenerError(f"no question {question_id!r}: run `listener sync`, then `listener questions`")
         db.execute("UPDATE questions SET status = ?, updated_at = ? WHERE id = ?", [status, iso(now), question_id])
         cancel_planned(db, question_id, f"question {status}")

@@ -90,6 +90,15 @@ def credentials(cfg):
     return out
 
 
+def blocked(channel, credentials):
+    """Why a planned post cannot go out from here, or None: its channel is disabled or lacks secrets."""
+    if channel not in credentials:
+        return f"will not post: [{channel}] enabled = false"
+    if not credentials[channel]["set"]:
+        return f"will not post: {', '.join(credentials[channel]['missing'])} not set"
+    return None
+
+
 def next_step(pub_id, state, claimed_at, cfg):
     """What happens to a publication that needs attention, or what to do about it."""
     if state == "unknown":
@@ -184,8 +193,9 @@ def format_status(data):
         lines.append("outbox (planned):")
         for row in data["outbox"]:
             at = when(row["retry_at"] or row["occurrence_at"], now)
+            note = blocked(row["channel"], data["credentials"]) or row["note"]
             lines.append(f"  #{row['id']:<4} {row['channel']:<8} {row['question'][:38]:<38} at {at}"
-                         + (f"  ({row['note']})" if row["note"] else ""))
+                         + (f"  ({note})" if note else ""))
     lines.append("next harvests:")
     upcoming = [r for r in data["coverage"] if not r["done"]]
     for row in sorted(upcoming, key=lambda r: r["next_harvest_at"] or ""):

@@ -417,7 +417,7 @@ def test_cli_lists_incidents_and_sends_a_test_notice(db, acfg, smtp, receiver):
     assert smtp.messages()[0]["Subject"].startswith("[test] ")
     assert receiver.received[0]["test"] is True
     bad = runner.invoke(cli, ["alerts", "test"], env={**env, "LISTENER_ALERTS_WEBHOOK_URL": "ftp://x"})
-    assert bad.exit_code == 1 and "webhook_url must be an http(s) URL" in bad.output
+    assert bad.exit_code == 1 and "webhook_url (from LISTENER_ALERTS_WEBHOOK_URL) must be an http:// or https:// URL" in bad.output
 
 
 def test_the_demo_spike_opens_an_incident_and_prints_its_notice(tmp_path):

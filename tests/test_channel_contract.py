@@ -6,6 +6,7 @@ harvesting a whole thread with edits and deletions, rate-limit headers read for 
 one-line errors. A new channel gets these tests by registering itself (and its fake module).
 """
 
+import re
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -150,6 +151,7 @@ def test_errors_are_one_line(cfg, db, control, name):
     with pytest.raises(ChannelError) as caught:
         live.fetch_replies(pub["remote_id"])
     assert "\n" not in str(caught.value) and "<" not in str(caught.value)
+    assert "502" in str(caught.value) and not re.search(r"\('|\w(Error|Exception)\b", str(caught.value))  # no internals
 
 
 @pytest.mark.parametrize("name", CHANNELS)

@@ -245,6 +245,8 @@ def test_an_id_that_does_not_exist_is_one_line_naming_it(tmp_path, monkeypatch, 
 @pytest.mark.parametrize("args, expected", [
     (["demo", "--no-serve", "--replies", "-5"], "Invalid value for '--replies': -5 is not in the range x>=0"),
     (["demo", "--no-serve", "--port", "0"], "Invalid value for '--port': 0 is not in the range 1<=x<=65535"),
+    (["demo", "--no-serve", "--posts", "nowhere"], "posts folder nowhere not found: run the demo in the listener "
+     "folder (it has posts/), or pass --posts FOLDER"),
     (["serve", "--port", "70000"], "Invalid value for '--port': 70000 is not in the range"),
     (["harvest", "--time-budget", "-1"], "Invalid value for '--time-budget': -1.0 is not in the range x>0"),
     (["harvest", "--time-budget", "0"], "Invalid value for '--time-budget': 0.0 is not in the range x>0"),
@@ -265,3 +267,24 @@ def test_a_count_out_of_range_is_refused_before_anything_runs(tmp_path, monkeypa
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert result.exit_code in (1, 2) and len(errors) == 1 and errors[0].startswith(f"Error: {expected}"), result.output
     assert db_path.exists() == (args[0] == "calendar")  # nothing was created, no demo started
+
+
+def test_the_readme_calendar_example_is_what_the_shipped_questions_print(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from click.testing import CliRunner
+
+    from listener import questions
+    from listener.cli import cli
+
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    db = open_db(tmp_path / "x.db")
+    synced = questions.sync(db, REPO / "posts", datetime(2026, 3, 1, tzinfo=timezone.utc))
+    for question_id in synced.waiting:
+        questions.approve(db, question_id, "maria", datetime(2026, 3, 1, tzinfo=timezone.utc))
+    command = "listener calendar --from 2026-03-30 --days 10"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = readme.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    result = CliRunner().invoke(cli, command.split()[1:] + ["--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 0 and result.output == shown

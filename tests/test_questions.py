@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import write_question
-from listener.errors import QuestionError
+from listener.errors import ListenerError, QuestionError
 from listener.questions import parse_question, sync
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -18,7 +18,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
     ({"text": "Hi?", "at": "tomorrow"}, "at: 'tomorrow' is not a local date-time"),
     ({"text": "Hi?", "rrule": "FREQ=SOMETIMES"}, "rrule: not a valid iCalendar RRULE"),
     ({"text": "Hi?", "rrule": "FREQ=DAILY;COUNT=3"}, "rrule: put UNTIL, COUNT"),
-    ({"text": "Hi?", "at": "2026-12-01T09:00", "channels": ["myspace"]}, "channels: must be"),
+    ({"text": "Hi?", "at": "2026-12-01T09:00", "channels": ["myspace"]}, "channels: 'myspace' is not an installed channel: use x, reddit"),
+    ({"text": "Hi?", "at": "2026-12-01T09:00", "channels": "x"}, "channels: must be a non-empty list"),
     ({"text": "Hi?", "at": "2026-12-01T09:00", "status": "live"}, "status: must be one of"),
     ({"text": "Hi?", "at": "2026-12-01T09:00", "status": "approved"}, "approved_by: an approved question"),
     ({"text": "x" * 300, "at": "2026-12-01T09:00"}, "over X's 280"),
@@ -27,6 +28,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
     ({"text": "Hi?", "at": "2026-12-01T09:00", "tags": "cx"}, "tags: must be a list"),
     ({"text": "Hi?", "rrule": "FREQ=WEEKLY"}, "text: a recurring question on X needs {date}"),
     ({"text": "Hi?", "rrule": "FREQ=WEEKLY", "x": {"text": "Hi"}}, "x.text: a recurring question on X needs {date}"),
+    ({"text": "Hi? ({Date})", "at": "2026-12-01T09:00"}, "text: {Date} is not a placeholder: the only one is {date}"),
+    ({"text": "Hi?", "at": "2026-12-01T09:00", "reddit": {"title": "Hi {dat}"}}, "reddit.title: {dat} is not a"),
 ])
 def test_each_bad_field_names_file_key_and_fix(tmp_path, fields, message):
     path = write_question(tmp_path, "q1", **fields)
@@ -106,12 +109,16 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
                    status="approved", approved_by="m", channels=["x"])
     write_question(posts, "e-starts", text="Weekly pulse ({date})", rrule="FREQ=WEEKLY;BYDAY=MO",
                    starts="2026-01-05T10:30", time_zone="Europe/Berlin")
+    (posts / "f-folder.toml").mkdir()
+    (posts / "g-yaml.yaml").write_text("text: Hi?\n", encoding="utf-8")
     started = time.monotonic()
     result = sync(db, posts, NOW, cfg)
     assert time.monotonic() - started < 10
-    assert result.loaded == ["d-good", "e-starts"] and len(result.errors) == 3
+    assert result.loaded == ["d-good", "e-starts"] and len(result.errors) == 4
+    assert result.errors[3].startswith("f-folder.toml: cannot be read (Is a directory): ")
     assert result.new == ["d-good", "e-starts"] and result.waiting == ["e-starts"]
     assert "e-starts: no BYHOUR in the rule: posts at 10:30 Europe/Berlin (the time of starts)" in result.notes
+    assert "g-yaml.yaml: skipped: question files are TOML: write it as g-yaml.toml (see posts/README.md)" in result.notes
     assert result.weekly_posts == {"x": 7}
     from listener.questions import format_sync
     out = format_sync(result, cfg)
@@ -120,10 +127,27 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
                    status="approved", approved_by="m", channels=["x"])
     again = sync(db, posts, NOW, cfg)
     assert again.new == [] and again.changed == ["d-good"]
+    assert not [note for note in again.notes if "will not post" in note]
+
+
+def test_sync_names_the_channels_an_approved_question_cannot_post_on(db, cfg, tmp_path):
+    posts = tmp_path / "posts"
+    write_question(posts, "everywhere", text="How easy are we?", at="2026-12-01T09:00", status="approved",
+                   approved_by="m", channels=["x", "reddit", "mastodon", "bluesky"])
+    write_question(posts, "draft", text="Hi?", at="2026-12-01T09:00", channels=["mastodon"])
+    write_question(posts, "past", text="Hi?", at="2026-11-01T09:00", status="approved", approved_by="m",
+                   channels=["mastodon"])
+    cfg["reddit"]["enabled"] = False
+    cfg.secret_overrides = {k: v for k, v in cfg.secret_overrides.items() if k != ("mastodon", "access_token")}
+    notes = [note for note in sync(db, posts, NOW, cfg).notes if "will not post" in note]
+    assert notes == [
+        "everywhere: will not post on Reddit: [reddit] enabled = false (enable it, or leave reddit out of its channels)",
+        "everywhere: will not post on Mastodon: MASTODON_ACCESS_TOKEN not set (export it, or leave mastodon out "
+        "of its channels)"]
 
 
 def test_the_file_is_the_source_of_truth_for_pause_and_resume(db, tmp_path):
-    from listener.questions import set_status
+    from listener.questions import approve, set_status
 
     posts = tmp_path / "posts"
     fields = {"text": "How easy are we?", "at": "2026-12-01T09:00", "approved_by": "m"}
@@ -139,3 +163,9 @@ def test_the_file_is_the_source_of_truth_for_pause_and_resume(db, tmp_path):
     assert status() == "paused"
     assert any("paused with `listener pause`" in note and "listener approve a --by NAME" in note
                for note in result.notes)
+    (posts / "a.toml").unlink()
+    assert sync(db, posts, NOW).removed == ["a"]
+    for act in (lambda: set_status(db, "a", "paused", NOW), lambda: approve(db, "a", "m", NOW)):
+        with pytest.raises(ListenerError, match="no question 'a': run `listener sync`"):  # its file is gone
+            act()
+    assert status() == "archived"

@@ -148,12 +148,29 @@ def test_the_fake_refuses_a_public_host_unless_allowed():
     ("LISTENER_DIGEST_TIME_ZONE", "Europe", "[digest] time_zone"),
     ("LISTENER_PUBLISH_MIN_INTERVAL_MINUTES", "0", "[publish] min_interval_minutes"),
     ("LISTENER_WORKER_TICK_SECONDS", "0", "[worker] tick_seconds"),
+    ("LISTENER_SERVE_TIME_ZONE", "Berlin", "[serve] time_zone = 'Berlin'"),
+    ("LISTENER_DIGEST_RECIPIENTS", "cx-team", "[digest] recipients = ['cx-team'] (from LISTENER_DIGEST_RECIPIENTS) "
+     "must be a list of e-mail addresses"),
+    ("LISTENER_ALERTS_WINDOW", "90", "[alerts] window = '90' (from LISTENER_ALERTS_WINDOW) must be a duration "
+     'from 5m to 1d like "15m"'),
+    ("LISTENER_ALERTS_WINDOW", "2d", "[alerts] window = '2d'"),
+    ("LISTENER_ALERTS_COOLDOWN", "soon", "[alerts] cooldown = 'soon'"),
+    ("LISTENER_ALERTS_MIN_NEGATIVE", "0", "[alerts] min_negative = 0"),
+    ("LISTENER_ALERTS_SHARE_Z", "-1", "[alerts] share_z = -1.0"),
+    ("LISTENER_ALERTS_QUIET_HOURS", "22-7", "[alerts] quiet_hours = '22-7' (from LISTENER_ALERTS_QUIET_HOURS) "
+     'must look like "22:00-07:00"'),
+    ("LISTENER_ALERTS_TIME_ZONE", "CET+1", "[alerts] time_zone = 'CET+1'"),
+    ("LISTENER_ALERTS_RECIPIENTS", "oncall", "[alerts] recipients = ['oncall']"),
+    ("LISTENER_ALERTS_WEBHOOK_TIMEOUT", "0", "[alerts] webhook_timeout = 0.0"),
+    # the URL may be a secret (Slack's): named, never shown
+    ("LISTENER_ALERTS_WEBHOOK_URL", "hooks.slack.com/T0/s3cr3t", "[alerts] webhook_url (from "
+     "LISTENER_ALERTS_WEBHOOK_URL) must be an http:// or https:// URL"),
 ])
 def test_bad_config_values_are_one_line_naming_setting_and_source(name, value, expected):
     with pytest.raises(ConfigError) as caught:
         load_config(environ={name: value})
     message = str(caught.value)
-    assert expected in message and name in message and "\n" not in message
+    assert expected in message and name in message and "\n" not in message and "s3cr3t" not in message
 
 
 def test_bad_config_value_in_the_file_names_the_file(tmp_path, env_for_cli):
@@ -178,12 +195,17 @@ def test_read_only_commands_never_create_the_database(args, env_for_cli, tmp_pat
 
 
 def test_status_says_which_credentials_are_missing_never_their_values(env_for_cli, tmp_path):
+    due = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    approved(tmp_path / "posts", "now", "How easy are we to do business with?", at=due, channels=["x", "reddit"])
     cli(["sync"], env_for_cli)
     env = {k: v for k, v in env_for_cli.items() if k not in ("REDDIT_PASSWORD", "REDDIT_CLIENT_SECRET")}
+    cli(["publish"], env)  # x posts; reddit's post waits in the outbox
     env["X_API_SECRET"] = "s3cr3t-value"
     out = cli(["status"], env).stdout
     assert "  x        set" in out
     assert "  reddit   missing REDDIT_CLIENT_SECRET, REDDIT_PASSWORD" in out
+    assert "(will not post: REDDIT_CLIENT_SECRET, REDDIT_PASSWORD not set)" in out  # why it waits
+    assert "(will not post: [reddit] enabled = false)" in cli(["status"], dict(env, LISTENER_REDDIT_ENABLED="0")).stdout
     assert "s3cr3t-value" not in out and "s3cr3t-value" not in cli(["status", "--json"], env).stdout
 
 
@@ -195,7 +217,7 @@ def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absen
 
     posts = tmp_path / "posts"
     write_question(posts, "weekly", text="How are we doing? ({date})", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=9",
-                   starts="2026-01-05T09:00", time_zone="Europe/Berlin")
+                   starts="2026-01-05T09:00", time_zone="Europe/Berlin", channels=["x", "reddit", "mastodon", "bluesky"])
     approved(posts, "one-off", "Would you recommend us?", at="2099-01-05T09:00", channels=["reddit"])
     cli(["sync"], env_for_cli)
     rows = {row["id"]: row for row in json.loads(cli(["questions", "--json"], env_for_cli).stdout)}
@@ -206,6 +228,8 @@ def test_questions_lists_drafts_with_next_occurrence_and_calendar_says_why_absen
     assert rows["weekly"]["replies"] == 0 and rows["weekly"]["text"] == "How are we doing?"  # {date} is the posts'
     text = cli(["questions"], env_for_cli).stdout
     assert "weekly" in text and "not published until approved: weekly" in text
+    header, *table = text.splitlines()[:3]
+    assert all(len(row) == len(header) for row in table)  # the columns line up, four channels or one
     calendar = cli(["calendar", "--days", "14"], env_for_cli).stdout
     assert calendar.strip().splitlines()[-1].startswith("not shown: weekly (2 occurrence(s)) is a draft: "
                                                          "`listener approve weekly --by NAME`")

@@ -89,6 +89,12 @@ def thread_records(node, fetched_root, root_uri, depth=0, records=None, pending=
     return records, pending, notes
 
 
+def failure(exc):
+    """What went wrong in an answer, for people: its HTTP status, or that it was not Bluesky's JSON."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return f"HTTP {status}" if status else "not the JSON Bluesky sends: a proxy or a login page?"
+
+
 class BlueskyChannel(Channel):
     name = "bluesky"
     display_name = "Bluesky"
@@ -214,9 +220,11 @@ class BlueskyChannel(Channel):
             if never_connected(exc):
                 raise Unreachable(f"cannot reach Bluesky at {self.base_url}: check [bluesky] base_url "
                                   "and the network") from None
+            if getattr(exc, "response", None) is not None:  # atproto's NetworkError for a 502, 409, 413 answer
+                raise ChannelError(f"Bluesky's answer to {what} failed ({failure(exc)}): will try again later") from None
             raise ChannelError(f"the connection to Bluesky dropped during {what}: will try again later") from None
         except (e.AtProtocolError, ValueError) as exc:  # 5xx, a body that is not the JSON or model we know
-            raise ChannelError(f"Bluesky's answer to {what} failed ({type(exc).__name__}): will try again later") from None
+            raise ChannelError(f"Bluesky's answer to {what} failed ({failure(exc)}): will try again later") from None
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -236,9 +244,11 @@ class BlueskyChannel(Channel):
         except (e.NetworkError, e.InvokeTimeoutError, httpx.HTTPError) as exc:  # httpx: a protocol error
             if never_connected(exc):
                 raise Unreachable(f"cannot reach Bluesky at {self.base_url}: check [bluesky] base_url") from None
+            if getattr(exc, "response", None) is not None:
+                raise OutcomeUnknown(f"Bluesky's answer to the post failed ({failure(exc)}): it may exist") from None
             raise OutcomeUnknown("the connection to Bluesky dropped during the post: it may exist") from None
         except (e.AtProtocolError, ValueError) as exc:  # 5xx, an unreadable answer
-            raise OutcomeUnknown(f"Bluesky's answer to the post failed ({type(exc).__name__}): it may exist") from None
+            raise OutcomeUnknown(f"Bluesky's answer to the post failed ({failure(exc)}): it may exist") from None
         return Published(remote_id=answer.uri, url=web_url(answer.uri, self.handle))
 
     def find_own_post(self, text, title=None, target=None, since=None):

@@ -119,6 +119,13 @@ def reply_records(descendants, root_id):
     return records
 
 
+def http_status(exc):
+    """'HTTP 503 Service Unavailable' from a Mastodon.py error (its args: message, status, reason, error)."""
+    if len(exc.args) >= 3 and isinstance(exc.args[1], int):
+        return f"HTTP {exc.args[1]} {exc.args[2]}".strip()
+    return one_line(exc, 80)
+
+
 class MastodonChannel(Channel):
     name = "mastodon"
     position = 30
@@ -199,7 +206,7 @@ class MastodonChannel(Channel):
                                   "and the network") from None
             raise ChannelError(f"the connection to Mastodon dropped during {what}: will try again later") from None
         except mastodon.MastodonServerError as exc:
-            raise ChannelError(f"Mastodon server error on {what} ({one_line(exc, 80)}): will try again later") from None
+            raise ChannelError(f"Mastodon server error on {what} ({http_status(exc)}): will try again later") from None
         except mastodon.MastodonError as exc:
             raise ChannelError(f"Mastodon refused {what}: {one_line(exc, 120)}") from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a body that is not the JSON we know
