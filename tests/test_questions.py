@@ -113,7 +113,7 @@ def test_one_hanging_or_bad_file_never_blocks_the_others_and_sync_says_what_happ
     (posts / "g-yaml.yaml").write_text("text: Hi?\n", encoding="utf-8")
     started = time.monotonic()
     result = sync(db, posts, NOW, cfg)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # a hang, not a slow machine: each expansion stops at 2 s of work
     assert result.loaded == ["d-good", "e-starts"] and len(result.errors) == 4
     assert result.errors[3].startswith("f-folder.toml: cannot be read (Is a directory): ")
     assert result.new == ["d-good", "e-starts"] and result.waiting == ["e-starts"]
