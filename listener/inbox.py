@@ -256,7 +256,8 @@ def fixable_theme(db, themes, theme_id, question_id):
     """The theme's (question_id, key, label, language), refused when it is 'other' or not of the question."""
     row = themes.theme_row(db, theme_id)
     if question_id is not None and row[0] != question_id:
-        raise ListenerError(f"theme {theme_id} belongs to {row[0]}, not {question_id}: reload the question's page")
+        raise ListenerError(f"theme {theme_id} belongs to {row[0]}, not {question_id}: pick a theme of "
+                            f"{question_id} (in the browser, reload the question's page)")
     if is_other(row[1]):
         raise ListenerError(f"theme {theme_id} is 'other', the replies that fit no theme: move single replies "
                             "out of it instead (in the inbox, or `listener themes move REPLY_ID THEME_ID`)")

@@ -649,7 +649,7 @@ def test_theme_undo_from_the_page_even_after_the_cli_undid_the_fix(db):
     assert inbox.undo(db, "maria", NOW)["action"] == "theme_rename"  # nothing left to do, and not stuck
     assert db.execute("SELECT label FROM themes WHERE question_id = ? AND key = ? AND period = ?",
                       [question, key, period]).fetchone()[0] == label
-    with pytest.raises(ListenerError, match="not q-none: reload the question's page"):
+    with pytest.raises(ListenerError, match="not q-none: pick a theme of q-none"):
         inbox.act_on_theme(db, "merge", theme, str(other), "maria", NOW, question_id="q-none")
     with pytest.raises(ListenerError, match="maria has nothing left to undo"):
         inbox.undo(db, "maria", NOW)
