@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-8"
+VERSION = "cs-9"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -61,7 +61,10 @@ COMPLAINT_CUES = [
           r"|few months|explain (?:why|how|this|that|what|pls|please|plz)|(?:someone|somebody|anyone|anybody)"
           r" (?:please )?explain|(?:would|should|was supposed to|was meant to|was due to|promised to) (?:arrive"
           r"|be (?:here|delivered|fixed|back|done|ready)|come|turn up)|twice|promised|forever|removed|removing"
-          r"|scrapped|got rid of|took away|taken away)\b"),
+          r"|scrapped|got rid of|took away|taken away"
+          # cs-9: a report of what happened against what should have ("even though I updated it"), a trouble
+          # checked with others ("is it just me or", "does anyone else")
+          r"|even (?:though|after)|is it just me|(?:does|is) any(?:one|body) else)\b"),
     (1.0, r":'?-?\("),  # (emoticons and punctuation are cues of their own: word cues share one pass)
     # Criticism of the service itself, and demands: general customer-service language, any sector.
     (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
@@ -173,9 +176,19 @@ COMPLAINT_CUES = [
           r" job|make it make sense|makes? no sense|doesn'?t make (?:any )?sense|do you even|(?:when|once|as soon as)"
           r" my (?:contract|plan|deal|term) (?:ends|is up|runs out|finishes)|i'?m done|(?:won'?t|will not|never|not)"
           r" (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing|going back)"
+          # cs-9: what an update broke ("since v4.2", "was fine on 3.11", "rollback please"), a product's defects
+          # told as facts, data taken or sent without asking
+          r"|(?<!better )(?<!faster )(?<!improved )(?<!fixed )(?<!fine )(?<!stable )since (?:v\d|version \d|the (?:last |latest |recent |new )?(?:update|upgrade|patch|release|redesign|firmware))"
+          r"|(?:was|were|worked|working) fine (?:on|in|before|until|with|last)|used to work|revert|roll(?:ing|ed)? ?back"
+          r"|(?:update|upgrade|patch|firmware|release|v[\d.]+) (?:broke|killed|wiped|reset|removed)|broke (?:everything|it again)"
+          r"|unresponsive|shuts? (?:off|down) (?:under|when|after|randomly|every|mid|during)|resets (?:my|all|every)"
+          r"|rattl(?:e|es|ing)|scratch(?:ed|es)|misprint(?:ed|s)?|bounces|(?:boot|login|crash) ?loop|black (?:screen|previews?)"
+          r"|(?:dead|hot|stuck) pixels?|(?<!no )(?<!zero )(?:trackers|telemetry)|phones? home|(?:selling|sells|sharing|shares) (?:my|our|your) data"
           r")\b"),
     # Paying for little: "£8 for crumbs".
-    (1.5, r"[£$€]\d+(?:\.\d\d)? for (?:a|an|that|this|what|crumbs|nothing)\b"),
+    (1.5, r"[£$€]\d+(?:\.\d\d)? for (?:a|an|that|this|what|crumbs|nothing)\b"
+          # cs-9: a price now against what it was ("€189 for jeans now. they were €129 in 2024")
+          r"|[£$€]\d[\d,.]*\b[^\n]{0,60}\b(?:was|were|from|used to be) [£$€]\d"),
     # A brand's own status or promise word in scare quotes: "delivered", "resolved", "next day", "premium".
     (1.5, r"[\"“](?:[^\"“”\n]{0,20}\W)?(?:delivered|delivery|dispatched|in transit|pending|processing|resolved"
           r"|on (?:its|it.s) way|instant|unlimited|super ?fast|fast|free|green|fresh|hot|fragile|express|next day"
@@ -236,6 +249,8 @@ SARCASM_CUES = [
     r" (?:me|us) (?:how|that|why|what)|(?:charging|overcharging|ignoring|stranding|bumping|downgrading|misplacing"
     r"|breaking|damaging|dishonou?ring|messing|screwing|hanging up|lying|wasting|losing|ruining|keeping (?:me|us)"
     r" (?:waiting|on hold)|the (?:runaround|run around|delay|wait)))\b",
+    # cs-9: praise on a condition nobody would meet: "super easy, if you enjoy filling the same form four times"
+    r"\bif you (?:enjoy|love|like|fancy|are into|'re into) \w+ing\b",
 ]
 
 # "Love how …" is sarcasm only when something went wrong (a complaint cue, a negative word or emoji,
@@ -330,7 +345,10 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                # cs-8: "killer" before a thing done well, "criminally underrated"
                r"|killer (?:workout|session|performance|week|day|brunch|meal|innings|set|track|tune|show|gig|game|match"
                r"|view|deal|album|song|line|look|outfit|fit|combo|lineup|line-up|goal|save|finish|vocals|solo|riff)"
-               r"|criminally underrated)\b")
+               r"|criminally underrated"
+               # cs-9: asking for more of what was done ("more of this please"), none of what usually goes wrong
+               r"|more of (?:this|these|that|her|him|them)|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
+               r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -403,7 +421,8 @@ _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|un
 # complaints") is no report that something failed.
 _NEGATED_PRAISE = compile_fast(
     r"\b(?:(?:no|zero|not a single) (?:regrets?|complaints?|notes|skips|issues|problems|fuss|hassle|quibbles?"
-    r"|questions asked|hoops|arguing|argument|drama|faff|forms|upsell)"
+    r"|questions asked|hoops|arguing|argument|drama|faff|forms|upsell|failures|holes|dupes|downtime|outages|crashes"
+    r"|dropouts|drops|leaks|bugs|glitches|lag)"
     r"|(?:not|isn'?t|wasn'?t|ain'?t) (?:too |half |that |so )?bad|(?:wouldn'?t|would not) (?:change|swap|trade)"
     r"|(?:couldn'?t|could not|can'?t) (?:ask for (?:more|better|anything)|fault|complain|beat|recommend (?:\w+ )?enough"
     r"|thank (?:you|u|them|him|her) enough|be happier)|never been (?:prouder|happier|better)"
