@@ -45,7 +45,7 @@ COMPLAINT_CUES = [
           r"|switch(?:ing)? to|last time|what a joke|no excuse)\b"),
     (1.5, r"\b(?:(?:doesn'?t|does not|didn'?t|won'?t|isn'?t|not|wasn'?t|can'?t) (?:work(?:ing)?|load(?:ing)?|let me"
           r"|help(?:ing)?|get|find|log|check|book|change|reach|call|understand|believe)|error|crash(?:es|ed|ing)?"
-          r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi) down|glitch|bug(?:gy)?|keeps? (?:crashing"
+          r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi|still|servers?|api|cloud|service) down|down(?=\?)|glitch|bug(?:gy)?|keeps? (?:crashing"
           r"|failing|telling|saying|getting))\b"),
     # (Numbers are one alternative, \d+...: matching.py's pass tries alternatives that start with a class such as
     # \d at every word start whose first character no alternative names.)
@@ -64,7 +64,7 @@ COMPLAINT_CUES = [
           r"|scrapped|got rid of|took away|taken away"
           # cs-9: a report of what happened against what should have ("even though I updated it"), a trouble
           # checked with others ("is it just me or", "does anyone else")
-          r"|even (?:though|after)|is it just me|(?:does|is) any(?:one|body) else)\b"),
+          r"|even (?:though|after)|is it just me|every (?:single )?time|every single|(?:does|is) any(?:one|body) else)\b"),
     (1.0, r":'?-?\("),  # (emoticons and punctuation are cues of their own: word cues share one pass)
     # Criticism of the service itself, and demands: general customer-service language, any sector.
     (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
@@ -184,11 +184,13 @@ COMPLAINT_CUES = [
           r"|unresponsive|shuts? (?:off|down) (?:under|when|after|randomly|every|mid|during)|resets (?:my|all|every)"
           r"|rattl(?:e|es|ing)|scratch(?:ed|es)|misprint(?:ed|s)?|bounces|(?:boot|login|crash) ?loop|black (?:screen|previews?)"
           r"|(?:dead|hot|stuck) pixels?|(?<!no )(?<!zero )(?:trackers|telemetry)|phones? home|(?:selling|sells|sharing|shares) (?:my|our|your) data"
+          r"|freezes|overheat(?:s|ed|ing)?|pixelated|stick drift|(?:so|too|painfully|really|very|super) slow"
+          r"|bring back|put (?:it|them|me|us) back|(?:the|my) old (?:editor|layout|design|version|app|ui|interface|plan"
+          r"|widget|menu|look)|(?:moved|locked|put|putting|hidden|hid|now) behind|behind a (?:subscription|paywall)"
+          r"|without (?:being asked|my (?:consent|permission|knowledge|say)|consent|warning|notice)"
           r")\b"),
     # Paying for little: "£8 for crumbs".
-    (1.5, r"[£$€]\d+(?:\.\d\d)? for (?:a|an|that|this|what|crumbs|nothing)\b"
-          # cs-9: a price now against what it was ("€189 for jeans now. they were €129 in 2024")
-          r"|[£$€]\d[\d,.]*\b[^\n]{0,60}\b(?:was|were|from|used to be) [£$€]\d"),
+    (1.5, r"[£$€]\d+(?:\.\d\d)? for (?:a|an|that|this|what|crumbs|nothing)\b"),
     # A brand's own status or promise word in scare quotes: "delivered", "resolved", "next day", "premium".
     (1.5, r"[\"“](?:[^\"“”\n]{0,20}\W)?(?:delivered|delivery|dispatched|in transit|pending|processing|resolved"
           r"|on (?:its|it.s) way|instant|unlimited|super ?fast|fast|free|green|fresh|hot|fragile|express|next day"
@@ -409,6 +411,9 @@ _SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAI
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
 _VERDICT = compile_fast(r"\b" + VERDICT)
+# cs-9: two prices in one reply are a comparison, nearly always a complaint ("€189 now, it was €129", "£1.35 on
+# your app, 89p in store")
+_PRICE = re.compile(r"[£$€] ?\d")
 _RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
 _GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
@@ -539,6 +544,8 @@ def features(text):
     *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
+    if ("£" in plain or "$" in plain or "€" in plain) and len(_PRICE.findall(plain)) >= 2:
+        complaint += 1.5
     if "/10" in plain or "stars" in plain:
         praise += len(_RATING.findall(plain))  # cs-8: a top rating is praise twice over
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
