@@ -349,7 +349,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|view|deal|album|song|line|look|outfit|fit|combo|lineup|line-up|goal|save|finish|vocals|solo|riff)"
                r"|criminally underrated"
                # cs-9: asking for more of what was done ("more of this please"), none of what usually goes wrong
-               r"|more of (?:this|these|that|her|him|them)|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
+               r"|more of (?:this|these|that|her|him|them)|hbd|yum(?:my|mm+)?|who am i|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
                r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry))\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
@@ -464,6 +464,9 @@ _DEMAND = re.compile(r"\W*(?:(?:please|pls|just|now|so|seriously|guys|mate),? )*
                      r"|refund|reply|respond|call|email|hire|train|explain|release|restore|hurry|listen|give (?:me|us)"
                      r"|tell (?:me|us)|send (?:me|us)|read|check)\b")
 _SECOND_PERSON = compile_fast(r"\b(?:you|your|yours|u|ur)\b")
+# cs-9: in a post to no one, "I don't even care" shrugs off a cost of joy ("lost 6 hours and don't even care");
+# to a brand it is a complaint ("I don't care about the points, get me home").
+_SHRUG = compile_fast(r"\b(?:i|we|and|so) (?:don'?t|do not) (?:even )?care\b")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
 # department, program or product ("customer care" +2.2, "credit card" +1.6, "rewards number" +2.1,
@@ -551,6 +554,9 @@ def features(text):
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
+    if ("care" in plain and (shrugs := len(_SHRUG.findall(plain)))
+            and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain))):
+        complaint, negations, praise = max(complaint - 1.5 * shrugs, 0.0), max(negations - shrugs, 0), praise + shrugs
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
