@@ -300,7 +300,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|credit where|(?:give|giving) (?:some |you )?credit|hats? off|take a bow"
                r"|(?:pass on|passing on) (?:my |our )?thanks|that'?s how (?:you|it'?s) do(?:ne|ing)? it|how it'?s done"
                r"|(?:will|we'?ll|i'?ll) (?:definitely )?be back"
-               r"|keep coming back|never had a (?:single )?(?:problem|issue|reason|complaint)|(?:never|didn'?t) rush(?:ed)?"
+               r"|keep coming back|never had (?:a|an|any) (?:single )?(?:problem|issue|reason|complaint)|(?:never|didn'?t) rush(?:ed)?"
                r"|(?:so|very|really|super|incredibly|extremely) (?:patient|kind|calm|polite|helpful|lovely|understanding"
                r"|quick|handy|useful|soft|easy)|courteous|attentive|tidy|reassuring"
                r"|out of (?:his|her|their|your) way|without (?:me |us )?(?:even )?asking|(?:wasn'?t|isn'?t|not) (?:even )?(?:his"
@@ -350,7 +350,13 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|criminally underrated"
                # cs-9: asking for more of what was done ("more of this please"), none of what usually goes wrong
                r"|more of (?:this|these|that|her|him|them)|hbd|yum(?:my|mm+)?|who am i|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
-               r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry))\b")
+               r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry)"
+               # cs-9: a thing done, and how fast ("refunded in 2 days", "replaced within the hour"); a pleasant surprise
+               r"|(?<!n't )(?<!not )(?<!never )(?:refunded|replaced|fixed|sorted|resolved|arrived|delivered|came|paid out"
+               r"|matched|connected|approved|answered|replied|responded|swapped|rerouted|turned up|showed up|landed|called"
+               r" (?:me |us )?back|up and running)(?: it| them| me| us| everything| properly| back)? (?:in|within|under)"
+               r" (?:\d+|an?|one|two|three|four|five|ten|twenty|half an?|under an?|less than an?|the) ?(?:mins?|minutes"
+               r"|hours?|hrs?|days?|secs?|seconds)|didn'?t (?:expect|think) (?:that|this|it|much)|didn'?t know that was possible)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
