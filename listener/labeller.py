@@ -178,12 +178,12 @@ COMPLAINT_CUES = [
           r" (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing|going back)"
           # cs-9: what an update broke ("since v4.2", "was fine on 3.11", "rollback please"), a product's defects
           # told as facts, data taken or sent without asking
-          r"|(?<!better )(?<!faster )(?<!improved )(?<!fixed )(?<!fine )(?<!stable )since (?:v\d|version \d|the (?:last |latest |recent |new )?(?:update|upgrade|patch|release|redesign|firmware))"
+          r"|since(?<!better since)(?<!faster since)(?<!improved since)(?<!fixed since)(?<!fine since)(?<!stable since) (?:v\d|version \d|the (?:last |latest |recent |new )?(?:update|upgrade|patch|release|redesign|firmware))"
           r"|(?:was|were|worked|working) fine (?:on|in|before|until|with|last)|used to work|revert|roll(?:ing|ed)? ?back"
           r"|(?:update|upgrade|patch|firmware|release|v[\d.]+) (?:broke|killed|wiped|reset|removed)|broke (?:everything|it again)"
           r"|unresponsive|shuts? (?:off|down) (?:under|when|after|randomly|every|mid|during)|resets (?:my|all|every)"
           r"|rattl(?:e|es|ing)|scratch(?:ed|es)|misprint(?:ed|s)?|bounces|(?:boot|login|crash) ?loop|black (?:screen|previews?)"
-          r"|(?:dead|hot|stuck) pixels?|(?<!no )(?<!zero )(?:trackers|telemetry)|phones? home|(?:selling|sells|sharing|shares) (?:my|our|your) data"
+          r"|(?:dead|hot|stuck) pixels?|trackers(?<!no trackers)(?<!zero trackers)|telemetry(?<!no telemetry)(?<!zero telemetry)|phones? home|(?:selling|sells|sharing|shares) (?:my|our|your) data"
           r"|freezes|overheat(?:s|ed|ing)?|pixelated|stick drift|(?:so|too|painfully|really|very|super) slow"
           r"|bring back|put (?:it|them|me|us) back|(?:the|my) old (?:editor|layout|design|version|app|ui|interface|plan"
           r"|widget|menu|look)|(?:moved|locked|put|putting|hidden|hid|now) behind|behind a (?:subscription|paywall)"
@@ -352,7 +352,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|more of (?:this|these|that|her|him|them)|hbd|yum(?:my|mm+)?|who am i|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
                r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry)"
                # cs-9: a thing done, and how fast ("refunded in 2 days", "replaced within the hour"); a pleasant surprise
-               r"|(?<!n't )(?<!not )(?<!never )(?:refunded|replaced|fixed|sorted|resolved|arrived|delivered|came|paid out"
+               r"|(?:refunded|replaced|fixed|sorted|resolved|arrived|delivered|came|paid out"
                r"|matched|connected|approved|answered|replied|responded|swapped|rerouted|turned up|showed up|landed|called"
                r" (?:me |us )?back|up and running)(?: it| them| me| us| everything| properly| back)? (?:in|within|under)"
                r" (?:\d+|an?|one|two|three|four|five|ten|twenty|half an?|under an?|less than an?|the) ?(?:mins?|minutes"
