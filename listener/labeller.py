@@ -265,6 +265,11 @@ THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|apprec
 VERDICT = (r"(?:that'?s|thats|this is|that is|this'?s) how (?:it|you|they|things|it'?s|its|\w+(?: \w+)?) (?:should (?:be|work)"
            r"|(?:is|are|'s|was|were) (?:supposed|meant) to (?:be|work)|ought to (?:be|work)|keep (?:customers|people|me|us)"
            r"|(?:win|get) (?:me|us|people|customers) back|handle (?:it|things|a complaint)|treat (?:customers|people) right)")
+# cs-9: a thing done, and how fast ("refunded in 2 days", "replaced within the hour"): its duration is no wait.
+FAST = (r"(?:refunded|replaced|fixed|sorted|resolved|arrived|delivered|came|paid out|matched|connected|approved|answered"
+        r"|replied|responded|swapped|rerouted|turned up|showed up|landed|called (?:me |us )?back|up and running)(?: it| them"
+        r"| me| us| everything| properly| back)? (?:in|within|under) (?:\d+|an?|one|two|three|four|five|ten|twenty|half an?"
+        r"|under an?|less than an?|the) ?(?:mins?|minutes|hours?|hrs?|days?|secs?|seconds)")
 PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|great (?:job|service|crew|flight|staff"
                r"|experience|work|team)|best|love (?:you|it|this|the|your|flying)|above and beyond|helpful|friendly"
                r"|smooth|on time|early|quick(?:ly)?|fast|impressed|the best|well done|good job|nice job|perfect"
@@ -352,11 +357,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|more of (?:this|these|that|her|him|them)|hbd|yum(?:my|mm+)?|who am i|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
                r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry)"
                # cs-9: a thing done, and how fast ("refunded in 2 days", "replaced within the hour"); a pleasant surprise
-               r"|(?:refunded|replaced|fixed|sorted|resolved|arrived|delivered|came|paid out"
-               r"|matched|connected|approved|answered|replied|responded|swapped|rerouted|turned up|showed up|landed|called"
-               r" (?:me |us )?back|up and running)(?: it| them| me| us| everything| properly| back)? (?:in|within|under)"
-               r" (?:\d+|an?|one|two|three|four|five|ten|twenty|half an?|under an?|less than an?|the) ?(?:mins?|minutes"
-               r"|hours?|hrs?|days?|secs?|seconds)|didn'?t (?:expect|think) (?:that|this|it|much)|didn'?t know that was possible)\b")
+               r"|" + FAST + r"|didn'?t (?:expect|think) (?:that|this|it|much)|didn'?t know that was possible)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -420,6 +421,8 @@ _VERDICT = compile_fast(r"\b" + VERDICT)
 # cs-9: two prices in one reply are a comparison, nearly always a complaint ("€189 now, it was €129", "£1.35 on
 # your app, 89p in store")
 _PRICE = re.compile(r"[£$€] ?\d")
+_FAST = compile_fast(r"\b" + FAST + r"\b")
+_NOT_FAST = re.compile(r"(?:n't|not|never) " + FAST + r"\b")  # "hasn't replied in 5 days" is no speed
 _RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
 _GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
@@ -560,9 +563,14 @@ def features(text):
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
+    if praise and (" in " in plain or " within " in plain or " under " in plain) and (fast := len(_FAST.findall(plain))):
+        slow = len(_NOT_FAST.findall(plain)) if negations else 0
+        praise -= slow  # cs-9: a thing done fast is praise, and its duration ("2 days", 1.0) no wait
+        complaint = max(complaint - (fast - slow), 0.0)
     if ("care" in plain and (shrugs := len(_SHRUG.findall(plain)))
             and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain))):
         complaint, negations, praise = max(complaint - 1.5 * shrugs, 0.0), max(negations - shrugs, 0), praise + shrugs
+        scores = _gladder_without(_SHRUG, words_only, scores)
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager
