@@ -393,7 +393,11 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r"|responding) to your (?:question|survey|poll|tweet)|answered your (?:survey|poll|question)"
              r"|what happens (?:if|when)|what (?:info|information|details|documents) do (?:i|we) need"
              r"|does (?:that|this|it|the offer|the deal) (?:include|cover|apply)|do you (?:ship|deliver|take|accept|offer"
-             r"|sell|stock|price match|open))\b|" + INFO_SHARED)
+             r"|sell|stock|price match|open)"
+             # cs-9: how long something usually takes, a list of questions, a booking confirmed, a wait agreed to
+             r"|(?:normally|usually|typically|generally) takes?|a few questions|genuine question|just confirming"
+             r"|just letting you know|just wanted to (?:check|confirm|ask)|will wait for (?:the|your|an?) (?:email|call"
+             r"|reply|update|text|confirmation|call ?back|engineer|letter))\b|" + INFO_SHARED)
 
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱🙃🤡🫠😕🤨😓😪🤷🫤"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌🤌💪🫶😻🤗😌🥹🙂🤝💐🎊🍾🥂😇💗🤍😋🤤🌸"  # (cs-4 added from 🤌 on)

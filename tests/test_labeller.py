@@ -175,6 +175,8 @@ CS9 = [
     ("positive", "stayed up till 4am finishing the book and I don't even care"),
     ("negative", "@airline I don't care about the lounge, just get me on a flight home"),
     ("positive", "Way better since the update"),
+    ("neutral", "@bank ok thanks, will wait for the call"),
+    ("neutral", "@shop how long does an exchange usually take to process?"),
 ]
 
 
