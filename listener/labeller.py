@@ -567,7 +567,8 @@ def features(text):
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
-    if praise and (" in " in plain or " within " in plain or " under " in plain) and (fast := len(_FAST.findall(plain))):
+    if (praise and (complaint or negations) and (" in " in plain or " within " in plain or " under " in plain)
+            and (fast := len(_FAST.findall(plain)))):
         slow = len(_NOT_FAST.findall(plain)) if negations else 0
         praise -= slow  # cs-9: a thing done fast is praise, and its duration ("2 days", 1.0) no wait
         complaint = max(complaint - (fast - slow), 0.0)
