@@ -417,7 +417,7 @@ INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|wil
                 r"|how|when|which|who|any chance|is there|are there|if|whats|hows|whens|whos)\b(?!'t\b)|" + INFO_CUES)
 # Counts of each complaint cue, of thanks and of praise, then whether any sarcasm, gratitude,
 # request and inquiry cue occurs: one pass over the text for the cues that start a word.
-_SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
+_SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS, r"\b" + FAST + r"\b"],
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
@@ -425,7 +425,6 @@ _VERDICT = compile_fast(r"\b" + VERDICT)
 # cs-9: two prices in one reply are a comparison, nearly always a complaint ("€189 now, it was €129", "£1.35 on
 # your app, 89p in store")
 _PRICE = re.compile(r"[£$€] ?\d")
-_FAST = compile_fast(r"\b" + FAST + r"\b")
 _NOT_FAST = re.compile(r"(?:n't|not|never) " + FAST + r"\b")  # "hasn't replied in 5 days" is no speed
 _RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
@@ -557,7 +556,7 @@ def features(text):
     if any([w in words_only for w in _NOT_SENTIMENT_WORDS]):
         words_only = _NOT_SENTIMENT.sub(" ", words_only)
     scores = polarity_scores(words_only)
-    *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
+    *complaints, thanks, praise_words, praise_emoticons, fast, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
     if ("£" in plain or "$" in plain or "€" in plain) and len(_PRICE.findall(plain)) >= 2:
@@ -567,12 +566,12 @@ def features(text):
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
-    if (praise and (complaint or negations) and (" in " in plain or " within " in plain or " under " in plain)
-            and (fast := len(_FAST.findall(plain)))):
+    if fast and (complaint or negations):
         slow = len(_NOT_FAST.findall(plain)) if negations else 0
         praise -= slow  # cs-9: a thing done fast is praise, and its duration ("2 days", 1.0) no wait
         complaint = max(complaint - (fast - slow), 0.0)
-    if ("care" in plain and (shrugs := len(_SHRUG.findall(plain)))
+    if (("t care" in plain or "t even care" in plain or "not care" in plain or "not even care" in plain)
+            and (shrugs := len(_SHRUG.findall(plain)))
             and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain))):
         complaint, negations, praise = max(complaint - 1.5 * shrugs, 0.0), max(negations - shrugs, 0), praise + shrugs
         scores = _gladder_without(_SHRUG, words_only, scores)
