@@ -21,7 +21,7 @@ from .matching import compile_fast, counter
 from .sentiment import polarity_scores
 
 LABELS = ("negative", "neutral", "positive")
-VERSION = "cs-8"
+VERSION = "cs-9"
 
 # Complaint cues: the situation is the complaint, whatever words surround it. Weight per match.
 COMPLAINT_CUES = [
@@ -45,7 +45,7 @@ COMPLAINT_CUES = [
           r"|switch(?:ing)? to|last time|what a joke|no excuse)\b"),
     (1.5, r"\b(?:(?:doesn'?t|does not|didn'?t|won'?t|isn'?t|not|wasn'?t|can'?t) (?:work(?:ing)?|load(?:ing)?|let me"
           r"|help(?:ing)?|get|find|log|check|book|change|reach|call|understand|believe)|error|crash(?:es|ed|ing)?"
-          r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi) down|glitch|bug(?:gy)?|keeps? (?:crashing"
+          r"|outage|(?:is|are|was|site|app|website|system|wifi|wi-fi|still|servers?|api|cloud|service) down|down(?=\?)|glitch|bug(?:gy)?|keeps? (?:crashing"
           r"|failing|telling|saying|getting))\b"),
     # (Numbers are one alternative, \d+...: matching.py's pass tries alternatives that start with a class such as
     # \d at every word start whose first character no alternative names.)
@@ -61,7 +61,10 @@ COMPLAINT_CUES = [
           r"|few months|explain (?:why|how|this|that|what|pls|please|plz)|(?:someone|somebody|anyone|anybody)"
           r" (?:please )?explain|(?:would|should|was supposed to|was meant to|was due to|promised to) (?:arrive"
           r"|be (?:here|delivered|fixed|back|done|ready)|come|turn up)|twice|promised|forever|removed|removing"
-          r"|scrapped|got rid of|took away|taken away)\b"),
+          r"|scrapped|got rid of|took away|taken away"
+          # cs-9: a report of what happened against what should have ("even though I updated it"), a trouble
+          # checked with others ("is it just me or", "does anyone else")
+          r"|even (?:though|after)|is it just me|every (?:single )?time|every single|(?:does|is) any(?:one|body) else)\b"),
     (1.0, r":'?-?\("),  # (emoticons and punctuation are cues of their own: word cues share one pass)
     # Criticism of the service itself, and demands: general customer-service language, any sector.
     (1.5, r"\b(?:do the right thing|make (?:it|this|things) right|take my (?:business|money)|lost (?:a|my|your) (?:customer"
@@ -173,6 +176,18 @@ COMPLAINT_CUES = [
           r" job|make it make sense|makes? no sense|doesn'?t make (?:any )?sense|do you even|(?:when|once|as soon as)"
           r" my (?:contract|plan|deal|term) (?:ends|is up|runs out|finishes)|i'?m done|(?:won'?t|will not|never|not)"
           r" (?:be )?(?:ordering|buying|shopping|banking|coming back|returning|renewing|going back)"
+          # cs-9: what an update broke ("since v4.2", "was fine on 3.11", "rollback please"), a product's defects
+          # told as facts, data taken or sent without asking
+          r"|since(?<!better since)(?<!faster since)(?<!improved since)(?<!fixed since)(?<!fine since)(?<!stable since) (?:v\d|version \d|the (?:last |latest |recent |new )?(?:update|upgrade|patch|release|redesign|firmware))"
+          r"|(?:was|were|worked|working) fine (?:on|in|before|until|with|last)|used to work|revert|roll(?:ing|ed)? ?back"
+          r"|(?:update|upgrade|patch|firmware|release|v[\d.]+) (?:broke|killed|wiped|reset|removed)|broke (?:everything|it again)"
+          r"|unresponsive|shuts? (?:off|down) (?:under|when|after|randomly|every|mid|during)|resets (?:my|all|every)"
+          r"|rattl(?:e|es|ing)|scratch(?:ed|es)|misprint(?:ed|s)?|bounces|(?:boot|login|crash) ?loop|black (?:screen|previews?)"
+          r"|(?:dead|hot|stuck) pixels?|trackers(?<!no trackers)(?<!zero trackers)|telemetry(?<!no telemetry)(?<!zero telemetry)|phones? home|(?:selling|sells|sharing|shares) (?:my|our|your) data"
+          r"|freezes|overheat(?:s|ed|ing)?|pixelated|stick drift|(?:so|too|painfully|really|very|super) slow"
+          r"|bring back|put (?:it|them|me|us) back|(?:the|my) old (?:editor|layout|design|version|app|ui|interface|plan"
+          r"|widget|menu|look)|(?:moved|locked|put|putting|hidden|hid|now) behind|behind a (?:subscription|paywall)"
+          r"|without (?:being asked|my (?:consent|permission|knowledge|say)|consent|warning|notice)"
           r")\b"),
     # Paying for little: "£8 for crumbs".
     (1.5, r"[£$€]\d+(?:\.\d\d)? for (?:a|an|that|this|what|crumbs|nothing)\b"),
@@ -236,6 +251,8 @@ SARCASM_CUES = [
     r" (?:me|us) (?:how|that|why|what)|(?:charging|overcharging|ignoring|stranding|bumping|downgrading|misplacing"
     r"|breaking|damaging|dishonou?ring|messing|screwing|hanging up|lying|wasting|losing|ruining|keeping (?:me|us)"
     r" (?:waiting|on hold)|the (?:runaround|run around|delay|wait)))\b",
+    # cs-9: praise on a condition nobody would meet: "super easy, if you enjoy filling the same form four times"
+    r"\bif you (?:enjoy|love|like|fancy|are into|'re into) \w+ing\b",
 ]
 
 # "Love how …" is sarcasm only when something went wrong (a complaint cue, a negative word or emoji,
@@ -248,6 +265,11 @@ THANKS_CUES = r"\b(?:thanks?|thank ?(?:you|u)|thx|thnx|thanx|thks|ty|tysm|apprec
 VERDICT = (r"(?:that'?s|thats|this is|that is|this'?s) how (?:it|you|they|things|it'?s|its|\w+(?: \w+)?) (?:should (?:be|work)"
            r"|(?:is|are|'s|was|were) (?:supposed|meant) to (?:be|work)|ought to (?:be|work)|keep (?:customers|people|me|us)"
            r"|(?:win|get) (?:me|us|people|customers) back|handle (?:it|things|a complaint)|treat (?:customers|people) right)")
+# cs-9: a thing done, and how fast ("refunded in 2 days", "replaced within the hour"): its duration is no wait.
+FAST = (r"(?:refunded|replaced|fixed|sorted|resolved|arrived|delivered|came|paid out|matched|connected|approved|answered"
+        r"|replied|responded|swapped|rerouted|turned up|showed up|landed|called (?:me |us )?back|up and running)(?: it| them"
+        r"| me| us| everything| properly| back)? (?:in|within|under) (?:\d+|an?|one|two|three|four|five|ten|twenty|half an?"
+        r"|under an?|less than an?|the) ?(?:mins?|minutes|hours?|hrs?|days?|secs?|seconds)")
 PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|great (?:job|service|crew|flight|staff"
                r"|experience|work|team)|best|love (?:you|it|this|the|your|flying)|above and beyond|helpful|friendly"
                r"|smooth|on time|early|quick(?:ly)?|fast|impressed|the best|well done|good job|nice job|perfect"
@@ -283,7 +305,7 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                r"|credit where|(?:give|giving) (?:some |you )?credit|hats? off|take a bow"
                r"|(?:pass on|passing on) (?:my |our )?thanks|that'?s how (?:you|it'?s) do(?:ne|ing)? it|how it'?s done"
                r"|(?:will|we'?ll|i'?ll) (?:definitely )?be back"
-               r"|keep coming back|never had a (?:single )?(?:problem|issue|reason|complaint)|(?:never|didn'?t) rush(?:ed)?"
+               r"|keep coming back|never had (?:a|an|any) (?:single )?(?:problem|issue|reason|complaint)|(?:never|didn'?t) rush(?:ed)?"
                r"|(?:so|very|really|super|incredibly|extremely) (?:patient|kind|calm|polite|helpful|lovely|understanding"
                r"|quick|handy|useful|soft|easy)|courteous|attentive|tidy|reassuring"
                r"|out of (?:his|her|their|your) way|without (?:me |us )?(?:even )?asking|(?:wasn'?t|isn'?t|not) (?:even )?(?:his"
@@ -330,7 +352,12 @@ PRAISE_CUES = (r"\b(?:awesome|amazing|excellent|outstanding|fantastic|wonderful|
                # cs-8: "killer" before a thing done well, "criminally underrated"
                r"|killer (?:workout|session|performance|week|day|brunch|meal|innings|set|track|tune|show|gig|game|match"
                r"|view|deal|album|song|line|look|outfit|fit|combo|lineup|line-up|goal|save|finish|vocals|solo|riff)"
-               r"|criminally underrated)\b")
+               r"|criminally underrated"
+               # cs-9: asking for more of what was done ("more of this please"), none of what usually goes wrong
+               r"|more of (?:this|these|that|her|him|them)|hbd|yum(?:my|mm+)?|who am i|(?:zero|no|not a single|not one) (?:failures|holes|dupes|downtime"
+               r"|outages|crashes|dropouts|drops|leaks|bugs|glitches|lag|trackers|telemetry)"
+               # cs-9: a thing done, and how fast ("refunded in 2 days", "replaced within the hour"); a pleasant surprise
+               r"|" + FAST + r"|didn'?t (?:expect|think) (?:that|this|it|much)|didn'?t know that was possible)\b")
 PRAISE_EMOTICONS = r":-?\)|:[dp]\b|<3|;-?\)|\(:|\^_?\^"
 # Thanks for something done ("thank you for the help", "thanks again") is gratitude, not politeness.
 GRATITUDE_CUES = (r"\b(?:thanks?|thank ?(?:you|u)|thx|ty) (?:so much|very much|a (?:ton|bunch|million)|again|for (?:the|your"
@@ -366,7 +393,11 @@ INFO_CUES = (r"\b(?:(?:the )?status of|any updates?|update on|is there an?|are t
              r"|responding) to your (?:question|survey|poll|tweet)|answered your (?:survey|poll|question)"
              r"|what happens (?:if|when)|what (?:info|information|details|documents) do (?:i|we) need"
              r"|does (?:that|this|it|the offer|the deal) (?:include|cover|apply)|do you (?:ship|deliver|take|accept|offer"
-             r"|sell|stock|price match|open))\b|" + INFO_SHARED)
+             r"|sell|stock|price match|open)"
+             # cs-9: how long something usually takes, a list of questions, a booking confirmed, a wait agreed to
+             r"|(?:normally|usually|typically|generally) takes?|a few questions|genuine question|just confirming"
+             r"|just letting you know|just wanted to (?:check|confirm|ask)|will wait for (?:the|your|an?) (?:email|call"
+             r"|reply|update|text|confirmation|call ?back|engineer|letter))\b|" + INFO_SHARED)
 
 NEGATIVE_EMOJI = "🙄😤😡😠💀😭😢😩😫😒👎🤬😞😔😣😖☹🙁😑😐🤦🤔😬😰😱🙃🤡🫠😕🤨😓😪🤷🫤"
 POSITIVE_EMOJI = "🔥💯😍🥰❤♥💙💜💚💛🧡👍🙌👏😊😀😁😃😄🙏🎉😎✨🤩😘💕💖⭐🌟🏆🥳☺👌🤌💪🫶😻🤗😌🥹🙂🤝💐🎊🍾🥂😇💗🤍😋🤤🌸"  # (cs-4 added from 🤌 on)
@@ -386,11 +417,15 @@ INQUIRY_CUES = (r"^\W*(?:hi|hello|hey)?\W*(?:can|could|would (?:you|it|i|we)|wil
                 r"|how|when|which|who|any chance|is there|are there|if|whats|hows|whens|whos)\b(?!'t\b)|" + INFO_CUES)
 # Counts of each complaint cue, of thanks and of praise, then whether any sarcasm, gratitude,
 # request and inquiry cue occurs: one pass over the text for the cues that start a word.
-_SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS],
+_SCAN = counter([p for _, p in COMPLAINT_CUES] + [THANKS_CUES, PRAISE_CUES, PRAISE_EMOTICONS, r"\b" + FAST + r"\b"],
                 ["|".join(f"(?:{p})" for p in SARCASM_CUES), GRATITUDE_CUES, REQUEST_CUES, INQUIRY_CUES])
 _LOVE_HOW = compile_fast(LOVE_HOW_CUES)
 _PRAISE = compile_fast(PRAISE_CUES)
 _VERDICT = compile_fast(r"\b" + VERDICT)
+# cs-9: two prices in one reply are a comparison, nearly always a complaint ("€189 now, it was €129", "£1.35 on
+# your app, 89p in store")
+_PRICE = re.compile(r"[£$€] ?\d")
+_NOT_FAST = re.compile(r"(?:n't|not|never) " + FAST + r"\b")  # "hasn't replied in 5 days" is no speed
 _RATING = re.compile(r"\b(?:10|11|ten)/10\b|\b(?:5|five) stars\b")
 # cs-8: a last sentence that is only a glad word ("... ate my card. brilliant", "... again. cool cool cool").
 _GLAD_CLOSING = re.compile(r"[.!?\n]\W*(?:(?:just|so|oh|how|really|well|lol|very|yeah) )*(?:great|lovely|nice|perfect"
@@ -403,7 +438,8 @@ _CANT_WAIT = re.compile(r"\b(?:can'?t|cannot|can not) wait (?:to|for|till|til|un
 # complaints") is no report that something failed.
 _NEGATED_PRAISE = compile_fast(
     r"\b(?:(?:no|zero|not a single) (?:regrets?|complaints?|notes|skips|issues|problems|fuss|hassle|quibbles?"
-    r"|questions asked|hoops|arguing|argument|drama|faff|forms|upsell)"
+    r"|questions asked|hoops|arguing|argument|drama|faff|forms|upsell|failures|holes|dupes|downtime|outages|crashes"
+    r"|dropouts|drops|leaks|bugs|glitches|lag)"
     r"|(?:not|isn'?t|wasn'?t|ain'?t) (?:too |half |that |so )?bad|(?:wouldn'?t|would not) (?:change|swap|trade)"
     r"|(?:couldn'?t|could not|can'?t) (?:ask for (?:more|better|anything)|fault|complain|beat|recommend (?:\w+ )?enough"
     r"|thank (?:you|u|them|him|her) enough|be happier)|never been (?:prouder|happier|better)"
@@ -440,6 +476,9 @@ _DEMAND = re.compile(r"\W*(?:(?:please|pls|just|now|so|seriously|guys|mate),? )*
                      r"|refund|reply|respond|call|email|hire|train|explain|release|restore|hurry|listen|give (?:me|us)"
                      r"|tell (?:me|us)|send (?:me|us)|read|check)\b")
 _SECOND_PERSON = compile_fast(r"\b(?:you|your|yours|u|ur)\b")
+# cs-9: in a post to no one, "I don't even care" shrugs off a cost of joy ("lost 6 hours and don't even care");
+# to a brand it is a complaint ("I don't care about the points, get me home").
+_SHRUG = compile_fast(r"\b(?:i|we|and|so) (?:don'?t|do not) (?:even )?care\b")
 _HANDLE = re.compile(r"@(\w+)")
 # cs-5: words VADER reads as praise that, in a reply to a brand, name a thing or ask for one: a
 # department, program or product ("customer care" +2.2, "credit card" +1.6, "rewards number" +2.1,
@@ -517,14 +556,25 @@ def features(text):
     if any([w in words_only for w in _NOT_SENTIMENT_WORDS]):
         words_only = _NOT_SENTIMENT.sub(" ", words_only)
     scores = polarity_scores(words_only)
-    *complaints, thanks, praise_words, praise_emoticons, sarcasm, gratitude, request, inquiry = _SCAN(plain)
+    *complaints, thanks, praise_words, praise_emoticons, fast, sarcasm, gratitude, request, inquiry = _SCAN(plain)
     praise = praise_words + praise_emoticons
     complaint = sum([w * n for w, n in zip(_COMPLAINT_WEIGHTS, complaints)])
+    if ("£" in plain or "$" in plain or "€" in plain) and len(_PRICE.findall(plain)) >= 2:
+        complaint += 1.5
     if "/10" in plain or "stars" in plain:
         praise += len(_RATING.findall(plain))  # cs-8: a top rating is praise twice over
     if "how" in plain:  # (every verdict holds "how": most replies skip the search)
         praise += len(_VERDICT.findall(plain))
     negations = len(_NEGATION.findall(plain))
+    if fast and (complaint or negations):
+        slow = len(_NOT_FAST.findall(plain)) if negations else 0
+        praise -= slow  # cs-9: a thing done fast is praise, and its duration ("2 days", 1.0) no wait
+        complaint = max(complaint - (fast - slow), 0.0)
+    if (("t care" in plain or "t even care" in plain or "not care" in plain or "not even care" in plain)
+            and (shrugs := len(_SHRUG.findall(plain)))
+            and not (_LEADING_HANDLE.match(text) or _SECOND_PERSON.search(plain))):
+        complaint, negations, praise = max(complaint - 1.5 * shrugs, 0.0), max(negations - shrugs, 0), praise + shrugs
+        scores = _gladder_without(_SHRUG, words_only, scores)
     eager = len(_CANT_WAIT.findall(plain)) if "wait" in plain else 0
     if eager:  # each "can't wait to" also counted one "wait" (weight 1.0) and one negation
         complaint, negations, praise = max(complaint - eager, 0.0), max(negations - eager, 0), praise + eager

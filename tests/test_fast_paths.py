@@ -130,8 +130,8 @@ def test_counter_keeps_each_patterns_own_overlaps():
 
 def reference_cues(monkeypatch):
     """The labeller's matchers as re.compile makes them, the way they were first written."""
-    counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [labeller.THANKS_CUES,
-                                                                                 labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS]]
+    counted = [re.compile(p) for p in [p for _, p in labeller.COMPLAINT_CUES] + [
+        labeller.THANKS_CUES, labeller.PRAISE_CUES, labeller.PRAISE_EMOTICONS, r"\b" + labeller.FAST + r"\b"]]
     searched = [re.compile("|".join(f"(?:{p})" for p in patterns)) for patterns in (
         labeller.SARCASM_CUES, [labeller.GRATITUDE_CUES], [labeller.REQUEST_CUES], [labeller.INQUIRY_CUES])]
     monkeypatch.setattr(labeller, "_SCAN", lambda text: [len(rx.findall(text)) for rx in counted] + [

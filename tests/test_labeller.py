@@ -157,8 +157,30 @@ CS8 = [
     ("positive", "@cafe tried the new menu. 10/10"),
 ]
 
+# cs-9: complaints told as facts on Reddit and the fediverse (what an update broke, a defect, data sent away,
+# two prices compared, an outage in one word), a promise on a condition nobody meets; praise as a thing done
+# fast, "more of this", a count of zero failures; "I don't even care" in a post to no one is joy.
+CS9 = [
+    ("negative", "Oh sure, super easy, if you enjoy filling the same form four times."),
+    ("negative", "since v4.2 the export drops every RAW file over 40 MB"),
+    ("negative", "@app@social.example sync was fine on 2.3, firmware 2.4 broke it. rollback please"),
+    ("negative", "@shop.bsky.social the blender arrived with a cracked lid and the motor rattles"),
+    ("negative", "@maker@fosstodon.org the thermostat sends telemetry to an ad network every minute"),
+    ("negative", "@store the lamp is £45 on your site and £30 in your own shop"),
+    ("negative", "@stream down?"),
+    ("negative", "moved the offline mode behind the premium tier without warning"),
+    ("positive", "@courier refund approved in 2 days. more of this"),
+    ("negative", "@courier support hasn't replied in 5 days"),
+    ("positive", "two years on this router, zero drops"),
+    ("positive", "stayed up till 4am finishing the book and I don't even care"),
+    ("negative", "@airline I don't care about the lounge, just get me on a flight home"),
+    ("positive", "Way better since the update"),
+    ("neutral", "@bank ok thanks, will wait for the call"),
+    ("neutral", "@shop how long does an exchange usually take to process?"),
+]
 
-@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4 + CS8)
+
+@pytest.mark.parametrize("expected, text", OTHER_BRANDS + CS3 + CS4 + CS8 + CS9)
 def test_replies_read_as_a_person_reads_them(expected, text):
     assert labeller.label(text)[0] == expected
 
