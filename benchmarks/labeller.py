@@ -12,7 +12,8 @@
    1d. Replies to brands on X, Reddit and Mastodon/Bluesky (benchmarks/data/brands-*.tsv, written for the
        project; the -2 and reddit-fediverse sets read by no one choosing cues until cs-7, the -3 and
        reddit-fediverse-2 sets measured blind with cs-6 and cs-7 before they were added, the -4 and
-       reddit-fediverse-3 sets measured blind with cs-7 and cs-8 before they were added).
+       reddit-fediverse-3 sets measured blind with cs-7 and cs-8 before they were added, the -5 and
+       reddit-fediverse-4 sets measured blind with cs-8 and cs-9 before they were added).
 2. The same on ../shared/data/vader-tweets, binarised by the human mean (> 0 positive, < 0
    negative): share of each side labelled right, so we see it is not only airlines.
    2b. Ordinary tweets written for the project (benchmarks/data/general-tweets*.tsv): three classes.
@@ -49,11 +50,12 @@ BRAND_REPLIES = REPO / "benchmarks" / "data" / "brand-replies.tsv"
 OTHER_BRANDS = REPO / "benchmarks" / "data" / "other-brands.tsv"
 BLIND_BRANDS = REPO / "benchmarks" / "data" / "other-brands-blind.tsv"  # read by no one choosing cues
 # Written for this project on 2026-11-27 (read for cs-6), 2026-11-28 (read for cs-7) and later on 2026-11-28
-# (the third wave measured blind with cs-6 and cs-7, the fourth with cs-7 and cs-8, then added);
+# (the third wave measured blind with cs-6 and cs-7, the fourth with cs-7 and cs-8, the fifth with cs-8
+# and cs-9, then added);
 # who read what: benchmarks/data/README.md.
 UNSEEN_BRANDS = tuple(REPO / "benchmarks" / "data" / f"brands-{name}.tsv"
                       for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse", "x-3", "reddit-fediverse-2",
-                                   "x-4", "reddit-fediverse-3"))
+                                   "x-4", "reddit-fediverse-3", "x-5", "reddit-fediverse-4"))
 UNSEEN_GENERAL = tuple(REPO / "benchmarks" / "data" / f"general-tweets{suffix}.tsv"
                        for suffix in ("", "-2", "-3", "-4"))
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # misses read while writing cues
@@ -174,7 +176,7 @@ def unseen_brands():
           "reddit-fediverse sets read by no one choosing cues until cs-7; -3 and -2 after it measured blind; "
           "-4 and -3 after it measured blind with cs-7 and cs-8)")
     print(SECTOR_HEADER)
-    for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:5], UNSEEN_BRANDS[5:7], UNSEEN_BRANDS[7:]):
+    for paths in (UNSEEN_BRANDS[:3], UNSEEN_BRANDS[3:5], UNSEEN_BRANDS[5:7], UNSEEN_BRANDS[7:9], UNSEEN_BRANDS[9:]):
         brand_files(paths, stock)
 
 

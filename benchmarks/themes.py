@@ -19,7 +19,8 @@ the lexicon and the held-out ones, other-brands-blind.tsv (blind until lexicon-5
 and Mastodon/Bluesky sets (blind until lexicon-7), the second wave (brands-x-2,
 brands-reddit-fediverse: blind until lexicon-8), the third (brands-x-3,
 brands-reddit-fediverse-2: measured blind with lexicon-7 and lexicon-8, then added here) and the
-fourth (brands-x-4, brands-reddit-fediverse-3: measured blind before and after lexicon-9).
+fourth (brands-x-4, brands-reddit-fediverse-3: measured blind before and after lexicon-9) and the
+fifth (brands-x-5, brands-reddit-fediverse-4: measured blind before and after lexicon-10).
 
     .venv/bin/python benchmarks/themes.py --fixes [--quick]
 
@@ -56,7 +57,7 @@ UNSEEN_SINCE_LEXICON_5 = (DATA_DIR / "other-brands-blind.tsv",)  # six more sect
 # who read what: benchmarks/data/README.md.
 UNSEEN = tuple(DATA_DIR / f"brands-{name}.tsv"
                for name in ("x", "reddit", "fediverse", "x-2", "reddit-fediverse", "x-3", "reddit-fediverse-2",
-                            "x-4", "reddit-fediverse-3"))
+                            "x-4", "reddit-fediverse-3", "x-5", "reddit-fediverse-4"))
 READ_SECTORS = ("telecom", "energy", "bank", "retail", "food", "courier")  # read reply by reply while writing
 HELD_OUT_SECTORS = ("software", "rail", "hotel")  # only their totals were looked at
 
@@ -169,7 +170,8 @@ def brands():
     pools += [pool(p.stem, (p,)) for p in UNSEEN] + [pool("brands-x, -reddit, -fediverse", UNSEEN[:3]),
                                                      pool("brands-x-2, -reddit-fediverse", UNSEEN[3:5]),
                                                      pool("brands-x-3, -reddit-fediverse-2", UNSEEN[5:7]),
-                                                     pool("brands-x-4, -reddit-fediverse-3", UNSEEN[7:])]
+                                                     pool("brands-x-4, -reddit-fediverse-3", UNSEEN[7:9]),
+                                                     pool("brands-x-5, -reddit-fediverse-4", UNSEEN[9:])]
     for name, keys_of_pool in pools:
         topics, keys, labels = ([x for k in keys_of_pool for x in found[k][i]] for i in range(3))
         named = sum(label_names_reason(lab, top) for lab, top in zip(labels, topics)) / len(topics)
