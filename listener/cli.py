@@ -469,7 +469,8 @@ def themes(ctx, cfg, question_id, week, start, end, as_json):
     if not ids:
         click.echo(f"no replies in {span.key}")
     for q, found in results.items():
-        click.echo(display_text(themes_mod.format_themes(q, span.key, found)))
+        blank = len(themes_mod.period_replies(db, q, span, blank=True))
+        click.echo(display_text(themes_mod.format_themes(q, span.key, found, blank)))
 
 
 @themes.command("rename")

@@ -18,6 +18,7 @@ from .digest import digest_zone, parse_week, period_of
 from .errors import ListenerError
 from .theme_groups import METHOD_VERSION, MIN_SIZE, group_replies, small_groups_to_other
 from .times import iso
+from .weeks import is_other
 
 QUOTES = 3
 BLANK = " \t\r\n\u00a0\u200b"  # a reply of only these is in no theme
@@ -74,15 +75,15 @@ def range_span(first, last, zone):
 # ---------------------------------------------------------------- compute and store
 
 
-def period_replies(db, question_id, span):
-    """Live, non-blank replies to the question written in the span."""
+def period_replies(db, question_id, span, blank=False):
+    """Live, non-blank replies to the question written in the span (with `blank`, the blank ones)."""
     rows = db.execute(
         f"""SELECT r.id, r.text, r.language, coalesce(r.label_override, r.label), r.compound, r.url
         FROM replies r JOIN publications p ON p.id = r.publication_id
         WHERE p.question_id = ? AND r.deleted_at IS NULL AND {WHEN_SQL} >= ? AND {WHEN_SQL} < ?
         ORDER BY r.id""",
         [question_id, span.start, span.end]).fetchall()
-    return [row for row in rows if row[1].strip(BLANK)]
+    return [row for row in rows if bool(row[1].strip(BLANK)) != blank]
 
 
 def active_fixes(db, question_id):
@@ -510,11 +511,13 @@ def one_line(text, limit=100):
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def format_themes(question_id, period_key, themes):
-    """Plain text: one line per theme (id, replies, share, change, sentiment, label) and a quote."""
+def format_themes(question_id, period_key, themes, blank=0):
+    """Plain text: one line per theme (id, replies, share, change, sentiment, label) and a quote.
+    `blank`: the period's blank replies, in no theme (the digest counts them)."""
     total = sum(t["replies"] for t in themes)
     lines = [f"{question_id}, {period_key}: {total} replies, "
-             f"{sum(t['label'] != 'other' for t in themes)} themes"]
+             f"{sum(not is_other(t['key']) for t in themes)} themes"
+             + (f" ({blank} blank {'reply' if blank == 1 else 'replies'}: in no theme)" if blank else "")]
     if themes:
         lines.append(f"  {'id':>5} {'replies':>7} {'share':>5}  {'change':<9} {'neg/neu/pos/?':<13}  theme")
     for t in themes:
@@ -522,6 +525,6 @@ def format_themes(question_id, period_key, themes):
         language = "" if t["language"] == "en" else f" [{t['language']}]"
         lines.append(f"  {t['id']:>5} {t['replies']:>7} {t['share']:>5.0%}  {t['change']:<9} {mix:<13}  "
                      f"{one_line(t['label'], 60)}{language}")
-        if t["quotes"] and t["label"] != "other":
+        if t["quotes"] and not is_other(t["key"]):
             lines.append(f"  {'':>5}   “{one_line(t['quotes'][0]['text'])}”")
     return "\n".join(lines)
