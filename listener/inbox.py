@@ -28,8 +28,7 @@ def act(db, reply_id, action, value, by, now, periods=None):
     """
     if action not in ACTIONS:
         raise ListenerError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
-    if not (by or "").strip():
-        raise ListenerError("who acts is not known: log in, or pass --by NAME")
+    require_actor(by)
     with transaction(db):
         if not db.execute("SELECT 1 FROM replies WHERE id = ?", [reply_id]).fetchone():
             raise ListenerError(f"no reply with id {reply_id}: find ids in the inbox or the replies table")
@@ -38,6 +37,11 @@ def act(db, reply_id, action, value, by, now, periods=None):
     if action == "theme":
         catch_up(db, payload["fix"], now, periods)
     return event_id
+
+
+def require_actor(by):
+    if not (by or "").strip():
+        raise ListenerError("who acts is not known: log in, or pass --by NAME")
 
 
 def catch_up(db, fix_id, now, periods=None):
@@ -221,8 +225,7 @@ def act_on_theme(db, action, theme_id, value, by, now, question_id=None, periods
     """
     if action not in THEME_ACTIONS:
         raise ListenerError(f"unknown theme action {action!r}: use one of {', '.join(THEME_ACTIONS)}")
-    if not (by or "").strip():
-        raise ListenerError("who acts is not known: log in, or pass --by NAME")
+    require_actor(by)
     themes = themes_module()
     with transaction(db):
         theme_id = theme_number(theme_id, "a theme")
@@ -323,4 +326,3 @@ def counts(db):
     by_status = dict(db.execute("SELECT status, count(*) FROM reply_triage t JOIN replies r ON r.id = t.reply_id "
                                 "WHERE t.status IS NOT NULL AND r.deleted_at IS NULL GROUP BY status").fetchall())
     return {"open": live - sum(by_status.values()), **{s: by_status.get(s, 0) for s in STATUSES}}
-
