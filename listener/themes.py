@@ -18,7 +18,7 @@ from .digest import digest_zone, parse_week, period_of
 from .errors import ListenerError
 from .theme_groups import METHOD_VERSION, MIN_SIZE, group_replies, small_groups_to_other
 from .times import iso
-from .weeks import is_other
+from .weeks import is_other, iso_week, monday_of_week
 
 QUOTES = 3
 BLANK = " \t\r\n\u00a0\u200b"  # a reply of only these is in no theme
@@ -426,10 +426,7 @@ def previous_key(period):
         first, last = (date.fromisoformat(d) for d in period.split(".."))
         days = (last - first).days + 1
         return f"{first - timedelta(days=days)}..{first - timedelta(days=1)}"
-    year, week = (int(part) for part in period.split("-W"))
-    monday = date.fromisocalendar(year, week, 1) - timedelta(days=7)
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
+    return iso_week(monday_of_week(period) - timedelta(days=7))
 
 
 def rename_theme(db, theme_id, label, by, now):
