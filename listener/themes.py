@@ -76,14 +76,15 @@ def range_span(first, last, zone):
 
 
 def period_replies(db, question_id, span, blank=False):
-    """Live, non-blank replies to the question written in the span (with `blank`, the blank ones)."""
-    rows = db.execute(
+    """Live, non-blank replies to the question written in the span (with `blank`, the blank ones).
+    SQLite's trim(text, BLANK) drops the same characters as text.strip(BLANK)."""
+    return db.execute(
         f"""SELECT r.id, r.text, r.language, coalesce(r.label_override, r.label), r.compound, r.url
         FROM replies r JOIN publications p ON p.id = r.publication_id
         WHERE p.question_id = ? AND r.deleted_at IS NULL AND {WHEN_SQL} >= ? AND {WHEN_SQL} < ?
+          AND (trim(r.text, ?) = '') = ?
         ORDER BY r.id""",
-        [question_id, span.start, span.end]).fetchall()
-    return [row for row in rows if bool(row[1].strip(BLANK)) != blank]
+        [question_id, span.start, span.end, BLANK, blank]).fetchall()
 
 
 def active_fixes(db, question_id):
