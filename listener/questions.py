@@ -19,6 +19,7 @@ from .db import transaction
 from .display import DATE_PLACEHOLDER
 from .errors import ListenerError, QuestionError
 from .recurrence import local_times, occurrences, to_utc
+from .status import credentials
 from .times import iso, zone_or_none
 
 STATUSES = ("draft", "approved", "paused", "archived")
@@ -343,15 +344,14 @@ def unusable_channels(row, now, cfg):
             return []
     except QuestionError:
         return []
-    notes = []
+    usable, notes = credentials(cfg), []
     for channel in json.loads(row["channels"]):
         fix = f"or leave {channel} out of its channels"
-        if not cfg[channel]["enabled"]:
+        if channel not in usable:
             notes.append(f"will not post on {display_name(channel)}: [{channel}] enabled = false (enable it, {fix})")
-            continue
-        missing = [env for key, env in channel_classes()[channel].secrets.items() if not cfg.secret(channel, key)]
-        if missing:
-            notes.append(f"will not post on {display_name(channel)}: {', '.join(missing)} not set (export it, {fix})")
+        elif not usable[channel]["set"]:
+            notes.append(f"will not post on {display_name(channel)}: {', '.join(usable[channel]['missing'])} not set "
+                         f"(export it, {fix})")
     return notes
 
 
